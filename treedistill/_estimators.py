@@ -1,0 +1,420 @@
+"""scikit-learn estimators that distil a teacher into a tree or boosted-tree student."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from treedistill._schema import TabularSchema, as_frame
+from treedistill._soften import blend, soften
+from treedistill._students import CRITERIA, SoftBoosting, SoftTree
+from treedistill._teachers import resolve_teacher, teacher_logits
+from treedistill._transfer import AUGMENTERS, augment
+
+__all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
+
+_SEED_MAX = 2**31 - 1
+
+
+def _seed(random_state) -> int | None:
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(_SEED_MAX))
+    return int(random_state)
+
+
+class _BaseDistiller(ClassifierMixin, BaseEstimator):
+    """Shared fit: teacher → transfer set → soft labels → student."""
+
+    _parameter_constraints: dict = {
+        "teacher": "no_validation",
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "augmentation": [StrOptions({*AUGMENTERS, "none"})],
+        "augment_factor": [Interval(Real, 0, 1000, closed="both")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    # ------------------------------------------------------------------ input
+    def _check_X(self, X, *, reset: bool) -> pd.DataFrame:
+        """Validate ``X`` and return it as a frame with the training columns."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s) (shape=(0, "
+                    f"{X.shape[1]})) while a minimum of 1 is required."
+                )
+            if X.shape[1] == 0:
+                raise ValueError(
+                    "Found array with 0 feature(s) (shape="
+                    f"({X.shape[0]}, 0)) while a minimum of 1 is required."
+                )
+            frame = X.copy()
+            frame.columns = [str(c) for c in frame.columns]
+            self._frame_input = True if reset else self._frame_input
+            return frame
+        arr = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        if reset:
+            self._frame_input = False
+        names = (
+            self.schema_.names
+            if not reset and hasattr(self, "schema_")
+            else None
+        )
+        return as_frame(arr, names)
+
+    def _teacher_input(self, frame: pd.DataFrame):
+        """What the teacher is given: a frame if it was fit on one, else an array."""
+        if self._frame_input:
+            return frame
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, X, y):
+        """Fit the teacher (unless prefit), build the transfer set, fit the student.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric columns, and (in a DataFrame) categorical columns of strings,
+            ``category`` or bool dtype. Missing values are allowed.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._check_student_params()
+        frame = self._check_X(X, reset=True)
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            y = y.to_numpy()
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(frame):
+            raise ValueError(
+                f"X has {len(frame)} rows but y has {len(y)}: they must match"
+            )
+        check_classification_targets(y)
+        if pd.isna(y).any():
+            raise ValueError("y contains missing labels")
+        uniq = np.unique(y)
+        if uniq.size < 2:
+            raise ValueError(
+                f"y needs at least 2 classes to distil a classifier; got 1 class "
+                f"({uniq[0]!r})"
+            )
+        seed = _seed(self.random_state)
+        rng = np.random.default_rng(seed)
+        self.schema_ = TabularSchema.infer(frame)
+
+        teacher_in = self._teacher_input(frame)
+        self.teacher_ = resolve_teacher(self.teacher, teacher_in, y, seed)
+        self.classes_ = np.asarray(self.teacher_.classes_)
+        y_index = np.searchsorted(self.classes_, y)
+        y_index = np.clip(y_index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[y_index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y holds label {y[unknown][0]!r}, which the teacher does not know "
+                f"(its classes: {self.classes_.tolist()})"
+            )
+
+        n_aug = int(round(self.augment_factor * len(frame)))
+        extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
+        self.n_augmented_ = len(extra)
+        self.n_transfer_ = len(frame) + len(extra)
+
+        z = np.concatenate(
+            [
+                teacher_logits(self.teacher_, teacher_in, self.batch_size),
+                teacher_logits(
+                    self.teacher_, self._teacher_input(extra), self.batch_size
+                ),
+            ]
+        )
+        labels = np.concatenate([y_index, np.full(len(extra), -1)])
+        q_train = blend(soften(z, self.temperature), labels, self.alpha)
+        q_true = blend(soften(z, 1.0), labels, self.alpha)
+        X_enc = self.schema_.encode(
+            pd.concat([frame, extra], ignore_index=True) if len(extra) else frame,
+            warn_unseen=False,
+        )
+        self.student_ = self._make_student(seed)
+        self.student_.fit(X_enc, q_train)
+        self._finish_student(X_enc, q_true)
+        return self
+
+    def _finish_student(self, X_enc, q_true) -> None:
+        """Hook run after the student is fit (on the whole transfer set)."""
+
+    # ---------------------------------------------------------------- predict
+    def _encode(self, X) -> np.ndarray:
+        check_is_fitted(self, "student_")
+        frame = self._check_X(X, reset=False)
+        return self.schema_.encode(frame)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities from the student, shape (n_samples, n_classes)."""
+        return self._student_proba(self._encode(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels from the student."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def decision_function(self, X) -> np.ndarray:
+        """Student logits: shape (n_samples,) for two classes, else (n, K)."""
+        z = self._student_logits(self._encode(X))
+        if z.shape[1] == 2:
+            return z[:, 1] - z[:, 0]
+        return z
+
+    def teacher_proba(self, X) -> np.ndarray:
+        """The teacher's own class probabilities (temperature 1) on ``X``."""
+        check_is_fitted(self, "teacher_")
+        frame = self._check_X(X, reset=False)
+        return soften(
+            teacher_logits(self.teacher_, self._teacher_input(frame), self.batch_size)
+        )
+
+    def encode(self, X) -> np.ndarray:
+        """The numeric matrix the student sees (original units, one-hot categories)."""
+        return self._encode(X)
+
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """Names of the student's input columns (``col=level`` for categories)."""
+        check_is_fitted(self, "schema_")
+        return self.schema_.feature_names_out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = False
+        return tags
+
+
+class DistilledTreeClassifier(_BaseDistiller):
+    """A decision tree distilled from a teacher's softened predictions.
+
+    ``fit`` builds (or takes) the teacher, draws a transfer set of real and
+    augmented rows, labels every row with ``q = softmax(z / T)`` (blended with the
+    true label by ``alpha`` on real rows), and fits a tree to ``q`` with an exact
+    soft criterion. The tree splits on the original feature values and reads
+    categories as categories. Its leaves hold the mean of the teacher's own
+    (temperature 1) distribution over the transfer rows that reach them.
+
+    Parameters
+    ----------
+    teacher : classifier, default=None
+        ``None`` trains a default :class:`MLPTeacher`. A fitted classifier (or a
+        ``sklearn.frozen.FrozenEstimator``) is used as it is; an unfitted one is
+        cloned and fit on ``(X, y)``. Any object with ``classes_`` and one of
+        ``predict_logits``, ``decision_function``, ``predict_proba`` will do.
+    temperature : float, default=1.0
+        Softening temperature ``T > 0``.
+    alpha : float, default=0.0
+        Weight of the true label in the target of real rows, in [0, 1].
+    augmentation : {"munge", "jitter", "box", "none"}, default="munge"
+        How augmented rows are drawn.
+    augment_factor : float, default=5.0
+        Augmented rows as a multiple of the real rows.
+    criterion : {"entropy", "gini"}, default="entropy"
+        Soft cross-entropy or soft Gini.
+    max_depth : int, default=None
+    max_leaf_nodes : int, default=16
+        Size of the tree (best-first growth); set both or either.
+    min_samples_leaf : int, default=1
+        Minimum rows of the transfer set in a leaf.
+    batch_size : int, default=16384
+        Rows per teacher call while labelling.
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    teacher_ : the fitted teacher
+    student_ : SoftTree
+        The fitted student; ``student_.tree_`` is a scikit-learn tree structure.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` was a DataFrame.
+    schema_ : TabularSchema
+        Column kinds, categories and ranges seen in training.
+    n_transfer_ : int
+        Rows in the transfer set (real + augmented).
+    n_augmented_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from treedistill import DistilledTreeClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = DistilledTreeClassifier(
+    ...     LogisticRegression(max_iter=5000), max_leaf_nodes=8, random_state=0
+    ... ).fit(X, y)
+    >>> model.student_.get_n_leaves()
+    8
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDistiller._parameter_constraints,
+        "criterion": [StrOptions(set(CRITERIA))],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        temperature=1.0,
+        alpha=0.0,
+        augmentation="munge",
+        augment_factor=5.0,
+        criterion="entropy",
+        max_depth=None,
+        max_leaf_nodes=16,
+        min_samples_leaf=1,
+        batch_size=16384,
+        random_state=None,
+    ):
+        self.teacher = teacher
+        self.temperature = temperature
+        self.alpha = alpha
+        self.augmentation = augmentation
+        self.augment_factor = augment_factor
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _check_student_params(self):
+        if self.max_depth is None and self.max_leaf_nodes is None:
+            raise ValueError(
+                "set max_depth or max_leaf_nodes (or both): an unbounded tree is not "
+                "a readable student"
+            )
+
+    def _make_student(self, seed):
+        return SoftTree(
+            criterion=self.criterion,
+            max_depth=self.max_depth,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=seed,
+        )
+
+    def _finish_student(self, X_enc, q_true) -> None:
+        # Leaves estimate the teacher's own distribution (temperature 1): the
+        # temperature shapes which splits are chosen, not what a leaf reports.
+        if self.temperature != 1.0:
+            self.student_.refit_leaves(X_enc, q_true)
+
+    def _student_proba(self, X_enc):
+        return self.student_.predict_proba(X_enc)
+
+    def _student_logits(self, X_enc):
+        p = np.clip(self.student_.predict_proba(X_enc), 1e-6, None)
+        return np.log(p / p.sum(axis=1, keepdims=True))
+
+    def apply(self, X) -> np.ndarray:
+        """Index of the leaf (node id) each row falls in."""
+        return self.student_.apply(self._encode(X))
+
+
+class DistilledBoostingClassifier(_BaseDistiller):
+    """A few shallow boosted trees (xgboost) distilled from a teacher.
+
+    The trees are fit to the softened teacher labels with the soft cross-entropy
+    objective; the student's margins are multiplied by ``temperature`` at predict
+    time, so its probabilities estimate the teacher's own (temperature 1).
+
+    Parameters
+    ----------
+    teacher, temperature, alpha, augmentation, augment_factor, batch_size,
+    random_state :
+        As in :class:`DistilledTreeClassifier`.
+    n_estimators : int, default=10
+        Boosting rounds (K trees a round when there are K > 2 classes).
+    max_depth : int, default=2
+    learning_rate : float, default=0.3
+    n_jobs : int, default=None
+        Threads for xgboost.
+
+    Attributes
+    ----------
+    teacher_, student_, classes_, n_features_in_, feature_names_in_, schema_,
+    n_transfer_, n_augmented_ :
+        As in :class:`DistilledTreeClassifier`; ``student_`` is a ``SoftBoosting``.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDistiller._parameter_constraints,
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        temperature=1.0,
+        alpha=0.0,
+        augmentation="munge",
+        augment_factor=5.0,
+        n_estimators=10,
+        max_depth=2,
+        learning_rate=0.3,
+        n_jobs=None,
+        batch_size=16384,
+        random_state=None,
+    ):
+        self.teacher = teacher
+        self.temperature = temperature
+        self.alpha = alpha
+        self.augmentation = augmentation
+        self.augment_factor = augment_factor
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _check_student_params(self):
+        pass
+
+    def _make_student(self, seed):
+        return SoftBoosting(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            random_state=seed,
+            n_jobs=self.n_jobs,
+        )
+
+    def _student_logits(self, X_enc):
+        return self.student_.decision_function(X_enc) * float(self.temperature)
+
+    def _student_proba(self, X_enc):
+        from treedistill._soften import softmax
+
+        return softmax(self._student_logits(X_enc), axis=1)
