@@ -7,19 +7,25 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from treedistill._schema import TabularSchema, as_frame
 from treedistill._soften import blend, soften
-from treedistill._students import CRITERIA, SoftBoosting, SoftTree
+from treedistill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill._teachers import resolve_teacher, teacher_logits
 from treedistill._transfer import AUGMENTERS, augment
 
 __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
 _SEED_MAX = 2**31 - 1
+
+
+def _label(value):
+    """A label as users wrote it (``2``, ``'yes'``), not ``np.int64(2)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _seed(random_state) -> int | None:
@@ -62,8 +68,13 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             frame.columns = [str(c) for c in frame.columns]
             self._frame_input = True if reset else self._frame_input
             return frame
+        allow_nan = get_tags(self).input_tags.allow_nan
         arr = validate_data(
-            self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan" if allow_nan else True,
         )
         if reset:
             self._frame_input = False
@@ -113,7 +124,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         if uniq.size < 2:
             raise ValueError(
                 f"y needs at least 2 classes to distil a classifier; got 1 class "
-                f"({uniq[0]!r})"
+                f"({_label(uniq[0])!r})"
             )
         seed = _seed(self.random_state)
         rng = np.random.default_rng(seed)
@@ -127,7 +138,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         unknown = self.classes_[y_index] != y
         if unknown.any():
             raise ValueError(
-                f"y holds label {y[unknown][0]!r}, which the teacher does not know "
+                f"y holds label {_label(y[unknown][0])!r}, which the teacher does not know "
                 f"(its classes: {self.classes_.tolist()})"
             )
 
@@ -171,7 +182,8 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Class labels from the student."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def decision_function(self, X) -> np.ndarray:
         """Student logits: shape (n_samples,) for two classes, else (n, K)."""
@@ -200,7 +212,14 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # The students route missing values; whether the whole model accepts them
+        # is up to the teacher (the default MLP teacher does).
         tags.input_tags.allow_nan = True
+        if self.teacher is not None:
+            try:
+                tags.input_tags.allow_nan = get_tags(self.teacher).input_tags.allow_nan
+            except (AttributeError, TypeError, ValueError):
+                pass
         tags.non_deterministic = False
         return tags
 
@@ -237,6 +256,12 @@ class DistilledTreeClassifier(_BaseDistiller):
         Size of the tree (best-first growth); set both or either.
     min_samples_leaf : int, default=1
         Minimum rows of the transfer set in a leaf.
+    builder : {"exact", "hist", "auto"}, default="exact"
+        How splits are searched. ``"exact"`` tries every distinct value;
+        ``"hist"`` bins each feature into at most 255 bins first (many times faster
+        on large transfer sets; thresholds are still midpoints between values of
+        the data); ``"auto"`` uses ``"hist"`` when the transfer set has at least
+        50,000 rows.
     batch_size : int, default=16384
         Rows per teacher call while labelling.
     random_state : int, RandomState or None, default=None
@@ -275,6 +300,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
         "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "builder": [StrOptions(set(BUILDERS))],
     }
 
     def __init__(
@@ -289,6 +315,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         max_depth=None,
         max_leaf_nodes=16,
         min_samples_leaf=1,
+        builder="exact",
         batch_size=16384,
         random_state=None,
     ):
@@ -301,6 +328,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.max_depth = max_depth
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
+        self.builder = builder
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -318,6 +346,7 @@ class DistilledTreeClassifier(_BaseDistiller):
             max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf,
             random_state=seed,
+            builder=self.builder,
         )
 
     def _finish_student(self, X_enc, q_true) -> None:
