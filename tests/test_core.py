@@ -126,7 +126,9 @@ def test_entropy_tree_root_split_minimises_soft_cross_entropy():
         values = np.unique(X[:, j])
         for t in (values[:-1] + values[1:]) / 2:
             left = X[:, j] <= t
-            best = min(best, _soft_cross_entropy(Q[left]) + _soft_cross_entropy(Q[~left]))
+            best = min(
+                best, _soft_cross_entropy(Q[left]) + _soft_cross_entropy(Q[~left])
+            )
     f, t = tree.tree_.feature[0], tree.tree_.threshold[0]
     left = X[:, f] <= t
     chosen = _soft_cross_entropy(Q[left]) + _soft_cross_entropy(Q[~left])
@@ -166,7 +168,9 @@ def test_soft_tree_leaves_hold_mean_soft_label(criterion):
 def test_min_samples_leaf_counts_real_rows_for_entropy():
     X, _ = _continuous()
     Q = softmax(np.random.default_rng(4).normal(size=(len(X), 3)))
-    tree = SoftTree(criterion="entropy", max_leaf_nodes=40, min_samples_leaf=25).fit(X, Q)
+    tree = SoftTree(criterion="entropy", max_leaf_nodes=40, min_samples_leaf=25).fit(
+        X, Q
+    )
     leaves = tree.apply(X)
     assert np.bincount(leaves)[np.unique(leaves)].min() >= 25
 
@@ -187,7 +191,9 @@ def test_refit_leaves_replaces_values_but_keeps_structure():
 
 def test_soft_tree_rejects_unknown_criterion():
     with pytest.raises(ValueError, match="criterion"):
-        SoftTree(criterion="log_loss", max_depth=2).fit(np.zeros((4, 1)), np.eye(2)[[0, 1, 0, 1]])
+        SoftTree(criterion="log_loss", max_depth=2).fit(
+            np.zeros((4, 1)), np.eye(2)[[0, 1, 0, 1]]
+        )
 
 
 # ---------------------------------------------------------- boosted student
@@ -354,5 +360,7 @@ def test_clinical_cohort_follows_its_rule():
 
 def test_clinical_cohort_missing_values_only_in_unused_columns():
     X, _ = make_clinical_cohort(2000, missing_rate=0.1, random_state=1)
-    assert X[["creatinine", "cholesterol", "ward"]].isna().mean().between(0.07, 0.13).all()
+    assert (
+        X[["creatinine", "cholesterol", "ward"]].isna().mean().between(0.07, 0.13).all()
+    )
     assert X.drop(columns=["creatinine", "cholesterol", "ward"]).notna().all().all()

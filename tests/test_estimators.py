@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -94,7 +93,9 @@ def test_teacher_logits_from_xgboost_margins(k):
 def test_teacher_logits_are_batched():
     X, y = make_classification(1000, random_state=0)
     lr = LogisticRegression().fit(X, y)
-    np.testing.assert_allclose(teacher_logits(lr, X, batch_size=7), teacher_logits(lr, X))
+    np.testing.assert_allclose(
+        teacher_logits(lr, X, batch_size=7), teacher_logits(lr, X)
+    )
 
 
 def test_ensemble_means_of_distributions():
@@ -106,7 +107,9 @@ def test_ensemble_means_of_distributions():
     np.testing.assert_allclose(arith.predict_proba(X), (pa + pb) / 2, atol=1e-8)
     geo = EnsembleTeacher.from_fitted([a, b], method="geometric")
     g = np.sqrt(pa * pb / pb.sum(1, keepdims=True))
-    np.testing.assert_allclose(geo.predict_proba(X), g / g.sum(1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(
+        geo.predict_proba(X), g / g.sum(1, keepdims=True), atol=1e-6
+    )
     with pytest.raises(ValueError, match="method must be"):
         EnsembleTeacher([a], method="median").fit(X, y)
 
@@ -187,7 +190,9 @@ def test_torch_export_teacher(tmp_path):
 def test_recovers_the_cohort_rule_at_the_true_depth():
     """The default MLP teacher learns the depth-3 rule; the distilled tree recovers it."""
     X, y = make_clinical_cohort(4000, label_noise=0.02, random_state=0)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
     model = DistilledTreeClassifier(
         max_depth=CLINICAL_COHORT_DEPTH, max_leaf_nodes=None, random_state=0
     ).fit(Xtr, ytr)
@@ -240,7 +245,13 @@ def test_rules_mention_missing_values_where_they_are_routed():
             (
                 "pre",
                 ColumnTransformer(
-                    [("cat", OneHotEncoder(handle_unknown="ignore"), ["sex", "smoker", "ward"])],
+                    [
+                        (
+                            "cat",
+                            OneHotEncoder(handle_unknown="ignore"),
+                            ["sex", "smoker", "ward"],
+                        )
+                    ],
                     remainder="passthrough",
                 ),
             ),
@@ -259,13 +270,18 @@ def test_pipeline_with_column_transformer_and_grid_search():
     )
     pipe = Pipeline(
         [
-            ("select", ColumnTransformer([("keep", "passthrough", list(X.columns[:10]))])),
+            (
+                "select",
+                ColumnTransformer([("keep", "passthrough", list(X.columns[:10]))]),
+            ),
             ("distil", DistilledTreeClassifier(teacher, random_state=0)),
         ]
     )
     # The teacher sees the selected columns only when it is fit inside the pipeline;
     # here it is prefit on all columns, so give it an unfitted one instead.
-    pipe.set_params(distil__teacher=make_pipeline(StandardScaler(), LogisticRegression()))
+    pipe.set_params(
+        distil__teacher=make_pipeline(StandardScaler(), LogisticRegression())
+    )
     grid = GridSearchCV(
         pipe,
         {"distil__temperature": [1.0, 3.0], "distil__max_depth": [2, 4]},
@@ -303,7 +319,9 @@ def test_string_labels_and_many_classes():
     X12, y12 = make_classification(
         1200, n_features=20, n_informative=12, n_classes=12, random_state=0
     )
-    boosted = DistilledBoostingClassifier(LogisticRegression(max_iter=500), random_state=0)
+    boosted = DistilledBoostingClassifier(
+        LogisticRegression(max_iter=500), random_state=0
+    )
     boosted.fit(X12, y12)
     assert boosted.predict_proba(X12).shape == (1200, 12)
     assert boosted.decision_function(X12).shape == (1200, 12)
@@ -314,7 +332,9 @@ def test_soft_labels_beat_hard_labels_in_probability():
     X, y = load_breast_cancer(return_X_y=True)
     Xtr, Xte, ytr, _ = train_test_split(X, y, random_state=0, stratify=y)
     teacher = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(Xtr, ytr)
-    soft = DistilledTreeClassifier(teacher, max_leaf_nodes=8, random_state=0).fit(Xtr, ytr)
+    soft = DistilledTreeClassifier(teacher, max_leaf_nodes=8, random_state=0).fit(
+        Xtr, ytr
+    )
     from sklearn.tree import DecisionTreeClassifier
 
     from treedistill import kl_divergence

@@ -95,9 +95,7 @@ def roc_auc(y_index: np.ndarray, proba: np.ndarray) -> float | None:
         return float(roc_auc_score(y_index, proba[:, 1]))
     if present.size < k:
         # Macro average over the classes that occur (one-vs-rest).
-        scores = [
-            roc_auc_score(y_index == c, proba[:, c]) for c in present
-        ]
+        scores = [roc_auc_score(y_index == c, proba[:, c]) for c in present]
         return float(np.mean(scores))
     return float(roc_auc_score(y_index, _clip(proba), multi_class="ovr"))
 

@@ -30,7 +30,9 @@ def soften(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     _check_temperature(temperature)
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 2:
-        raise ValueError(f"logits must have shape (n_samples, n_classes), got {z.shape}")
+        raise ValueError(
+            f"logits must have shape (n_samples, n_classes), got {z.shape}"
+        )
     if not np.all(np.isfinite(z)):
         raise ValueError("the teacher returned non-finite logits (NaN or infinity)")
     return softmax(z / float(temperature), axis=1)

@@ -67,7 +67,9 @@ def _binary_to_two(z: np.ndarray) -> np.ndarray:
 
 
 def _is_xgboost(model) -> bool:
-    return type(model).__module__.startswith("xgboost") and hasattr(model, "get_booster")
+    return type(model).__module__.startswith("xgboost") and hasattr(
+        model, "get_booster"
+    )
 
 
 def teacher_logits(teacher, X, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
@@ -81,9 +83,11 @@ def teacher_logits(teacher, X, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarr
         return np.empty((0, k))
     parts = []
     for start in range(0, n, batch_size):
-        chunk = X.iloc[start : start + batch_size] if hasattr(X, "iloc") else X[
-            start : start + batch_size
-        ]
+        chunk = (
+            X.iloc[start : start + batch_size]
+            if hasattr(X, "iloc")
+            else X[start : start + batch_size]
+        )
         parts.append(_raw_logits(teacher, chunk))
     z = np.concatenate(parts, axis=0)
     k = len(teacher.classes_)
@@ -190,13 +194,13 @@ class EnsembleTeacher(ClassifierMixin, BaseEstimator):
 
     def predict_logits(self, X) -> np.ndarray:
         check_is_fitted(self, "teachers_")
-        w = np.ones(len(self.teachers_)) if self.weights is None else np.asarray(
-            self.weights, dtype=float
+        w = (
+            np.ones(len(self.teachers_))
+            if self.weights is None
+            else np.asarray(self.weights, dtype=float)
         )
         w = w / w.sum()
-        log_ps = [
-            _log_softmax(_raw_logits(t, X)) for t in self.teachers_
-        ]
+        log_ps = [_log_softmax(_raw_logits(t, X)) for t in self.teachers_]
         if self.method == "geometric":
             return sum(wi * lp for wi, lp in zip(w, log_ps, strict=True))
         stacked = np.stack(log_ps) + np.log(w)[:, None, None]

@@ -50,7 +50,7 @@ def _finish(columns: dict, X: pd.DataFrame, schema: TabularSchema) -> pd.DataFra
                 s = s.astype(dtype)
             elif pd.api.types.is_bool_dtype(dtype) and not pd.isna(values).any():
                 s = s.astype(bool)
-            elif pd.api.types.is_string_dtype(dtype) and dtype != object:
+            elif pd.api.types.is_string_dtype(dtype) and dtype != np.dtype(object):
                 s = s.astype(dtype)
             out[col.name] = s
             continue

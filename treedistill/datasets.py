@@ -116,7 +116,9 @@ def make_clinical_cohort(
             X.loc[mask, name] = np.nan
     y = clinical_cohort_rule(X, n_classes)
     if label_noise > 0:
-        classes = np.array(["low", "high"] if n_classes == 2 else ["low", "medium", "high"])
+        classes = np.array(
+            ["low", "high"] if n_classes == 2 else ["low", "medium", "high"]
+        )
         flip = rng.random(n) < label_noise
         for i in np.flatnonzero(flip):
             others = classes[classes != y[i]]
