@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -397,3 +398,20 @@ def test_bad_labels():
     teacher = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="label 2, which the teacher does not know"):
         DistilledTreeClassifier(teacher).fit(X, np.where(y == 1, 2, y))
+
+
+def test_rules_read_a_split_of_missing_from_present_values():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame(
+        {"age": rng.integers(20, 80, n).astype(float), "x": rng.normal(size=n)}
+    )
+    X.loc[: n // 2, "age"] = np.nan
+    # the teacher's decision depends only on whether age is known
+    y = np.where(X["age"].isna(), "missing", "known")
+    teacher = HistGradientBoostingClassifier(max_iter=20).fit(X, y)
+    model = DistilledTreeClassifier(teacher, max_depth=1, random_state=0).fit(X, y)
+    assert not np.isfinite(model.student_.tree_.threshold[0])
+    text = export_rules(model)
+    assert "IF age is known THEN known" in text
+    assert "IF age is missing THEN missing" in text

@@ -60,7 +60,9 @@ class _Bounds:
         self.high = None  # value <= high
         self.is_level = None
         self.not_levels: list = []
-        self.missing = None  # True: must be missing; False: must be present
+        self.missing = None  # True: missing values also qualify; False: they do not
+        self.present = False  # the path requires a value (a present/missing split)
+        self.only_missing = False  # the path requires a missing value
 
 
 def _path_conditions(tree, schema, leaf_path):
@@ -82,6 +84,13 @@ def _path_conditions(tree, schema, leaf_path):
                 b.not_levels.append(feat.level)
             else:
                 b.is_level = feat.level
+        elif not np.isfinite(tree.threshold[node]):
+            # A split of present values (left, x <= inf) from missing ones (right).
+            if went_left:
+                b.present = True
+            else:
+                b.only_missing = True
+            continue
         else:
             t = float(tree.threshold[node])
             if went_left:
@@ -104,6 +113,8 @@ def _path_conditions(tree, schema, leaf_path):
 
 
 def _describe(name, col, b: _Bounds) -> str:
+    if b.only_missing:
+        return f"{name} is missing"
     if col.is_categorical:
         if b.is_level is not None:
             text = f"{name} is {b.is_level}"
@@ -119,8 +130,10 @@ def _describe(name, col, b: _Bounds) -> str:
             text = ""
     else:
         text = _numeric_condition(name, col, b.low, b.high)
-    if b.missing is True:
+    if b.missing is True and not b.present:
         text = f"({text} or {name} is missing)" if text else ""
+    elif not text and b.present:
+        text = f"{name} is known"
     return text
 
 
