@@ -1,0 +1,320 @@
+"""Shared pieces of the command line: error handling, progress, config files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+import click
+
+DEBUG_ENV = "TREEDISTILL_DEBUG"
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_INPUT = 2
+
+
+def one_line(text: object) -> str:
+    """``text`` with all runs of whitespace (newlines included) made single spaces."""
+    return " ".join(str(text).split())
+
+
+def _debug() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0", "false", "no")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _file_error_message(exc: OSError) -> str:
+    name = exc.filename if exc.filename is not None else ""
+    what = {
+        FileNotFoundError: "no such file or directory",
+        PermissionError: "permission denied",
+        IsADirectoryError: "is a directory, not a file",
+        NotADirectoryError: "is not a directory",
+    }.get(type(exc), exc.strerror or str(exc))
+    return f"{what}: {str(name)!r}" if name else one_line(exc)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"Warning: {one_line(message)}", err=True)
+
+
+class TreedistillGroup(click.Group):
+    """A click group that reports every failure as one ``Error: ...`` line.
+
+    Exit codes: 0 success; 2 bad usage or bad input (``ValueError``, missing
+    files, click usage errors); 1 anything unexpected (with a hint to set
+    ``TREEDISTILL_DEBUG=1`` for the traceback).
+    """
+
+    def main(
+        self,
+        args=None,
+        prog_name=None,
+        complete_var=None,
+        standalone_mode=True,
+        **extra,
+    ):
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+        try:
+            # Warning filters set by a command (--quiet) end with the command.
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                rv = super().main(
+                    args, prog_name, complete_var, standalone_mode=False, **extra
+                )
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort as exc:
+            click.echo("Aborted.", err=True)
+            interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+            sys.exit(130 if interrupted else EXIT_UNEXPECTED)
+        except click.ClickException as exc:
+            if _debug():
+                traceback.print_exc()
+            _fail(exc.format_message(), EXIT_INPUT)
+        except KeyboardInterrupt:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except ValueError as exc:
+            if _debug():
+                traceback.print_exc()
+            _fail(str(exc), EXIT_INPUT)
+        except (
+            FileNotFoundError,
+            PermissionError,
+            IsADirectoryError,
+            NotADirectoryError,
+        ) as exc:
+            if _debug():
+                traceback.print_exc()
+            _fail(_file_error_message(exc), EXIT_INPUT)
+        except SystemExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if _debug():
+                traceback.print_exc()
+            message = one_line(exc) or "(no message)"
+            _fail(
+                f"unexpected {type(exc).__name__}: {message} (run with "
+                f"{DEBUG_ENV}=1 for the traceback)",
+                EXIT_UNEXPECTED,
+            )
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- #
+# Output
+# --------------------------------------------------------------------------- #
+class StageProgress:
+    """A progress bar over the stages of a run, on stderr, only on a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._bar = None
+
+    def __call__(self, stage: str, index: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc:<18} {bar} {n_fmt}/{total_fmt} [{elapsed}]",
+            )
+        self._bar.set_description_str(stage)
+        self._bar.n = index
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> StageProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def echo(message: str, quiet: bool) -> None:
+    """Print to stdout unless ``quiet``."""
+    if not quiet:
+        click.echo(message)
+
+
+def warn(message: str, quiet: bool) -> None:
+    """Print ``Warning: message`` on stderr unless ``quiet``."""
+    if not quiet:
+        click.echo(f"Warning: {one_line(message)}", err=True)
+
+
+def print_json(obj) -> None:
+    """One JSON object on stdout."""
+    click.echo(json.dumps(obj, sort_keys=True, allow_nan=False, default=str))
+
+
+def quiet_warnings(quiet: bool) -> None:
+    """Silence Python warnings for the rest of the command when ``quiet``."""
+    if quiet:
+        warnings.simplefilter("ignore")
+
+
+# --------------------------------------------------------------------------- #
+# Parsing helpers
+# --------------------------------------------------------------------------- #
+def split_list(value: str | list | tuple | None, option: str) -> list[str] | None:
+    """``"a,b"`` (or a list) as a list of stripped, non-empty strings."""
+    if value is None:
+        return None
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    out = [str(v).strip() for v in items]
+    if not out or any(not v for v in out):
+        raise click.UsageError(
+            f"{option} must be a comma-separated list without empty items, "
+            f"got {value!r}"
+        )
+    return out
+
+
+def parse_int_list(value: str | list | tuple | None, option: str) -> list[int] | None:
+    """``"256,128,64"`` as ``[256, 128, 64]``; every item must be a positive int."""
+    items = split_list(value, option)
+    if items is None:
+        return None
+    try:
+        numbers = [int(v) for v in items]
+    except ValueError:
+        numbers = []
+    if not numbers or any(n < 1 for n in numbers):
+        raise click.UsageError(
+            f"{option} must be comma-separated positive whole numbers such as "
+            f"256,128,64; got {value!r}"
+        )
+    return numbers
+
+
+# --------------------------------------------------------------------------- #
+# Config files
+# --------------------------------------------------------------------------- #
+_PATH_KEYS = ("data", "out", "teacher")
+
+
+def read_config(path: str, command: click.Command) -> dict:
+    """Read a TOML config for ``command`` into a click ``default_map``.
+
+    The file holds the command's options as keys (long option names, dashes or
+    underscores), at top level or in a table named after the command. Relative
+    paths (``data``, ``out``, ``teacher``) are read relative to the file's folder.
+    Unknown keys raise a usage error naming the key.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise click.UsageError(
+                "--config needs Python 3.11 or later (or the tomli package)"
+            ) from None
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise click.UsageError(f"--config file {path!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(
+            f"--config file {path!r} cannot be read: {one_line(exc)}"
+        ) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise click.UsageError(
+            f"--config file {path!r} is not valid TOML: {one_line(exc)}"
+        ) from None
+    name = command.name
+    section = doc.pop(name, None)
+    if section is not None and not isinstance(section, dict):
+        raise click.UsageError(
+            f"--config file {path!r}: {name!r} must be a table ([{name}])"
+        )
+    allowed: dict[str, click.Parameter] = {}
+    for param in command.params:
+        if param.name in ("config", "help"):
+            continue
+        allowed[param.name] = param
+        for flag in getattr(param, "opts", ()):
+            if flag.startswith("--"):
+                allowed[flag[2:].replace("-", "_")] = param
+    shown = sorted(
+        next((o[2:] for o in p.opts if o.startswith("--")), p.name)
+        for p in command.params
+        if p.name not in ("config", "help")
+    )
+    values: dict = {}
+    for where, table in (("top level", doc), (f"[{name}]", section or {})):
+        for key, value in table.items():
+            norm = key.replace("-", "_")
+            if norm not in allowed:
+                raise click.UsageError(
+                    f"unknown key {key!r} ({where}) in --config file {path!r}; "
+                    f"known keys: {', '.join(shown)}"
+                )
+            param = allowed[norm]
+            if param.name in values:
+                raise click.UsageError(
+                    f"key {key!r} is set twice in --config file {path!r}"
+                )
+            values[param.name] = _config_value(norm, value, param, file, path)
+    return values
+
+
+def _config_value(name, value, param: click.Parameter, file: Path, path: str):
+    multiple = getattr(param, "multiple", False)
+    if isinstance(value, dict):
+        raise click.UsageError(
+            f"key {name.replace('_', '-')!r} in --config file {path!r} must be a "
+            "value, not a table"
+        )
+    if isinstance(value, list) and not multiple and name not in ("classes", "hidden"):
+        raise click.UsageError(
+            f"key {name.replace('_', '-')!r} in --config file {path!r} takes one "
+            "value, not a list"
+        )
+    if multiple and not isinstance(value, list):
+        value = [value]
+    if name in ("classes", "hidden") and isinstance(value, list):
+        value = ",".join(str(v) for v in value)
+    if name in _PATH_KEYS:
+        base = file.resolve().parent
+        if isinstance(value, list):
+            value = [str(base / Path(str(v)).expanduser()) for v in value]
+        else:
+            value = str(base / Path(str(value)).expanduser())
+    return value
+
+
+def config_callback(ctx: click.Context, param: click.Parameter, value):
+    """Eager ``--config`` callback: load the file into the context's defaults."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    values = read_config(value, ctx.command)
+    defaults = dict(ctx.default_map or {})
+    defaults.update(values)
+    ctx.default_map = defaults
+    return value

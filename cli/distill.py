@@ -1,0 +1,276 @@
+"""``treedistill distill`` and ``treedistill demo``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from treedistill.cli._common import (
+    StageProgress,
+    config_callback,
+    echo,
+    print_json,
+    quiet_warnings,
+    split_list,
+    warn,
+)
+
+DEFAULT_MAX_LEAF_NODES = 16
+DEMO_DIR = "treedistill-demo"
+DEMO_ROWS = 2000
+
+
+def _run(options, *, quiet: bool, as_json: bool) -> None:
+    from treedistill._run import run_distill
+
+    with StageProgress(quiet) as progress:
+        result = run_distill(options, progress=progress)
+    for note in result.warnings:
+        warn(note, quiet)
+    if as_json:
+        print_json(result.summary())
+    else:
+        echo(result.describe(), quiet)
+
+
+@click.command(
+    epilog="""\b
+Example:
+  treedistill distill ../shared/datasets/chronic_kidney_disease.csv \\
+      --target classification --drop id --student both --out ckd-run
+  treedistill distill data.csv --target outcome --teacher model.skops \\
+      --max-leaf-nodes 8 --sweep --out run1 --json"""
+)
+@click.argument("data", type=click.Path(dir_okay=False), required=True)
+@click.option("--target", required=True, metavar="COL", help="Column to predict.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Run directory to create (refused if it exists and is not empty, "
+    "unless --force).",
+)
+@click.option(
+    "--teacher",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Fitted teacher file (.pt from train-teacher, .skops, xgboost .json/.ubj, "
+    ".pt2, or a pickle with --trust-pickle). Repeat for an ensemble. Without it a "
+    "default MLP teacher is trained on the training rows.",
+)
+@click.option(
+    "--ensemble-method",
+    type=click.Choice(["arithmetic", "geometric"]),
+    default="arithmetic",
+    show_default=True,
+    help="How several --teacher files are combined.",
+)
+@click.option(
+    "--classes",
+    metavar="A,B",
+    help="Class labels in the order of the teacher's outputs (needed for .pt2).",
+)
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Allow loading pickle teacher files (they can run code: only your own).",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Softening temperature T > 0.",
+)
+@click.option(
+    "--alpha",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Weight of the true label in the soft target, in [0, 1].",
+)
+@click.option(
+    "--augmentation",
+    type=click.Choice(["munge", "jitter", "box", "none"]),
+    default="munge",
+    show_default=True,
+    help="How extra rows for the transfer set are drawn.",
+)
+@click.option(
+    "--augment-factor",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Extra rows as a multiple of the training rows, in [0, 1000].",
+)
+@click.option(
+    "--student",
+    type=click.Choice(["tree", "boosted", "both"]),
+    default="tree",
+    show_default=True,
+    help="Which student(s) to fit.",
+)
+@click.option(
+    "--max-leaf-nodes",
+    type=int,
+    default=None,
+    help=f"Leaves of the tree student (>= 2). Default {DEFAULT_MAX_LEAF_NODES}, "
+    "or no leaf limit when only --max-depth is given.",
+)
+@click.option("--max-depth", type=int, default=None, help="Depth limit of the tree.")
+@click.option(
+    "--criterion",
+    type=click.Choice(["entropy", "gini"]),
+    default="entropy",
+    show_default=True,
+    help="Split criterion of the tree student (soft cross-entropy or soft Gini).",
+)
+@click.option(
+    "--n-estimators",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Boosting rounds of the boosted student.",
+)
+@click.option(
+    "--boost-depth",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Depth of each boosted tree.",
+)
+@click.option(
+    "--test-size",
+    type=float,
+    default=0.25,
+    show_default=True,
+    help="Share of rows held out (stratified) for the report.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
+)
+@click.option(
+    "--subgroup",
+    multiple=True,
+    metavar="COL",
+    help="Column to audit agreement by (repeatable; default: every categorical "
+    "column).",
+)
+@click.option(
+    "--sweep",
+    is_flag=True,
+    help="Choose temperature (1, 2, 4) and alpha (0, 0.3) by agreement with the "
+    "teacher on a validation split of the training rows.",
+)
+@click.option(
+    "--include-values",
+    is_flag=True,
+    help="Show raw feature values of disagreeing rows in the report (off: row "
+    "numbers only).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.toml",
+    is_eager=True,
+    callback=config_callback,
+    help="TOML file with any of these options (keys = long option names, at top "
+    "level or in [distill]); command-line options override it; relative paths are "
+    "read from the file's folder.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out directory.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON summary object on stdout."
+)
+def distill(data, as_json, **kw) -> None:
+    """Distil a teacher into a small decision tree (and/or boosted trees) and
+    write a fidelity report to a run directory.
+
+    DATA is a CSV or Parquet table. Rows are split (stratified, seeded) into
+    training and test rows; the teacher is the given file(s) or an MLP trained
+    on the training rows; the students learn the teacher's softened predictions;
+    the report measures on the test rows how faithfully they reproduce it.
+    Categorical columns and missing values need no preparation.
+
+    The run directory holds report.html/.json/.md, rules.txt, student.json (or
+    student-tree.json and student-boosted.json), config.json and timings.json.
+    It is written completely or not at all.
+    """
+    from treedistill._run import DistillOptions
+
+    quiet = kw.pop("quiet")
+    quiet_warnings(quiet)
+    max_leaf = kw.pop("max_leaf_nodes")
+    if max_leaf is None and kw["max_depth"] is None:
+        max_leaf = DEFAULT_MAX_LEAF_NODES
+    classes = split_list(kw.pop("classes"), "--classes")
+    options = DistillOptions(
+        data=data,
+        max_leaf_nodes=max_leaf,
+        classes=classes,
+        quiet=quiet,
+        json=as_json,
+        teacher=list(kw.pop("teacher")),
+        drop=list(kw.pop("drop")),
+        subgroup=list(kw.pop("subgroup")),
+        **kw,
+    )
+    _run(options, quiet=quiet, as_json=as_json)
+
+
+@click.command(
+    epilog=f"""\b
+Example:
+  treedistill demo
+  treedistill demo --out /tmp/demo --force
+  open {DEMO_DIR}/report.html"""
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=DEMO_DIR,
+    show_default=True,
+    metavar="DIR",
+    help="Run directory to create.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out directory.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON summary object on stdout."
+)
+def demo(out, force, quiet, as_json) -> None:
+    """Run the whole job on bundled data: no arguments needed.
+
+    Simulates a cohort of 2000 patients whose risk follows a known depth-3 rule
+    (integer, float and categorical columns, 5% missing values), trains the
+    default MLP teacher, distils it into a tree and a boosted student, and writes
+    the report. The data file is kept in the run directory under inputs/.
+    """
+    from treedistill._run import DistillOptions, check_out_dir
+    from treedistill.datasets import make_clinical_cohort
+
+    quiet_warnings(quiet)
+    check_out_dir(out, force)
+    X, y = make_clinical_cohort(DEMO_ROWS, missing_rate=0.05, random_state=0)
+    frame = X.assign(**{y.name: y})
+    with tempfile.TemporaryDirectory(prefix="treedistill-demo-") as tmp:
+        data = Path(tmp) / "clinical_cohort.csv"
+        frame.to_csv(data, index=False)
+        options = DistillOptions(
+            data=data,
+            target=str(y.name),
+            out=out,
+            student="both",
+            seed=0,
+            force=force,
+            quiet=quiet,
+            json=as_json,
+            copy_data=True,
+        )
+        _run(options, quiet=quiet, as_json=as_json)

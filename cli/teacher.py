@@ -1,0 +1,128 @@
+"""``treedistill train-teacher``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from treedistill.cli._common import (
+    StageProgress,
+    echo,
+    parse_int_list,
+    quiet_warnings,
+    warn,
+)
+
+
+@click.command(
+    "train-teacher",
+    epilog="""\b
+Example:
+  treedistill train-teacher train.csv --target outcome --out teacher.pt
+  treedistill train-teacher train.csv --target outcome --ensemble 5 \\
+      --hidden 128,64 --max-epochs 100 --out ensemble.pt
+  treedistill distill test.csv --target outcome --teacher teacher.pt --out run1""",
+)
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--target", required=True, metavar="COL", help="Column to predict.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Teacher file to write (refused if it exists, unless --force).",
+)
+@click.option(
+    "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--ensemble",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Train N MLPs with seeds seed, seed+1, ... and save them as one ensemble.",
+)
+@click.option(
+    "--hidden",
+    default="256,128,64",
+    show_default=True,
+    metavar="W1,W2,...",
+    help="Widths of the hidden layers.",
+)
+@click.option(
+    "--max-epochs",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Most passes over the data (early stopping usually ends sooner).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def train_teacher(
+    data, target, out, drop, seed, ensemble, hidden, max_epochs, force, quiet
+) -> None:
+    """Train the default MLP teacher (or an ensemble of them) on DATA and save it
+    without pickle.
+
+    All rows of DATA are used (the MLP holds out 15% of them for early
+    stopping). To keep the report's test rows unseen by the teacher, train it on
+    other rows than the ones you distil and evaluate on, or let `distill` train
+    it on its own training split.
+    """
+    from treedistill._io import prepare_data, read_table, save_teacher
+    from treedistill._mlp import MLPTeacher
+    from treedistill._run import torch_threads
+    from treedistill._teachers import EnsembleTeacher
+
+    quiet_warnings(quiet)
+    widths = parse_int_list(hidden, "--hidden")
+    if ensemble < 1:
+        raise ValueError(f"--ensemble must be >= 1, got {ensemble}")
+    if max_epochs < 1:
+        raise ValueError(f"--max-epochs must be >= 1, got {max_epochs}")
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {seed}")
+    out = Path(out)
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a directory; give a file name")
+    if out.exists() and not force:
+        raise ValueError(
+            f"teacher file {str(out)!r} already exists; pass --force to replace it"
+        )
+    data = Path(data)
+    X, y, summary = prepare_data(
+        read_table(data), target, drop=tuple(drop), source=data.name
+    )
+    for note in summary.get("warnings", []):
+        warn(note, quiet)
+
+    members = []
+    with StageProgress(quiet) as progress, torch_threads(1):
+        for i in range(ensemble):
+            progress(f"teacher {i + 1}/{ensemble}", i, ensemble)
+            members.append(
+                MLPTeacher(
+                    hidden_layer_sizes=tuple(widths),
+                    max_epochs=max_epochs,
+                    random_state=seed + i,
+                ).fit(X, y)
+            )
+    teacher = (
+        members[0]
+        if ensemble == 1
+        else EnsembleTeacher.from_fitted(members, method="arithmetic")
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_teacher(teacher, out)  # atomic: a partial file never takes the name
+
+    classes = ", ".join(str(c) for c in members[0].classes_)
+    epochs = ", ".join(str(m.n_iter_) for m in members)
+    what = "MLP teacher" if ensemble == 1 else f"ensemble of {ensemble} MLP teachers"
+    echo(
+        f"trained {what} on {len(y)} rows ({X.shape[1]} columns; classes: "
+        f"{classes}; epochs run: {epochs}); saved to {out}",
+        quiet,
+    )
