@@ -13,7 +13,8 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from treedistill._mlp import MLPTeacher
+from treedistill._mlp import MLPTeacher, _fit_column, _transform_column
+from treedistill.datasets import clinical_cohort_rule, make_clinical_cohort
 
 FAST = {"hidden_layer_sizes": (32,), "max_epochs": 30, "random_state": 0}
 
@@ -303,6 +304,94 @@ def test_predictions_independent_of_batching(mixed_fitted):
 
 
 # --------------------------------------------------------------------------- #
+# Numeric encoding
+# --------------------------------------------------------------------------- #
+def test_ple_edges_are_quantiles_and_encoding_is_piecewise_linear():
+    x = np.arange(101, dtype=float)  # 0, 1, ..., 100
+    state = _fit_column(x, "numeric", "x", 4)
+    assert state["edges"] == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert all(type(e) is float for e in state["edges"])
+    values = np.array([-10.0, 0.0, 10.0, 25.0, 60.0, 100.0, 130.0])
+    z = _transform_column(values, state, "x")
+    assert z.shape == (7, 5)  # standardised value + 4 bins
+    np.testing.assert_allclose(z[:, 0], (values - 50.0) / x.std())
+    np.testing.assert_allclose(
+        z[:, 1:],
+        [
+            [0.0, 0.0, 0.0, 0.0],  # below the first edge: clipped at 0
+            [0.0, 0.0, 0.0, 0.0],
+            [0.4, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+            [1.0, 1.0, 0.4, 0.0],
+            [1.0, 1.0, 1.0, 1.0],
+            [1.0, 1.0, 1.0, 1.0],  # above the last edge: clipped at 1
+        ],
+    )
+
+
+def test_ple_few_distinct_values_constant_and_missing_columns():
+    # At most n_bins + 1 distinct values: the values themselves are the edges,
+    # so each value gets an exact thermometer code.
+    x = np.array([1.0, 2.0, 2.0, 4.0, 8.0, np.nan] * 5)
+    state = _fit_column(x, "numeric", "x", 8)
+    assert state["edges"] == [1.0, 2.0, 4.0, 8.0]
+    assert state["missing_indicator"]
+    z = _transform_column(np.array([1.0, 2.0, 4.0, 8.0, np.nan]), state, "x")
+    assert z.shape == (5, 1 + 3 + 1)
+    np.testing.assert_array_equal(
+        z[:4, 1:4], [[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    )
+    # Missing: encoded at the imputed median (2.0), flagged by the indicator.
+    np.testing.assert_array_equal(z[4, 1:], [1.0, 0.0, 0.0, 1.0])
+    # Two-valued, constant and all-missing columns get no encoding.
+    for values in ([0.0, 1.0] * 10, [3.0] * 20, [np.nan] * 20):
+        st = _fit_column(np.array(values), "numeric", "c", 8)
+        assert st["edges"] == []
+        assert _transform_column(np.array(values), st, "c").shape[1] == 1 + int(
+            st["missing_indicator"]
+        )
+    # Heavy ties: duplicated quantiles are dropped, widths stay positive.
+    tied = np.r_[np.zeros(900), np.arange(1.0, 101.0)]
+    edges = _fit_column(tied, "numeric", "t", 16)["edges"]
+    assert edges[0] == 0.0 and edges[-1] == 100.0
+    assert np.all(np.diff(edges) > 0)
+    assert len(edges) < 17
+
+
+def test_numeric_encoding_input_width(mixed_fitted):
+    X, y = load_wine(return_X_y=True)
+    std = MLPTeacher(numeric_encoding="standard", **FAST).fit(X, y)
+    assert std.model_[0].in_features == X.shape[1]
+    assert all(s["edges"] == [] for s in std._preprocessing)
+    ple = MLPTeacher(n_bins=6, **FAST).fit(X, y)
+    n_bins = [len(s["edges"]) - 1 for s in ple._preprocessing]
+    assert all(1 <= b <= 6 for b in n_bins)
+    assert ple.model_[0].in_features == X.shape[1] + sum(n_bins)
+    # Mixed frame: numeric columns "num" (with NaN) and "count" (10 values).
+    model = mixed_fitted[0]
+    states = {s["name"]: s for s in model._preprocessing}
+    assert states["count"]["edges"] == [float(v) for v in range(10)]
+    assert len(states["num"]["edges"]) == model.n_bins + 1
+    assert "edges" not in states["color"]
+
+
+def test_ple_improves_threshold_rule_accuracy():
+    # Accuracy against the noise-free rule of a cohort whose labels follow
+    # axis-aligned thresholds (2% label noise).
+    X, y = make_clinical_cohort(4000, label_noise=0.02, random_state=0)
+    X_tr, X_te, y_tr, _ = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    truth = clinical_cohort_rule(X_te)
+    acc = {}
+    for encoding in ("standard", "ple"):
+        model = MLPTeacher(numeric_encoding=encoding, random_state=0).fit(X_tr, y_tr)
+        acc[encoding] = float(np.mean(model.predict(X_te) == truth))
+    assert acc["ple"] >= 0.97
+    assert acc["ple"] >= acc["standard"] + 0.02
+
+
+# --------------------------------------------------------------------------- #
 # Persistence
 # --------------------------------------------------------------------------- #
 def test_save_load_roundtrip_numeric(tmp_path, breast_cancer):
@@ -342,6 +431,52 @@ def test_save_load_roundtrip_mixed(tmp_path, mixed_fitted):
     np.testing.assert_array_equal(
         loaded.predict_proba(shuffled), model.predict_proba(X_te)
     )
+
+
+def test_save_load_roundtrip_ple_edges(tmp_path):
+    X, y = make_clinical_cohort(400, missing_rate=0.1, random_state=1)
+    model = MLPTeacher(n_bins=12, **FAST).fit(X, y)
+    path = tmp_path / "ple.pt"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    assert payload["params"]["numeric_encoding"] == "ple"
+    assert payload["params"]["n_bins"] == 12
+    edges = {s["name"]: s.get("edges") for s in payload["preprocessing"]}
+    assert isinstance(edges["glucose"], list) and len(edges["glucose"]) == 13
+    assert all(type(e) is float for e in edges["glucose"])
+
+    loaded = MLPTeacher.load(path)
+    assert loaded.get_params() == model.get_params()
+    assert loaded._preprocessing == model._preprocessing  # edges exactly equal
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    X_new = X.head(20).copy()
+    X_new.loc[X_new.index[:5], "glucose"] = [10.0, 1e4, np.nan, 140.0, 140.05]
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_new), model.predict_proba(X_new)
+    )
+
+
+def test_load_version_1_file_as_standard_encoding(tmp_path):
+    X, y = load_wine(return_X_y=True)
+    model = MLPTeacher(numeric_encoding="standard", **FAST).fit(X, y)
+    path = tmp_path / "v2.pt"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    # A file written before the numeric_encoding / n_bins options existed.
+    payload["version"] = 1
+    del payload["params"]["numeric_encoding"], payload["params"]["n_bins"]
+    for state in payload["preprocessing"]:
+        del state["edges"]
+    old = tmp_path / "v1.pt"
+    torch.save(payload, old)
+    loaded = MLPTeacher.load(old)
+    assert loaded.numeric_encoding == "standard"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+    payload["version"] = 99
+    torch.save(payload, old)
+    with pytest.raises(ValueError, match="version 99"):
+        MLPTeacher.load(old)
 
 
 def test_load_rejects_invalid_files(tmp_path):
@@ -392,6 +527,11 @@ def test_pickle_roundtrip(breast_cancer):
         ("validation_fraction", 1.0),
         ("validation_fraction", -0.2),
         ("random_state", "seed"),
+        ("numeric_encoding", "onehot"),
+        ("numeric_encoding", None),
+        ("n_bins", 1),
+        ("n_bins", 4.5),
+        ("n_bins", True),
     ],
 )
 def test_bad_parameters_raise(name, value):
@@ -399,6 +539,15 @@ def test_bad_parameters_raise(name, value):
     model = MLPTeacher(**{name: value})  # no validation in __init__
     with pytest.raises(ValueError, match=name):
         model.fit(X, y)
+
+
+def test_bad_parameter_message_is_one_line():
+    X, y = load_wine(return_X_y=True)
+    with pytest.raises(ValueError) as info:
+        MLPTeacher(numeric_encoding="PLE").fit(X, y)
+    assert str(info.value) == (
+        "numeric_encoding must be 'ple' or 'standard', got 'PLE'"
+    )
 
 
 def test_tags():

@@ -37,13 +37,22 @@ from torch.nn import functional as F
 __all__ = ["MLPTeacher"]
 
 _FORMAT_TAG = "treedistill.MLPTeacher"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+# Older file versions that load still reads (version 1 had no numeric encoding
+# options and always standardised numeric columns only).
+_READABLE_VERSIONS = (1, 2)
+_NUMERIC_ENCODINGS = ("ple", "standard")
 _PREDICT_BATCH = 8192
 # Hidden layers narrower than this get no LayerNorm: normalising 1 or 2 units
 # destroys (almost) all information they carry.
 _MIN_NORM_WIDTH = 4
 # Minimum decrease of the validation loss that resets the patience counter.
 _ES_TOL = 1e-4
+# With a validation split, the learning rate is multiplied by _LR_FACTOR after
+# more than _LR_PATIENCE epochs without improvement (by _ES_TOL): the smaller
+# steps let the network sharpen thresholds that the initial rate overshoots.
+_LR_FACTOR = 0.3
+_LR_PATIENCE = 4
 # Below this many rows there is no validation split / early stopping.
 _MIN_ROWS_FOR_VALIDATION = 20
 
@@ -56,6 +65,8 @@ _INIT_PARAMS = (
     "max_epochs",
     "patience",
     "validation_fraction",
+    "numeric_encoding",
+    "n_bins",
     "random_state",
 )
 
@@ -142,11 +153,34 @@ def _category_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
     return missing, keys
 
 
-def _fit_column(values: Any, kind: str, label: Any) -> dict[str, Any]:
+def _ple_edges(x: np.ndarray, n_bins: int) -> list[float]:
+    """Bin edges of the piecewise-linear encoding of one column's observed values.
+
+    Quantile edges (duplicates dropped), or, when the column has at most
+    ``n_bins + 1`` distinct values, the distinct values themselves, so that each
+    observed value gets an exact thermometer code. An empty list (no encoding)
+    when fewer than 2 bins would result: the standardised value already carries
+    all the information of a constant or two-valued column.
+    """
+    distinct = np.unique(x)
+    if len(distinct) <= n_bins + 1:
+        edges = distinct
+    else:
+        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, n_bins + 1)))
+    if len(edges) < 3:
+        return []
+    return [float(e) for e in edges]
+
+
+def _fit_column(
+    values: Any, kind: str, label: Any, n_bins: int | None
+) -> dict[str, Any]:
     if kind == "numeric":
         x = _numeric_values(values, label)
         missing = np.isnan(x)
-        median = float(np.median(x[~missing])) if (~missing).any() else 0.0
+        observed = x[~missing]
+        median = float(np.median(observed)) if observed.size else 0.0
+        edges = _ple_edges(observed, n_bins) if n_bins and observed.size else []
         x[missing] = median
         mean = float(x.mean())
         scale = float(x.std())
@@ -161,6 +195,7 @@ def _fit_column(values: Any, kind: str, label: Any) -> dict[str, Any]:
             "mean": mean,
             "scale": scale,
             "missing_indicator": bool(missing.any()),
+            "edges": edges,
         }
     _, keys = _category_keys(values)
     categories = sorted(set(keys.tolist()))
@@ -169,7 +204,8 @@ def _fit_column(values: Any, kind: str, label: Any) -> dict[str, Any]:
 
 def _n_outputs(state: dict[str, Any]) -> int:
     if state["kind"] == "numeric":
-        return 1 + int(state["missing_indicator"])
+        n_bins = max(len(state.get("edges", [])) - 1, 0)
+        return 1 + n_bins + int(state["missing_indicator"])
     return len(state["categories"]) + 1
 
 
@@ -179,10 +215,16 @@ def _transform_column(values: Any, state: dict[str, Any], label: Any) -> np.ndar
         x = _numeric_values(values, label)
         missing = np.isnan(x)
         x[missing] = state["median"]
-        z = (x - state["mean"]) / state["scale"]
+        blocks = [((x - state["mean"]) / state["scale"])[:, None]]
+        edges = state.get("edges", [])
+        if len(edges) > 1:
+            # Piecewise-linear encoding: for bin [lo, hi), clip((x - lo) / (hi - lo)).
+            lo = np.asarray(edges[:-1], dtype=np.float64)
+            width = np.diff(np.asarray(edges, dtype=np.float64))
+            blocks.append(np.clip((x[:, None] - lo) / width, 0.0, 1.0))
         if state["missing_indicator"]:
-            return np.column_stack([z, missing.astype(np.float64)])
-        return z[:, None]
+            blocks.append(missing.astype(np.float64)[:, None])
+        return np.hstack(blocks)
     categories = state["categories"]
     lookup = {c: i for i, c in enumerate(categories)}
     missing, keys = _category_keys(values)
@@ -220,7 +262,9 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     mixed-type pandas DataFrames and handles preprocessing itself:
 
     * numeric columns: median imputation, a 0/1 missing-indicator input for every
-      column that had missing values during fit, then standardisation;
+      column that had missing values during fit, then standardisation; with
+      ``numeric_encoding="ple"`` also a piecewise-linear encoding of the value
+      (see ``numeric_encoding``);
     * categorical columns (``object``, ``str``, ``category`` or ``bool`` dtype):
       one-hot encoding of the categories seen during fit plus a "missing" level;
       categories unseen during fit are encoded as all zeros.
@@ -228,7 +272,9 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     The network is a stack of ``Linear -> LayerNorm -> ReLU -> Dropout`` blocks
     followed by a linear head with one output per class, trained with AdamW on
     the (sample-weighted) cross-entropy, with early stopping on a held-out
-    validation split. The weights with the best validation loss are kept.
+    validation split. The learning rate is multiplied by 0.3 after every 5
+    consecutive epochs without improvement of the validation loss (by more than
+    1e-4), and the weights with the best validation loss are kept.
 
     Parameters
     ----------
@@ -253,6 +299,25 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         split is stratified when every class has at least 2 rows. With 0, or
         fewer than 20 rows, all rows are used for training for ``max_epochs``
         epochs without early stopping.
+    numeric_encoding : {"ple", "standard"}, default="ple"
+        How numeric columns enter the network. ``"standard"``: the standardised
+        value only. ``"ple"``: the standardised value plus its piecewise-linear
+        encoding (Gorishniy et al., 2022, "On Embeddings for Numerical Features
+        in Tabular Deep Learning"): with bin edges ``b_0 < ... < b_T`` taken
+        from the training values, bin ``t`` contributes the input
+        ``clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``. The encoding lets the
+        network place sharp thresholds, which makes it a teacher that a small
+        tree can follow closely. Missing values are encoded as the imputed
+        median (the missing indicator tells them apart).
+    n_bins : int, default=24
+        Maximum number of bins ``T`` per numeric column for
+        ``numeric_encoding="ple"``, >= 2 (validated, but unused, with
+        ``"standard"``). The edges are the training quantiles of the observed
+        values, with duplicates dropped; a column with at most ``n_bins + 1``
+        distinct values uses those values as edges (an exact thermometer code
+        of each value). Columns with fewer than 3 distinct values get no
+        encoding beyond the standardised value. Each encoded column adds up to
+        ``n_bins`` network inputs.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split.
         The same integer gives identical weights and predictions (on the same
@@ -313,6 +378,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         max_epochs: int = 200,
         patience: int = 15,
         validation_fraction: float = 0.15,
+        numeric_encoding: str = "ple",
+        n_bins: int = 24,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -323,6 +390,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.numeric_encoding = numeric_encoding
+        self.n_bins = n_bins
         self.random_state = random_state
 
     # ------------------------------------------------------------------ #
@@ -369,6 +438,16 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         _check_param(
             _is_real(vf) and 0.0 <= vf < 1.0,
             f"validation_fraction must be in [0, 1), got {vf!r}",
+        )
+        enc = self.numeric_encoding
+        _check_param(
+            isinstance(enc, str) and enc in _NUMERIC_ENCODINGS,
+            f"numeric_encoding must be 'ple' or 'standard', got {enc!r}",
+        )
+        nb = self.n_bins
+        _check_param(
+            _is_int(nb) and nb >= 2,
+            f"n_bins must be an integer >= 2, got {nb!r}",
         )
         rs = self.random_state
         _check_param(
@@ -487,6 +566,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         hidden = self._validated_hidden()
+        n_bins = self.n_bins if self.numeric_encoding == "ple" else None
         if y is None:
             raise ValueError(
                 "This MLPTeacher estimator requires y to be passed, but the target "
@@ -523,7 +603,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
             )
 
         self._preprocessing = [
-            _fit_column(c, k, lab)
+            _fit_column(c, k, lab, n_bins)
             for c, k, lab in zip(cols, kinds, labels, strict=True)
         ]
         Z = self._design_matrix(cols, labels)
@@ -600,6 +680,15 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
         )
+        scheduler = None
+        if val_idx is not None:
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer,
+                factor=_LR_FACTOR,
+                patience=_LR_PATIENCE,
+                threshold=_ES_TOL,
+                threshold_mode="abs",
+            )
         gen = torch.Generator().manual_seed(seed)
         n_train = len(train_idx)
         bs = min(self.batch_size, n_train)
@@ -638,6 +727,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 v_losses = F.cross_entropy(model(X_va), y_va, reduction="none")
                 v_loss = float((v_losses * w_va).sum() / w_va_sum)
             val_curve.append(v_loss)
+            if scheduler is not None:
+                scheduler.step(v_loss)
             if v_loss < best_loss:
                 best_loss = v_loss
                 best_epoch = epoch
@@ -783,8 +874,9 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         params["random_state"] = int(rs) if _is_int(rs) else None
         for key in ("dropout", "learning_rate", "weight_decay", "validation_fraction"):
             params[key] = float(params[key])
-        for key in ("batch_size", "max_epochs", "patience"):
+        for key in ("batch_size", "max_epochs", "patience", "n_bins"):
             params[key] = int(params[key])
+        params["numeric_encoding"] = str(params["numeric_encoding"])
         classes = self.classes_.tolist()
         if not all(isinstance(c, (str, int, float, bool)) for c in classes):
             raise ValueError(
@@ -847,13 +939,16 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 f"{os.fspath(path)!r} is not a valid saved MLPTeacher file "
                 "(missing format tag)."
             )
-        if payload.get("version") != _FORMAT_VERSION:
+        version = payload.get("version")
+        if version not in _READABLE_VERSIONS:
             raise ValueError(
                 f"{os.fspath(path)!r} has unsupported MLPTeacher format version "
-                f"{payload.get('version')!r} (expected {_FORMAT_VERSION})."
+                f"{version!r} (expected {_FORMAT_VERSION})."
             )
         try:
             params = dict(payload["params"])
+            if version == 1:
+                params["numeric_encoding"] = "standard"
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
             est = cls(**params)
             est._validate_params()
