@@ -131,6 +131,13 @@ def predict(student, data, out, kind, force, quiet) -> None:
     bundle = load_student(path)
     frame = read_table(data)
     result = predict_frame(bundle, frame)
+    extra = [str(c) for c in frame.columns if str(c) not in bundle.schema_.names]
+    if extra and not quiet:
+        click.echo(
+            f"Note: {len(extra)} column(s) the student does not read are ignored "
+            f"(copied to the output unchanged): {', '.join(extra)}",
+            err=True,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, result.to_csv(index=False))
     added = "prediction, proba_*" + (", rule_id" if bundle.kind == "tree" else "")

@@ -31,10 +31,11 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -501,6 +502,32 @@ def _check_teacher_classes(teacher, y: np.ndarray) -> None:
         )
 
 
+_UNSEEN_WARNING = r"column .* not seen in training"
+
+
+def _unseen_categories(schema, X: pd.DataFrame) -> list[str]:
+    """One note per categorical column of ``X`` holding levels training never saw.
+
+    Such rows are kept and scored: they match no category of the students (every
+    0/1 column of that column is 0), and the teacher sees them as they are.
+    """
+    notes = []
+    for col in schema.columns:
+        if not col.is_categorical or col.name not in X.columns:
+            continue
+        present = X[col.name].dropna()
+        new = present[~present.isin(list(col.levels))]
+        if new.empty:
+            continue
+        examples = ", ".join(repr(str(v)) for v in sorted({str(v) for v in new})[:3])
+        notes.append(
+            f"column {col.name!r}: {len(new)} held-out row(s) hold categories not "
+            f"seen in training ({examples}); they match no category of the student "
+            "(kept and scored)"
+        )
+    return notes
+
+
 def _make_distiller(kind: str, teacher, opts: DistillOptions):
     from treedistill._estimators import (
         DistilledBoostingClassifier,
@@ -619,7 +646,10 @@ def run_distill(
     opts = options
     opts.validate()
     out = check_out_dir(opts.out, opts.force, keep=[opts.data, *opts.teacher])
-    with torch_threads(1):
+    with torch_threads(1), warnings.catch_warnings():
+        # Held-out rows with categories training never saw are reported once, as
+        # a note naming the column (see _unseen_categories), not once per encoding.
+        warnings.filterwarnings("ignore", message=_UNSEEN_WARNING, category=UserWarning)
         return _distill(opts, out, progress)
 
 
@@ -642,7 +672,7 @@ def _distill(opts: DistillOptions, out: Path, progress: Progress | None):
         stages.append("sweep")
     stages += [f"{kind} student" for kind in kinds] + ["evaluate", "write"]
     timings: dict[str, float] = {}
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     clock = {"stage": None, "t": 0.0}
 
     def stage(name: str) -> None:
@@ -741,6 +771,7 @@ def _distill(opts: DistillOptions, out: Path, progress: Progress | None):
 
     # ------------------------------------------------------------ evaluate
     stage("evaluate")
+    notes.extend(_unseen_categories(next(iter(models.values())).schema_, X_test))
     from treedistill.report import evaluate, report_json, write_report
 
     fidelities = {}
@@ -947,5 +978,10 @@ def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
     for j, c in enumerate(classes):
         out[f"proba_{c}"] = proba[:, j]
     if bundle.kind == "tree":
-        out["rule_id"] = np.asarray(bundle.apply(frame), dtype=np.int64)
+        with warnings.catch_warnings():
+            # the same rows were just encoded, and any unseen category warned about
+            warnings.filterwarnings(
+                "ignore", message=_UNSEEN_WARNING, category=UserWarning
+            )
+            out["rule_id"] = np.asarray(bundle.apply(frame), dtype=np.int64)
     return out
