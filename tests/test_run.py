@@ -213,7 +213,8 @@ def test_sweep_picks_highest_agreement_then_lowest_kl(cohort, numeric_teacher, c
     assert json.loads(json.dumps(doc)) == doc
     assert doc["chosen"] == {"temperature": result.temperature, "alpha": result.alpha}
     # the teacher object is shared, not refit; the estimator itself is untouched
-    assert estimator.temperature == 1.0 and not hasattr(estimator, "student_")
+    assert estimator.temperature == cls().temperature
+    assert not hasattr(estimator, "student_")
     again = sweep_temperature_alpha(estimator, X, y, random_state=0)
     assert again.to_dict() == doc
 
