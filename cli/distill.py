@@ -82,9 +82,9 @@ Example:
 @click.option(
     "--temperature",
     type=float,
-    default=1.0,
-    show_default=True,
-    help="Softening temperature T > 0.",
+    default=None,
+    help="Softening temperature T > 0. Default: each student's own "
+    "(tree 0.25, boosted 1.0).",
 )
 @click.option(
     "--alpha",
@@ -103,9 +103,9 @@ Example:
 @click.option(
     "--augment-factor",
     type=float,
-    default=5.0,
-    show_default=True,
-    help="Extra rows as a multiple of the training rows, in [0, 1000].",
+    default=None,
+    help="Extra rows as a multiple of the training rows, in [0, 1000]. Default: "
+    "each student's own (tree 20, boosted 5).",
 )
 @click.option(
     "--student",
@@ -125,7 +125,7 @@ Example:
 @click.option(
     "--criterion",
     type=click.Choice(["entropy", "gini"]),
-    default="entropy",
+    default="gini",
     show_default=True,
     help="Split criterion of the tree student (soft cross-entropy or soft Gini).",
 )
@@ -164,7 +164,7 @@ Example:
 @click.option(
     "--sweep",
     is_flag=True,
-    help="Choose temperature (1, 2, 4) and alpha (0, 0.3) by agreement with the "
+    help="Choose temperature (0.25, 1, 2, 4) and alpha (0, 0.3) by agreement with the "
     "teacher on a validation split of the training rows.",
 )
 @click.option(

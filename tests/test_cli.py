@@ -173,7 +173,9 @@ def test_config_json_records_options_versions_and_hashes(run, cohort_csv, teache
     assert config["options"]["student"] == "both"
     assert config["options"]["augment_factor"] == 2.0
     assert config["options"]["max_leaf_nodes"] == 16
-    assert config["options"]["temperature"] == 1.0
+    assert config["options"]["temperature"] is None  # each student's own default
+    assert config["resolved"]["tree"]["temperature"] == 0.25
+    assert config["resolved"]["tree"]["criterion"] == "gini"
     assert config["data"]["sha256"] == sha256_file(cohort_csv)
     assert config["teachers"] == [
         {"path": str(teacher_pt), "sha256": sha256_file(teacher_pt)}
@@ -426,7 +428,7 @@ def test_config_file_applies_and_command_line_overrides_it(
         "temperature = 2.0\n"
         "max-leaf-nodes = 4\n"
         "augment_factor = 2\n"
-        "criterion = 'gini'\n"
+        "criterion = 'entropy'\n"
         "sweep = true\n"
     )
     out = work / "cfg-run"
@@ -440,7 +442,7 @@ def test_config_file_applies_and_command_line_overrides_it(
     options = config["options"]
     assert options["target"] == "risk"
     assert options["temperature"] == 2.0  # from the file
-    assert options["criterion"] == "gini"  # from the file
+    assert options["criterion"] == "entropy"  # from the file
     assert options["augment_factor"] == 2.0  # from the file
     assert options["max_leaf_nodes"] == 6  # the command line wins
     assert options["sweep"] is True
@@ -456,7 +458,8 @@ def test_config_file_applies_and_command_line_overrides_it(
     sweep = report["run"]["sweep"]["tree"]
     table = sweep["table"]
     assert [(r["temperature"], r["alpha"]) for r in table] == [
-        (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3), (4.0, 0.0), (4.0, 0.3),
+        (0.25, 0.0), (0.25, 0.3), (1.0, 0.0), (1.0, 0.3),
+        (2.0, 0.0), (2.0, 0.3), (4.0, 0.0), (4.0, 0.3),
     ]  # fmt: skip
     best = max(r["agreement"] for r in table)
     chosen = [r for r in table if r["chosen"]]
@@ -551,9 +554,10 @@ def test_rules_prints_the_tree_rules(run):
         result = invoke("rules", source)
         assert result.exit_code == 0, result.output
         assert result.stdout.strip() == expected
-        assert result.stdout.count("IF ") == json.loads(
-            (out_dir / "report.json").read_text()
-        )["tree"]["n_leaves"]
+        assert (
+            result.stdout.count("IF ")
+            == json.loads((out_dir / "report.json").read_text())["tree"]["n_leaves"]
+        )
     result = invoke("rules", out_dir / "student-boosted.json")
     assert result.exit_code == 2 and "boosted" in error_line(result)
     result = invoke("rules", out_dir / "nothing")

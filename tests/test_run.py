@@ -198,7 +198,8 @@ def test_sweep_picks_highest_agreement_then_lowest_kl(cohort, numeric_teacher, c
     result = sweep_temperature_alpha(estimator, X, y, random_state=0)
     table = result.table
     assert [(r["temperature"], r["alpha"]) for r in table] == [
-        (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3), (4.0, 0.0), (4.0, 0.3),
+        (0.25, 0.0), (0.25, 0.3), (1.0, 0.0), (1.0, 0.3),
+        (2.0, 0.0), (2.0, 0.3), (4.0, 0.0), (4.0, 0.3),
     ]  # fmt: skip
     assert result.n_fit + result.n_validation == len(X)
     counts = [round(r["agreement"] * result.n_validation) for r in table]

@@ -14,6 +14,7 @@ import math
 import numbers
 import os
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -255,6 +256,22 @@ def _is_real(value: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # Estimator
 # --------------------------------------------------------------------------- #
+@contextmanager
+def torch_threads(n: int = 1):
+    """Run the block with ``n`` torch threads, then restore the previous count.
+
+    The small MLP teachers train as fast on one thread as on several, much faster
+    when the cores are busy, and give the same numbers on any machine (torch's
+    results depend on its thread count).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class MLPTeacher(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier (PyTorch) for raw tabular data.
 
@@ -613,7 +630,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         np_rng = np.random.default_rng(seed)
         train_idx, val_idx = self._split(y_enc, sw, np_rng)
 
-        with torch.random.fork_rng(devices=[]):
+        with torch_threads(1), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = _build_network(Z.shape[1], hidden, len(classes), self.dropout)
             history = self._train(model, Z, y_enc, sw, train_idx, val_idx, seed)

@@ -33,7 +33,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -89,14 +88,16 @@ class DistillOptions:
     ensemble_method: str = "arithmetic"
     classes: Sequence[str] | None = None
     trust_pickle: bool = False
-    temperature: float = 1.0
+    # None: each student's own default (see DistilledTreeClassifier and
+    # DistilledBoostingClassifier).
+    temperature: float | None = None
     alpha: float = 0.0
     augmentation: str = "munge"
-    augment_factor: float = 5.0
+    augment_factor: float | None = None
     student: str = "tree"
     max_leaf_nodes: int | None = 16
     max_depth: int | None = None
-    criterion: str = "entropy"
+    criterion: str = "gini"
     n_estimators: int = 10
     boost_depth: int = 2
     test_size: float = 0.25
@@ -123,17 +124,22 @@ class DistillOptions:
         _choice("--augmentation", self.augmentation, AUGMENTATIONS)
         _choice("--criterion", self.criterion, CRITERIA)
         _choice("--ensemble-method", self.ensemble_method, ENSEMBLE_METHODS)
-        _number("--temperature", self.temperature)
-        if not self.temperature > 0:
-            raise ValueError(f"--temperature must be > 0, got {_g(self.temperature)}")
+        if self.temperature is not None:
+            _number("--temperature", self.temperature)
+            if not self.temperature > 0:
+                raise ValueError(
+                    f"--temperature must be > 0, got {_g(self.temperature)}"
+                )
         _number("--alpha", self.alpha)
         if not 0 <= self.alpha <= 1:
             raise ValueError(f"--alpha must be in [0, 1], got {_g(self.alpha)}")
-        _number("--augment-factor", self.augment_factor)
-        if not 0 <= self.augment_factor <= 1000:
-            raise ValueError(
-                f"--augment-factor must be in [0, 1000], got {_g(self.augment_factor)}"
-            )
+        if self.augment_factor is not None:
+            _number("--augment-factor", self.augment_factor)
+            if not 0 <= self.augment_factor <= 1000:
+                raise ValueError(
+                    "--augment-factor must be in [0, 1000], got "
+                    f"{_g(self.augment_factor)}"
+                )
         _number("--test-size", self.test_size)
         if not 0 < self.test_size < 1:
             raise ValueError(
@@ -318,22 +324,14 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-@contextmanager
 def torch_threads(n: int = 1):
-    """Run the block with ``n`` torch threads, then restore the previous count.
+    """Run a block with ``n`` torch threads (see ``treedistill._mlp.torch_threads``).
 
-    The small MLP teachers train as fast on one thread as on several, much faster
-    when the cores are busy, and give the same numbers on any machine (torch's
-    results depend on its thread count).
+    Imported lazily so that the command line starts without loading torch.
     """
-    import torch
+    from treedistill._mlp import torch_threads as _torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return _torch_threads(n)
 
 
 def check_out_dir(
@@ -528,6 +526,13 @@ def _unseen_categories(schema, X: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _student_params(model) -> dict:
+    """Every parameter a student was fit with (its own defaults resolved)."""
+    params = model.get_params(deep=False)
+    params.pop("teacher", None)
+    return _plain(params)
+
+
 def _make_distiller(kind: str, teacher, opts: DistillOptions):
     from treedistill._estimators import (
         DistilledBoostingClassifier,
@@ -535,12 +540,15 @@ def _make_distiller(kind: str, teacher, opts: DistillOptions):
     )
 
     common = dict(
-        temperature=float(opts.temperature),
         alpha=float(opts.alpha),
         augmentation=opts.augmentation,
-        augment_factor=float(opts.augment_factor),
         random_state=int(opts.seed),
     )
+    # Unset options keep each student's own default.
+    if opts.temperature is not None:
+        common["temperature"] = float(opts.temperature)
+    if opts.augment_factor is not None:
+        common["augment_factor"] = float(opts.augment_factor)
     if kind == "tree":
         return DistilledTreeClassifier(
             teacher,
@@ -744,7 +752,10 @@ def _distill(opts: DistillOptions, out: Path, progress: Progress | None):
     teacher_info["classes"] = _plain(np.asarray(teacher.classes_))
 
     # --------------------------------------------------------------- sweep
-    settings = {k: (float(opts.temperature), float(opts.alpha)) for k in kinds}
+    settings = {}
+    for kind in kinds:
+        defaults = _make_distiller(kind, teacher, opts)
+        settings[kind] = (float(defaults.temperature), float(defaults.alpha))
     sweeps: dict[str, dict] = {}
     if opts.sweep:
         from treedistill._sweep import sweep_temperature_alpha
@@ -805,10 +816,7 @@ def _distill(opts: DistillOptions, out: Path, progress: Progress | None):
         },
         "teacher": teacher_info,
         "options": _plain(option_values),
-        "students": {
-            kind: {"temperature": settings[kind][0], "alpha": settings[kind][1]}
-            for kind in kinds
-        },
+        "students": {kind: _student_params(models[kind]) for kind in kinds},
         "notes": list(notes),
     }
     if sweeps:
@@ -864,11 +872,7 @@ def _distill(opts: DistillOptions, out: Path, progress: Progress | None):
             "options": recorded,
             "seed": int(opts.seed),
             "resolved": {
-                kind: {
-                    "temperature": settings[kind][0],
-                    "alpha": settings[kind][1],
-                    "file": names[kind],
-                }
+                kind: {**_student_params(models[kind]), "file": names[kind]}
                 for kind in kinds
             },
             "data": {"path": data_recorded, "sha256": run_info["data"]["sha256"]},

@@ -27,7 +27,7 @@ __all__ = [
     "sweep_temperature_alpha",
 ]
 
-DEFAULT_TEMPERATURES = (1.0, 2.0, 4.0)
+DEFAULT_TEMPERATURES = (0.25, 1.0, 2.0, 4.0)
 DEFAULT_ALPHAS = (0.0, 0.3)
 # Below this many validation rows an agreement rate says too little to choose on.
 _MIN_VALIDATION_ROWS = 10
