@@ -1,0 +1,510 @@
+"""Figures of the report, drawn from the report dict's numbers alone.
+
+Every function takes parts of the report and returns a PNG as a ``data:`` URI
+(plus its pixel size where the page needs it). Figures are built on
+``matplotlib.figure.Figure`` with the Agg canvas: no pyplot state, no GUI backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import textwrap
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+__all__ = [
+    "Image",
+    "plot_size_curve",
+    "plot_confusion",
+    "plot_calibration",
+    "plot_subgroups",
+    "plot_shap",
+    "plot_tree",
+]
+
+DPI = 100
+_PALETTE = [
+    "#4C72B0",
+    "#DD8452",
+    "#55A868",
+    "#C44E52",
+    "#8172B3",
+    "#937860",
+    "#DA8BC3",
+    "#8C8C8C",
+    "#CCB974",
+    "#64B5CD",
+]
+_LEAF_FILL = [
+    "#dbe6f4",
+    "#f9e1cf",
+    "#d9ecdc",
+    "#f1d6d7",
+    "#e3dff0",
+    "#e8dfd8",
+    "#f6e0ef",
+    "#e5e5e5",
+    "#f2eed5",
+    "#d8edf4",
+]
+
+
+class Image:
+    """A rendered figure: ``src`` is a data URI, ``width``/``height`` in pixels."""
+
+    def __init__(self, png: bytes, width: int, height: int):
+        self.png = png
+        self.width = width
+        self.height = height
+
+    @property
+    def src(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _text(s) -> str:
+    """Data text safe for matplotlib: no mathtext from ``$`` signs."""
+    return str(s).replace("$", r"\$")
+
+
+def _render(fig: Figure) -> Image:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    w, h = fig.get_size_inches() * DPI
+    return Image(buf.getvalue(), int(round(w)), int(round(h)))
+
+
+def _pct_axis(ax, axis: str = "y") -> None:
+    fmt = _percent_formatter()
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _percent_formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%")
+
+
+# ---------------------------------------------------------------------------
+# Fidelity against size
+# ---------------------------------------------------------------------------
+def plot_size_curve(curve: dict) -> Image | None:
+    """Agreement with the teacher against the number of leaves."""
+    points = curve.get("points") or []
+    if not points:
+        return None
+    fig = Figure(figsize=(8.5, 4.2))
+    ax = fig.add_subplot()
+    series = [
+        ("student_leaves", "student_held_out", "treedistill tree, held-out", "-", 0),
+        ("student_leaves", "student_synthetic", "treedistill tree, synthetic", "--", 0),
+        (
+            "surrogate_leaves",
+            "surrogate_held_out",
+            "hard-label surrogate, held-out",
+            "-",
+            1,
+        ),
+        (
+            "surrogate_leaves",
+            "surrogate_synthetic",
+            "hard-label surrogate, synthetic",
+            "--",
+            1,
+        ),
+    ]
+    for xkey, ykey, label, style, color in series:
+        xy = [(p[xkey], p[ykey]) for p in points if p.get(ykey) is not None]
+        if not xy:
+            continue
+        x, y = zip(*xy, strict=True)
+        ax.plot(x, y, style, marker="o", color=_PALETTE[color], label=label, lw=2, ms=5)
+    chosen = curve.get("chosen")
+    if chosen and chosen.get("held_out") is not None:
+        ax.axvline(chosen["leaves"], color="#444444", ls=":", lw=1.2)
+        ax.plot(
+            [chosen["leaves"]],
+            [chosen["held_out"]],
+            marker="*",
+            ms=16,
+            color="#C44E52",
+            ls="none",
+            label=f"chosen: {chosen['leaves']} leaves",
+        )
+    ax.set_xscale("log", base=2)
+    leaves = sorted(
+        {p["student_leaves"] for p in points}
+        | ({chosen["leaves"]} if chosen else set())
+    )
+    ax.set_xticks(leaves)
+    ax.set_xticklabels([str(v) for v in leaves])
+    ax.minorticks_off()
+    ax.set_xlabel("leaves in the tree")
+    ax.set_ylabel("agreement with the teacher")
+    _pct_axis(ax)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    return _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# Confusion matrices
+# ---------------------------------------------------------------------------
+def plot_confusion(confusion: dict, titles: dict | None = None) -> Image | None:
+    """One heat map per student: teacher class (rows) against student class."""
+    matrices = confusion.get("matrices") or {}
+    if not matrices:
+        return None
+    labels = [_text(c) for c in confusion["labels"]]
+    k = len(labels)
+    n = len(matrices)
+    size = max(3.2, 0.9 * k + 2.0)
+    fig = Figure(figsize=(size * n + 0.5, size))
+    for i, (name, m) in enumerate(matrices.items()):
+        ax = fig.add_subplot(1, n, i + 1)
+        arr = np.asarray(m, dtype=float)
+        rows = arr.sum(axis=1, keepdims=True)
+        share = arr / np.where(rows > 0, rows, 1)
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        for r in range(k):
+            for c in range(k):
+                ax.text(
+                    c,
+                    r,
+                    f"{int(arr[r, c])}",
+                    ha="center",
+                    va="center",
+                    color="white" if share[r, c] > 0.6 else "black",
+                    fontsize=11,
+                )
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_xticklabels(
+            [textwrap.shorten(s, 14, placeholder="…") for s in labels],
+            rotation=30 if k > 3 else 0,
+            ha="right" if k > 3 else "center",
+        )
+        ax.set_yticklabels([textwrap.shorten(s, 14, placeholder="…") for s in labels])
+        ax.set_xlabel("student predicts")
+        ax.set_ylabel("teacher predicts")
+        ax.set_title(_text((titles or {}).get(name, name)), fontsize=10)
+    fig.tight_layout()
+    return _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# Calibration
+# ---------------------------------------------------------------------------
+def plot_calibration(calibration: dict, positive_label: str | None) -> Image | None:
+    """Reliability curves of the teacher and the students against the truth."""
+    curves = calibration.get("curves") or {}
+    if not curves:
+        return None
+    fig = Figure(figsize=(6.2, 5.0))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="#999999", ls=":", lw=1, label="perfect calibration")
+    for i, (name, cur) in enumerate(curves.items()):
+        bins = cur.get("bins") or []
+        if not bins:
+            continue
+        x = [b["mean_predicted"] for b in bins]
+        y = [b["observed"] for b in bins]
+        sizes = [
+            12 + 60 * np.sqrt(b["n"] / max(1, max(bb["n"] for bb in bins)))
+            for b in bins
+        ]
+        color = "#222222" if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        ax.plot(
+            x,
+            y,
+            color=color,
+            lw=2 if name == "teacher" else 1.5,
+            ls="-" if name == "teacher" else "--",
+            label=_text(name),
+        )
+        ax.scatter(x, y, s=sizes, color=color, zorder=3)
+    if calibration.get("kind") == "positive":
+        ax.set_xlabel(f"predicted P({_text(positive_label)})")
+        ax.set_ylabel(f"observed share of {_text(positive_label)}")
+    else:
+        ax.set_xlabel("confidence in the predicted class")
+        ax.set_ylabel("observed accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="upper left")
+    fig.tight_layout()
+    return _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# Subgroups
+# ---------------------------------------------------------------------------
+def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | None:
+    """Forest plot of the agreement per subgroup with its 95% interval."""
+    rows = [r for r in rows if r["models"].get(model, {}).get("agreement") is not None]
+    if not rows:
+        return None
+    height = 0.8 + 0.32 * len(rows)
+    fig = Figure(figsize=(8.5, max(2.4, height)))
+    ax = fig.add_subplot()
+    ys = np.arange(len(rows))[::-1]
+    for y, r in zip(ys, rows, strict=True):
+        m = r["models"][model]
+        ci = m.get("agreement_ci") or [m["agreement"], m["agreement"]]
+        ax.plot(ci, [y, y], color=_PALETTE[0], lw=2)
+        ax.plot([m["agreement"]], [y], "o", color=_PALETTE[0], ms=6)
+    if overall is not None:
+        ax.axvline(overall, color="#C44E52", ls=":", lw=1.2, label="overall")
+        ax.legend(fontsize=9, loc="lower left")
+    ax.set_yticks(ys)
+    ax.set_yticklabels(
+        [
+            textwrap.shorten(
+                _text(f"{r['column']} = {r['level']}"), 38, placeholder="…"
+            )
+            + f"  (n={r['n']})"
+            for r in rows
+        ],
+        fontsize=9,
+    )
+    lows = [
+        (r["models"][model].get("agreement_ci") or [r["models"][model]["agreement"]])[0]
+        for r in rows
+    ]
+    left = min([*lows, overall if overall is not None else 1.0])
+    ax.set_xlim(max(0.0, left - 0.05), 1.005)
+    ax.set_xlabel("agreement with the teacher (95% CI)")
+    _pct_axis(ax, "x")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# SHAP
+# ---------------------------------------------------------------------------
+def plot_shap(shap: dict, max_columns: int = 15) -> Image | None:
+    """Share of total mean |SHAP| per column: teacher next to each student."""
+    series = []
+    teacher = shap.get("teacher") or {}
+    if teacher.get("status") == "ok":
+        series.append(("teacher", teacher["importance"]))
+    for name, s in (shap.get("students") or {}).items():
+        if s.get("status") == "ok":
+            series.append((name, s["importance"]))
+    if not series:
+        return None
+    columns = shap["columns"]
+    ref = np.asarray(series[0][1], dtype=float)
+    order = np.argsort(-ref, kind="stable")[:max_columns]
+    shares = []
+    for _, values in series:
+        v = np.asarray(values, dtype=float)
+        total = v.sum()
+        shares.append(v / total if total > 0 else v)
+    n = len(order)
+    height = 1.0 + n * (0.22 * len(series) + 0.15)
+    fig = Figure(figsize=(8.5, max(2.6, height)))
+    ax = fig.add_subplot()
+    bar = 0.8 / len(series)
+    ys = np.arange(n)[::-1]
+    for i, ((name, _), share) in enumerate(zip(series, shares, strict=True)):
+        color = "#222222" if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        ax.barh(
+            ys + 0.4 - bar * (i + 0.5),
+            share[order],
+            height=bar * 0.95,
+            color=color,
+            label=_text(name),
+        )
+    ax.set_yticks(ys)
+    ax.set_yticklabels(
+        [textwrap.shorten(_text(columns[j]), 28, placeholder="…") for j in order],
+        fontsize=9,
+    )
+    ax.set_xlabel("share of total mean |SHAP|")
+    _pct_axis(ax, "x")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    return _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# The tree
+# ---------------------------------------------------------------------------
+_SLOT_W = 1.3  # inches per leaf, top-down layout
+_LEVEL_H = 1.35  # inches per level, top-down layout
+_WRAP = 18  # characters per line in a box
+_TOP_DOWN_MAX_LEAVES = 40
+
+
+def _leaf_lines(node: dict, classes: list) -> list[str]:
+    lines = [
+        f"Rule {node['rule']}: {node['prediction']}"
+        if node.get("rule")
+        else f"{node['prediction']}"
+    ]
+    dist = node["distribution"]
+    order = np.argsort(-np.asarray(dist), kind="stable")
+    for j in order[: min(3, len(dist))]:
+        lines.append(
+            f"{textwrap.shorten(str(classes[j]), 12, placeholder='…')} "
+            f"{100 * dist[j]:.0f}%"
+        )
+    lines.append(f"n={node['n_test']} held-out")
+    return lines
+
+
+def _split_lines(node: dict) -> list[str]:
+    lines = textwrap.wrap(str(node["question"]), _WRAP, break_long_words=True) or [""]
+    if len(lines) > 3:
+        lines = lines[:2] + [
+            textwrap.shorten(" ".join(lines[2:]), _WRAP, placeholder="…")
+        ]
+    lines.append(f"n={node['n_test']} held-out")
+    return lines
+
+
+def _layout(nodes: list[dict]) -> tuple[dict, dict]:
+    """Leaf slots left to right; a parent sits midway over its children."""
+    by_id = {n["id"]: n for n in nodes}
+    pos: dict[int, float] = {}
+    counter = [0]
+
+    def place(i: int) -> float:
+        node = by_id[i]
+        if node["leaf"]:
+            pos[i] = float(counter[0])
+            counter[0] += 1
+        else:
+            a = place(node["left"])
+            b = place(node["right"])
+            pos[i] = (a + b) / 2
+        return pos[i]
+
+    place(0)
+    return pos, by_id
+
+
+def plot_tree(tree: dict, classes: list) -> Image | None:
+    """The tree, one box per node, sized so that boxes never overlap.
+
+    Up to 40 leaves the tree grows downward (width grows with the leaves);
+    beyond that it grows to the right (height grows with the leaves).
+    """
+    nodes = tree.get("nodes") or []
+    if not nodes:
+        return None
+    pos, by_id = _layout(nodes)
+    n_leaves = sum(1 for n in nodes if n["leaf"])
+    depth = max(n["depth"] for n in nodes)
+    top_down = n_leaves <= _TOP_DOWN_MAX_LEAVES
+    if top_down:
+        width = max(6.0, n_leaves * _SLOT_W + 0.4)
+        height = (depth + 1) * _LEVEL_H + 0.3
+
+        def xy(i):
+            return (pos[i] + 0.5) * _SLOT_W + 0.2, height - 0.15 - (
+                by_id[i]["depth"] + 0.5
+            ) * _LEVEL_H
+    else:
+        row_h = 0.95
+        col_w = 2.0
+        width = (depth + 1) * col_w + 0.4
+        height = n_leaves * row_h + 0.4
+
+        def xy(i):
+            return (by_id[i]["depth"] + 0.5) * col_w + 0.2, height - 0.2 - (
+                pos[i] + 0.5
+            ) * row_h
+
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    fontsize = 8
+    line_h = fontsize * 1.25 / 72  # inches per text line
+    box_w = (_SLOT_W if top_down else 2.0) - 0.16
+
+    def box(i) -> tuple[float, float, float, float]:
+        node = by_id[i]
+        lines = _leaf_lines(node, classes) if node["leaf"] else _split_lines(node)
+        x, y = xy(i)
+        h = len(lines) * line_h + 0.12
+        return x, y, h, lines
+
+    boxes = {n["id"]: box(n["id"]) for n in nodes}
+    # Edges first, under the boxes.
+    for node in nodes:
+        if node["leaf"]:
+            continue
+        x0, y0, h0, _ = boxes[node["id"]]
+        for side in ("left", "right"):
+            child = node[side]
+            x1, y1, h1, _ = boxes[child]
+            if top_down:
+                start, end = (x0, y0 - h0 / 2), (x1, y1 + h1 / 2)
+            else:
+                start, end = (x0 + box_w / 2, y0), (x1 - box_w / 2, y1)
+            ax.plot(
+                [start[0], end[0]], [start[1], end[1]], color="#888888", lw=1, zorder=1
+            )
+            label = node[f"{side}_label"]
+            if node.get("missing_goes") == side:
+                label += " + missing"
+            mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+            ax.text(
+                mx,
+                my,
+                label,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#333333",
+                zorder=2,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
+            )
+    for node in nodes:
+        x, y, h, lines = boxes[node["id"]]
+        if node["leaf"]:
+            k = int(np.argmax(node["distribution"]))
+            fc = _LEAF_FILL[k % len(_LEAF_FILL)]
+            ec = _PALETTE[k % len(_PALETTE)]
+        else:
+            fc, ec = "white", "#555555"
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - box_w / 2, y - h / 2),
+                box_w,
+                h,
+                boxstyle="round,pad=0.02,rounding_size=0.06",
+                fc=fc,
+                ec=ec,
+                lw=1.3,
+                zorder=3,
+            )
+        )
+        for j, line in enumerate(lines):
+            weight = "bold" if j == 0 and node["leaf"] else "normal"
+            ty = y + h / 2 - 0.06 - (j + 0.5) * line_h
+            ax.text(
+                x,
+                ty,
+                _text(line),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                fontweight=weight,
+                zorder=4,
+                clip_on=False,
+            )
+    return _render(fig)

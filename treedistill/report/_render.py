@@ -1,0 +1,405 @@
+"""Render a report dict as HTML, Markdown and plain-text rules, and write the files.
+
+Rendering reads nothing but the dict :func:`~treedistill.report.evaluate` returns
+(or its JSON copy), so a saved ``report.json`` can be rendered again at any time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import jinja2
+
+from treedistill.report import _plots
+from treedistill.report._evaluate import SCHEMA_VERSION
+
+__all__ = [
+    "render_html",
+    "render_markdown",
+    "render_rules",
+    "write_report",
+    "report_json",
+]
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+# ---------------------------------------------------------------------------
+# Formatting helpers (jinja filters)
+# ---------------------------------------------------------------------------
+def pct(x, digits: int = 1) -> str:
+    """``0.9731`` → ``97.3%``; ``None`` → ``—``."""
+    if x is None:
+        return "—"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def ci(interval, digits: int = 1) -> str:
+    """``[0.95, 0.99]`` → ``[95.0%, 99.0%]``."""
+    if not interval or interval[0] is None or interval[1] is None:
+        return "—"
+    return f"[{pct(interval[0], digits)}, {pct(interval[1], digits)}]"
+
+
+def num(x, digits: int = 3) -> str:
+    """A metric with ``digits`` decimals; ``None`` → ``—``."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    return f"{float(x):.{digits}f}"
+
+
+def value(x) -> str:
+    """Any JSON scalar from ``run_info`` as short text."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def dist(distribution, classes, digits: int = 0) -> str:
+    """A class distribution as ``low 96% · high 4%`` (classes in their order)."""
+    if not distribution:
+        return "—"
+    return " · ".join(
+        f"{c} {100 * float(p):.{digits}f}%"
+        for c, p in zip(classes, distribution, strict=False)
+    )
+
+
+def probs(p, classes) -> str:
+    """Probabilities as ``low 0.12 / high 0.88``."""
+    return " / ".join(f"{c} {float(v):.2f}" for c, v in zip(classes, p, strict=False))
+
+
+def is_records(x) -> bool:
+    """A non-empty list of dicts (rendered as a table)."""
+    return isinstance(x, list) and bool(x) and all(isinstance(r, Mapping) for r in x)
+
+
+def record_keys(rows) -> list[str]:
+    """The union of the keys of a list of dicts, in first-seen order."""
+    keys: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in keys:
+                keys.append(k)
+    return keys
+
+
+_MD_SPECIAL = str.maketrans(
+    {c: "\\" + c for c in "\\`*_[]<>|#"} | {"\n": " ", "\r": " ", "\t": " "}
+)
+
+
+def md(x) -> str:
+    """Text safe inside a Markdown table cell (no markup, no raw HTML)."""
+    return str(x).translate(_MD_SPECIAL)
+
+
+def one_line(x) -> str:
+    """Text on one line (line breaks and tabs as spaces)."""
+    return " ".join(str(x).replace("\t", " ").splitlines())
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=pct,
+        ci=ci,
+        num=num,
+        value=value,
+        dist=dist,
+        probs=probs,
+        md=md,
+        one_line=one_line,
+        record_keys=record_keys,
+    )
+    env.tests["records"] = is_records
+    return env
+
+
+# ---------------------------------------------------------------------------
+# Context
+# ---------------------------------------------------------------------------
+def _check(report) -> None:
+    if not isinstance(report, Mapping):
+        raise ValueError(f"report must be a dict, got {type(report).__name__}")
+    version = report.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"report has schema_version {version!r}; this version of treedistill "
+            f"renders schema_version {SCHEMA_VERSION!r}"
+        )
+
+
+def _model_order(report) -> list[str]:
+    order = list(report.get("model_order") or [])
+    for name in report.get("models", {}):
+        if name not in order:
+            order.append(name)
+    return order
+
+
+def _summary_sentences(report) -> list[str]:
+    s = report["summary"]
+    data = report["data"]
+    if s["student"] == "tree":
+        who = f"The {s['n_leaves']}-leaf tree"
+    else:
+        who = f"The boosted student ({s['n_trees']} trees)"
+    parts = [
+        f"{who} agrees with the teacher on {pct(s['agreement'])} "
+        f"(95% CI {pct(s['agreement_ci'][0]) if s['agreement_ci'] else '—'}"
+        f"–{pct(s['agreement_ci'][1]) if s['agreement_ci'] else '—'}) "
+        f"of {s['n']} held-out rows"
+    ]
+    worst = []
+    perfect = []
+    if s.get("worst_rule") and s["worst_rule"]["agreement"] >= 1.0:
+        perfect.append("every rule")
+    elif s.get("worst_rule"):
+        r = s["worst_rule"]
+        worst.append(
+            f"rule {r['rule']} ({pct(r['agreement'])} of {r['n']} rows: "
+            f"{one_line(r['text'])})"
+        )
+    if s.get("worst_subgroup") and s["worst_subgroup"]["agreement"] >= 1.0:
+        perfect.append("every subgroup")
+    elif s.get("worst_subgroup"):
+        g = s["worst_subgroup"]
+        worst.append(
+            f"subgroup {one_line(g['column'])} = {one_line(g['level'])} "
+            f"({pct(g['agreement'])} of {g['n']} rows)"
+        )
+    first = parts[0]
+    if worst:
+        first += "; it is least faithful in " + " and in ".join(worst)
+    if perfect:
+        first += (
+            ("; it" if not worst else ", and it")
+            + " agrees fully in "
+            + (" and in ".join(perfect))
+        )
+    sentences = [first + "."]
+    if s.get("surrogate_agreement") is not None:
+        sentences.append(
+            f"A hard-label surrogate tree with {s['surrogate_n_leaves']} leaves "
+            f"agrees on {pct(s['surrogate_agreement'])}."
+        )
+    if s.get("synthetic_agreement") is not None:
+        extra = ""
+        if s.get("surrogate_synthetic_agreement") is not None:
+            extra = f" (surrogate: {pct(s['surrogate_synthetic_agreement'])})"
+        sentences.append(
+            f"On {data['n_synthetic']} fresh synthetic rows the student agrees on "
+            f"{pct(s['synthetic_agreement'])}{extra}."
+        )
+    if s.get("accuracy") is not None:
+        sentences.append(
+            f"Accuracy against the truth: student {pct(s['accuracy'])}, "
+            f"teacher {pct(s['teacher_accuracy'])}."
+        )
+    return sentences
+
+
+def _context(report, *, images: bool) -> dict:
+    _check(report)
+    order = _model_order(report)
+    classes = report["data"]["classes"]
+    shap = report["shap"]
+    ranking = None
+    if (shap.get("teacher") or {}).get("status") == "ok":
+        ranking = shap["teacher"]["importance"]
+    else:
+        for name in order:
+            st = (shap.get("students") or {}).get(name) or {}
+            if st.get("status") == "ok":
+                ranking = st["importance"]
+                break
+    shap_order = list(range(len(shap.get("columns") or [])))
+    if ranking is not None:
+        shap_order.sort(key=lambda j: (-(ranking[j] or 0.0), j))
+    ctx = {
+        "shap_order": shap_order,
+        "r": report,
+        "models": order,
+        "classes": classes,
+        "summary_sentences": _summary_sentences(report),
+        "img": {},
+    }
+    if images:
+        labels = {row["key"]: row["label"] for row in report["fidelity"]["held_out"]}
+        confusion = dict(report["confusion"])
+        confusion["matrices"] = {
+            n: report["confusion"]["matrices"][n]
+            for n in order
+            if n in report["confusion"]["matrices"]
+        }
+        calibration = dict(report["calibration"])
+        curves = report["calibration"]["curves"]
+        calibration["curves"] = {
+            n: curves[n] for n in ["teacher", *order] if n in curves
+        }
+        shap = dict(report["shap"])
+        shap["students"] = {
+            n: report["shap"]["students"][n]
+            for n in order
+            if n in (report["shap"].get("students") or {})
+        }
+        summary = report["summary"]
+        ctx["img"] = {
+            "size_curve": _plots.plot_size_curve(report["size_curve"]),
+            "confusion": _plots.plot_confusion(confusion, labels),
+            "calibration": _plots.plot_calibration(
+                calibration, report["data"].get("positive_class")
+            ),
+            "subgroups": _plots.plot_subgroups(
+                report["subgroups"]["rows"], summary["model"], summary["agreement"]
+            ),
+            "shap": _plots.plot_shap(shap),
+            "tree": (
+                _plots.plot_tree(report["tree"], classes)
+                if report.get("tree")
+                else None
+            ),
+        }
+    return ctx
+
+
+# ---------------------------------------------------------------------------
+# Public renderers
+# ---------------------------------------------------------------------------
+def render_html(report: Mapping) -> str:
+    """The report as one self-contained HTML page (figures embedded as data URIs).
+
+    Parameters
+    ----------
+    report : dict
+        As returned by :func:`evaluate` (or loaded from ``report.json``).
+
+    Returns
+    -------
+    str
+    """
+    ctx = _context(report, images=True)
+    return _environment(True).get_template("report.html.j2").render(**ctx)
+
+
+def render_markdown(report: Mapping) -> str:
+    """The report's numbers as Markdown tables (no figures).
+
+    Parameters
+    ----------
+    report : dict
+
+    Returns
+    -------
+    str
+    """
+    ctx = _context(report, images=False)
+    return _environment(False).get_template("report.md.j2").render(**ctx)
+
+
+def render_rules(report: Mapping) -> str:
+    """The tree student's rules as plain text, one rule per line.
+
+    Parameters
+    ----------
+    report : dict
+
+    Returns
+    -------
+    str
+        Ends with a newline. Without a tree student, a single line says so.
+    """
+    _check(report)
+    rules = report.get("rules")
+    if not rules:
+        return "No tree student in this report: there are no rules to list.\n"
+    classes = report["data"]["classes"]
+    lines = []
+    for r in rules:
+        cov = pct(r["coverage_test"]) if r.get("coverage_test") is not None else "—"
+        lines.append(
+            one_line(
+                f"Rule {r['rule']}: {r['text']}  [{dist(r['distribution'], classes)}; "
+                f"covers {cov} of held-out rows (n={r['n_test']}); agreement with "
+                f"the teacher {pct(r['agreement'])}]"
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def report_json(report: Mapping) -> str:
+    """The report as canonical JSON (sorted keys, no NaN), ending with a newline."""
+    _check(report)
+    return json.dumps(report, sort_keys=True, indent=2, allow_nan=False) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    # A fresh name in the same folder (so os.replace is atomic); opening it with
+    # "x" keeps the usual permissions (umask), unlike mkstemp's private 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_report(report: Mapping, out_dir) -> list[Path]:
+    """Write ``report.html``, ``report.json``, ``report.md`` and ``rules.txt``.
+
+    Each file is written to a temporary file in ``out_dir`` and moved into place,
+    so a reader never sees half a file. ``out_dir`` is created if needed.
+
+    Parameters
+    ----------
+    report : dict
+    out_dir : str or Path
+
+    Returns
+    -------
+    list of Path
+        The four files, in the order above.
+    """
+    _check(report)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output folder {str(out)!r} exists and is not a folder")
+    texts = {
+        "report.html": render_html(report),
+        "report.json": report_json(report),
+        "report.md": render_markdown(report),
+        "rules.txt": render_rules(report),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in texts.items():
+        path = out / name
+        _write_atomic(path, text)
+        paths.append(path)
+    return paths
