@@ -38,8 +38,8 @@ def _run(options, *, quiet: bool, as_json: bool) -> None:
 @click.command(
     epilog="""\b
 Example:
-  treedistill distill ../shared/datasets/chronic_kidney_disease.csv \\
-      --target classification --drop id --student both --out ckd-run
+  treedistill distill data/clinical_cohort_3class.csv --target risk \\
+      --student both --subgroup ward --out cohort-run
   treedistill distill data.csv --target outcome --teacher model.skops \\
       --max-leaf-nodes 8 --sweep --out run1 --json"""
 )
