@@ -162,7 +162,7 @@ def _as_frame(X, model, what: str) -> pd.DataFrame:
 
 def _model_input(model, frame: pd.DataFrame):
     """What the model's own methods take: a frame if it was fit on one."""
-    if hasattr(model, "feature_names_in_"):
+    if getattr(model, "_frame_input", hasattr(model, "feature_names_in_")):
         return frame
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -1142,6 +1142,28 @@ def _min_n(n: int) -> int:
     return max(5, int(math.ceil(0.02 * n)))
 
 
+def _least_faithful(items, n, *, size, rate, tie):
+    """The item with the lowest agreement, preferring ones with enough rows.
+
+    Items with at least ``_min_n(n)`` rows are compared first, so that one row in a
+    tiny leaf does not outrank a large group; when all of those agree fully, any
+    item with a disagreement is named instead.
+    """
+    if not items:
+        return None
+
+    def key(r):
+        return (rate(r), -size(r), *tie(r))
+
+    big = [r for r in items if size(r) >= _min_n(n)]
+    worst = min(big, key=key) if big else None
+    if worst is None or rate(worst) >= 1.0:
+        lowest = min(items, key=key)
+        if worst is None or rate(lowest) < 1.0:
+            worst = lowest
+    return worst
+
+
 def _summary(name, info, agree, held_out, synthetic, leaves, rules, subgroups, seed):
     n = int(agree.size)
     rate, ci = _rate_ci(agree, seed)
@@ -1166,14 +1188,19 @@ def _summary(name, info, agree, held_out, synthetic, leaves, rules, subgroups, s
         ),
         "min_n": _min_n(n),
         "worst_rule": None,
+        "worst_rule_synthetic": None,
         "worst_subgroup": None,
     }
     if leaves:
-        pool = [r for r in leaves if r["n_test"] >= _min_n(n)] or [
-            r for r in leaves if r["n_test"] > 0
-        ]
-        if pool:
-            worst = min(pool, key=lambda r: (r["agreement"], -r["n_test"], r["rule"]))
+        seen = [r for r in leaves if r["n_test"] > 0]
+        worst = _least_faithful(
+            seen,
+            n,
+            size=lambda r: r["n_test"],
+            rate=lambda r: r["agreement"],
+            tie=lambda r: (r["rule"],),
+        )
+        if worst is not None:
             text = next(r["text"] for r in rules if r["rule"] == worst["rule"])
             out["worst_rule"] = {
                 "rule": worst["rule"],
@@ -1181,16 +1208,29 @@ def _summary(name, info, agree, held_out, synthetic, leaves, rules, subgroups, s
                 "n": worst["n_test"],
                 "agreement": worst["agreement"],
             }
+    if leaves and synthetic:
+        n_syn = sum(r["n_synthetic"] or 0 for r in leaves)
+        seen = [r for r in leaves if r["n_synthetic"]]
+        worst = _least_faithful(
+            seen,
+            n_syn,
+            size=lambda r: r["n_synthetic"],
+            rate=lambda r: r["agreement_synthetic"],
+            tie=lambda r: (r["rule"],),
+        )
+        if worst is not None:
+            out["worst_rule_synthetic"] = {
+                "rule": worst["rule"],
+                "n": worst["n_synthetic"],
+                "agreement": worst["agreement_synthetic"],
+            }
     if subgroups:
-        pool = [r for r in subgroups if r["n"] >= _min_n(n)] or list(subgroups)
-        worst = min(
-            pool,
-            key=lambda r: (
-                r["models"][name]["agreement"],
-                -r["n"],
-                r["column"],
-                r["level"],
-            ),
+        worst = _least_faithful(
+            subgroups,
+            n,
+            size=lambda r: r["n"],
+            rate=lambda r: r["models"][name]["agreement"],
+            tie=lambda r: (r["column"], r["level"]),
         )
         out["worst_subgroup"] = {
             "column": worst["column"],

@@ -19,6 +19,8 @@ over the classes.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -214,7 +216,7 @@ def teacher_importance(
     """Permutation SHAP importance of the teacher on ``rows``, per raw column."""
     schema = model.schema_
     codec = _ColumnCodec(schema, [rows, background], template)
-    frame_input = hasattr(model, "feature_names_in_")
+    frame_input = getattr(model, "_frame_input", hasattr(model, "feature_names_in_"))
     k = len(model.classes_)
 
     def f(codes: np.ndarray) -> np.ndarray:
@@ -252,7 +254,10 @@ def _tree_shap_model(student) -> dict:
 
 def student_importance(model, X_enc: np.ndarray) -> dict:
     """Exact TreeSHAP importance of a tree or boosted student, per raw column."""
-    import shap
+    with warnings.catch_warnings():
+        # shap's plotting colours use matplotlib calls that are pending removal.
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
 
     student = model.student_
     k = len(model.classes_)

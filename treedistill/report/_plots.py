@@ -56,10 +56,11 @@ _LEAF_FILL = [
 class Image:
     """A rendered figure: ``src`` is a data URI, ``width``/``height`` in pixels."""
 
-    def __init__(self, png: bytes, width: int, height: int):
+    def __init__(self, png: bytes, width: int, height: int, layout: str = ""):
         self.png = png
         self.width = width
         self.height = height
+        self.layout = layout
 
     @property
     def src(self) -> str:
@@ -123,7 +124,20 @@ def plot_size_curve(curve: dict) -> Image | None:
         if not xy:
             continue
         x, y = zip(*xy, strict=True)
-        ax.plot(x, y, style, marker="o", color=_PALETTE[color], label=label, lw=2, ms=5)
+        student = color == 0
+        # The student on top; the surrogate's hollow squares stay visible beneath.
+        ax.plot(
+            x,
+            y,
+            style,
+            marker="o" if student else "s",
+            mfc=_PALETTE[color] if student else "white",
+            color=_PALETTE[color],
+            label=label,
+            lw=2,
+            ms=5 if student else 8,
+            zorder=3 if student else 2,
+        )
     chosen = curve.get("chosen")
     if chosen and chosen.get("held_out") is not None:
         ax.axvline(chosen["leaves"], color="#444444", ls=":", lw=1.2)
@@ -134,6 +148,7 @@ def plot_size_curve(curve: dict) -> Image | None:
             ms=16,
             color="#C44E52",
             ls="none",
+            zorder=5,
             label=f"chosen: {chosen['leaves']} leaves",
         )
     ax.set_xscale("log", base=2)
@@ -342,33 +357,42 @@ def plot_shap(shap: dict, max_columns: int = 15) -> Image | None:
 # ---------------------------------------------------------------------------
 _SLOT_W = 1.3  # inches per leaf, top-down layout
 _LEVEL_H = 1.35  # inches per level, top-down layout
-_WRAP = 18  # characters per line in a box
-_TOP_DOWN_MAX_LEAVES = 40
+_PAGE_WIDTH = 11.4  # inches of figure that fit the page's 1150 px column
+_COL_W = 1.6  # inches per level, left-to-right layout
+_ROW_H = 0.95  # inches per leaf, left-to-right layout
+_FONT = 8  # points, text in the boxes
+_BOX_GAP = 0.16  # inches between neighbouring boxes
 
 
-def _leaf_lines(node: dict, classes: list) -> list[str]:
-    lines = [
-        f"Rule {node['rule']}: {node['prediction']}"
-        if node.get("rule")
-        else f"{node['prediction']}"
-    ]
+def _chars(box_w: float) -> int:
+    """Characters of box text that fit in ``box_w`` inches (DejaVu Sans)."""
+    return max(8, int(box_w * 72 / (_FONT * 0.6)))
+
+
+def _fit(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters (with an ellipsis when cut)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _leaf_lines(node: dict, classes: list, wrap: int) -> list[str]:
+    title = f"{node['prediction']}"
+    if node.get("rule"):
+        title = f"Rule {node['rule']}: {title}"
+    lines = [_fit(title, wrap)]
     dist = node["distribution"]
     order = np.argsort(-np.asarray(dist), kind="stable")
     for j in order[: min(3, len(dist))]:
-        lines.append(
-            f"{textwrap.shorten(str(classes[j]), 12, placeholder='…')} "
-            f"{100 * dist[j]:.0f}%"
-        )
+        pct = f" {100 * dist[j]:.0f}%"
+        lines.append(_fit(str(classes[j]), wrap - len(pct)) + pct)
     lines.append(f"n={node['n_test']} held-out")
     return lines
 
 
-def _split_lines(node: dict) -> list[str]:
-    lines = textwrap.wrap(str(node["question"]), _WRAP, break_long_words=True) or [""]
+def _split_lines(node: dict, wrap: int) -> list[str]:
+    lines = textwrap.wrap(str(node["question"]), wrap, break_long_words=True) or [""]
     if len(lines) > 3:
-        lines = lines[:2] + [
-            textwrap.shorten(" ".join(lines[2:]), _WRAP, placeholder="…")
-        ]
+        lines = lines[:2] + [_fit(" ".join(lines[2:]), wrap)]
     lines.append(f"n={node['n_test']} held-out")
     return lines
 
@@ -397,8 +421,10 @@ def _layout(nodes: list[dict]) -> tuple[dict, dict]:
 def plot_tree(tree: dict, classes: list) -> Image | None:
     """The tree, one box per node, sized so that boxes never overlap.
 
-    Up to 40 leaves the tree grows downward (width grows with the leaves);
-    beyond that it grows to the right (height grows with the leaves).
+    A tree whose leaves fit side by side in a page's width (up to 8) grows
+    downward. A larger one grows to the right, one row per leaf: its height grows
+    with the leaves and its width only with the depth, so it reads by scrolling
+    down the page rather than sideways.
     """
     nodes = tree.get("nodes") or []
     if not nodes:
@@ -406,7 +432,7 @@ def plot_tree(tree: dict, classes: list) -> Image | None:
     pos, by_id = _layout(nodes)
     n_leaves = sum(1 for n in nodes if n["leaf"])
     depth = max(n["depth"] for n in nodes)
-    top_down = n_leaves <= _TOP_DOWN_MAX_LEAVES
+    top_down = n_leaves * _SLOT_W + 0.4 <= _PAGE_WIDTH
     if top_down:
         width = max(6.0, n_leaves * _SLOT_W + 0.4)
         height = (depth + 1) * _LEVEL_H + 0.3
@@ -416,28 +442,31 @@ def plot_tree(tree: dict, classes: list) -> Image | None:
                 by_id[i]["depth"] + 0.5
             ) * _LEVEL_H
     else:
-        row_h = 0.95
-        col_w = 2.0
-        width = (depth + 1) * col_w + 0.4
-        height = n_leaves * row_h + 0.4
+        width = (depth + 1) * _COL_W + 0.4
+        height = n_leaves * _ROW_H + 0.4
 
         def xy(i):
-            return (by_id[i]["depth"] + 0.5) * col_w + 0.2, height - 0.2 - (
+            return (by_id[i]["depth"] + 0.5) * _COL_W + 0.2, height - 0.2 - (
                 pos[i] + 0.5
-            ) * row_h
+            ) * _ROW_H
 
     fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.axis("off")
-    fontsize = 8
+    fontsize = _FONT
     line_h = fontsize * 1.25 / 72  # inches per text line
-    box_w = (_SLOT_W if top_down else 2.0) - 0.16
+    box_w = (_SLOT_W if top_down else _COL_W - 0.3) - _BOX_GAP
+    wrap = _chars(box_w)
 
     def box(i) -> tuple[float, float, float, float]:
         node = by_id[i]
-        lines = _leaf_lines(node, classes) if node["leaf"] else _split_lines(node)
+        lines = (
+            _leaf_lines(node, classes, wrap)
+            if node["leaf"]
+            else _split_lines(node, wrap)
+        )
         x, y = xy(i)
         h = len(lines) * line_h + 0.12
         return x, y, h, lines
@@ -507,4 +536,6 @@ def plot_tree(tree: dict, classes: list) -> Image | None:
                 zorder=4,
                 clip_on=False,
             )
-    return _render(fig)
+    image = _render(fig)
+    image.layout = "top-down" if top_down else "left-right"
+    return image

@@ -87,18 +87,22 @@ def is_records(x) -> bool:
     return isinstance(x, list) and bool(x) and all(isinstance(r, Mapping) for r in x)
 
 
+_LEADING_KEYS = ("name", "column", "setting")
+
+
 def record_keys(rows) -> list[str]:
-    """The union of the keys of a list of dicts, in first-seen order."""
-    keys: list[str] = []
-    for r in rows:
-        for k in r:
-            if k not in keys:
-                keys.append(k)
-    return keys
+    """The union of the keys of a list of dicts: naming keys first, then sorted.
+
+    Sorted so that a dict and its JSON copy (written with sorted keys) render the
+    same table.
+    """
+    keys = {str(k) for r in rows for k in r}
+    lead = [k for k in _LEADING_KEYS if k in keys]
+    return lead + sorted(keys - set(lead))
 
 
 _MD_SPECIAL = str.maketrans(
-    {c: "\\" + c for c in "\\`*_[]<>|#"} | {"\n": " ", "\r": " ", "\t": " "}
+    {c: "\\" + c for c in "\\`*[]<>|#"} | {"\n": " ", "\r": " ", "\t": " "}
 )
 
 
@@ -158,6 +162,10 @@ def _model_order(report) -> list[str]:
     return order
 
 
+def _rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n} rows"
+
+
 def _summary_sentences(report) -> list[str]:
     s = report["summary"]
     data = report["data"]
@@ -178,7 +186,7 @@ def _summary_sentences(report) -> list[str]:
     elif s.get("worst_rule"):
         r = s["worst_rule"]
         worst.append(
-            f"rule {r['rule']} ({pct(r['agreement'])} of {r['n']} rows: "
+            f"rule {r['rule']} ({pct(r['agreement'])} of {_rows(r['n'])}: "
             f"{one_line(r['text'])})"
         )
     if s.get("worst_subgroup") and s["worst_subgroup"]["agreement"] >= 1.0:
@@ -187,7 +195,7 @@ def _summary_sentences(report) -> list[str]:
         g = s["worst_subgroup"]
         worst.append(
             f"subgroup {one_line(g['column'])} = {one_line(g['level'])} "
-            f"({pct(g['agreement'])} of {g['n']} rows)"
+            f"({pct(g['agreement'])} of {_rows(g['n'])})"
         )
     first = parts[0]
     if worst:
@@ -208,9 +216,16 @@ def _summary_sentences(report) -> list[str]:
         extra = ""
         if s.get("surrogate_synthetic_agreement") is not None:
             extra = f" (surrogate: {pct(s['surrogate_synthetic_agreement'])})"
+        where = ""
+        w = s.get("worst_rule_synthetic")
+        if w and w["agreement"] is not None and w["agreement"] < 1.0:
+            where = (
+                f"; there it is least faithful in rule {w['rule']} "
+                f"({pct(w['agreement'])} of {_rows(w['n'])})"
+            )
         sentences.append(
             f"On {data['n_synthetic']} fresh synthetic rows the student agrees on "
-            f"{pct(s['synthetic_agreement'])}{extra}."
+            f"{pct(s['synthetic_agreement'])}{extra}{where}."
         )
     if s.get("accuracy") is not None:
         sentences.append(

@@ -1,0 +1,176 @@
+"""report.html in a real browser: images load, nothing is fetched, no script runs.
+
+Needs headless Chromium; skipped when it is not installed. The screenshot is kept
+in ``test-artifacts/report.png`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as html_lib
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from tests.conftest import REPO
+from treedistill import DistilledBoostingClassifier, DistilledTreeClassifier
+from treedistill.datasets import make_clinical_cohort
+from treedistill.report import evaluate, write_report
+
+pytestmark = pytest.mark.browser
+
+INJECTED = "ward<script>document.title='pwned'</script>"
+TITLE = "treedistill report"
+# Hosts Chromium itself contacts (component updates, time, sign-in) whatever the
+# page holds; they are refused by the resolver rules below in any case.
+BROWSER_OWN_HOSTS = (
+    "google.com",
+    "googleapis.com",
+    "gstatic.com",
+    "gvt1.com",
+    "googleusercontent.com",
+)
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    pytest.skip("headless Chromium is not installed (no chromium on PATH)")
+
+
+def _run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1200,1600",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    _chromium()
+    X, y = make_clinical_cohort(600, random_state=0, missing_rate=0.1)
+    X = X.rename(columns={"ward": INJECTED})
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    codes = ColumnTransformer(
+        [
+            (
+                "cat",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    encoded_missing_value=-1,
+                ),
+                make_column_selector(dtype_include=[object, "string"]),
+            )
+        ],
+        remainder="passthrough",
+    )
+    teacher = make_pipeline(
+        codes, HistGradientBoostingClassifier(max_iter=25, random_state=0)
+    ).fit(X_tr, y_tr)
+    models = {
+        "tree": DistilledTreeClassifier(
+            teacher, max_leaf_nodes=8, augment_factor=5.0, random_state=0
+        ).fit(X_tr, y_tr),
+        "boosted": DistilledBoostingClassifier(
+            teacher, n_estimators=5, n_jobs=1, random_state=0
+        ).fit(X_tr, y_tr),
+    }
+    report = evaluate(
+        models,
+        X_te,
+        y_te,
+        X_tr,
+        y_tr,
+        size_grid=(2, 4, 8, 16),
+        n_synthetic=800,
+        shap_rows=40,
+        run_info={"data": {"file": "cohort.csv"}, "options": {"leaves": 8}},
+    )
+    out = tmp_path_factory.mktemp("report")
+    write_report(report, out)
+    return out / "report.html"
+
+
+def test_dom_images_title_and_no_network(written, tmp_path):
+    from PIL import Image
+
+    result = _run_chromium(
+        tmp_path / "profile",
+        "--enable-logging=stderr",
+        "--v=1",
+        "--dump-dom",
+        written.as_uri(),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    assert "Distillation report" in dom
+    # The injected <script> stayed text: the title is unchanged and the column
+    # name shows as text in the page.
+    title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    assert title == TITLE
+    assert "pwned" not in title
+    assert "<script" not in dom.lower()
+    assert html_lib.escape(INJECTED, quote=False) in dom
+    # Every image is an embedded PNG that decodes.
+    srcs = re.findall(r"<img\s[^>]*src=\"([^\"]*)\"", dom)
+    assert len(srcs) >= 6
+    prefix = "data:image/png;base64,"
+    for src in srcs:
+        assert src.startswith(prefix)
+        with Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :]))) as im:
+            im.load()
+            assert im.width > 0 and im.height > 0
+    # Nothing the page refers to was requested from the network.
+    requested = re.findall(r"NotifyBeforeURLRequest: (\S+)", result.stderr)
+    for url in requested:
+        host = re.sub(r"^[a-z]+://([^/:?]+).*$", r"\1", url)
+        assert host.endswith(BROWSER_OWN_HOSTS), f"the page fetched {url}"
+    for url in re.findall(r"(?:src|href)=\"([^\"]*)\"", dom):
+        assert url.startswith(("data:", "#")), url
+
+
+def test_screenshot(written, tmp_path):
+    from PIL import Image
+
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / "report.png"
+    if shot.exists():
+        shot.unlink()
+    result = _run_chromium(
+        tmp_path / "profile", f"--screenshot={shot}", written.as_uri()
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Image.open(shot) as im:
+        assert im.size == (1200, 1600)
+        # Not a blank page: the summary box and text give many distinct colours.
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 50
