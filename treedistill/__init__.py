@@ -29,6 +29,7 @@ def __getattr__(name):
         return MLPTeacher
     raise AttributeError(f"module 'treedistill' has no attribute {name!r}")
 
+
 __all__ = [
     "DistilledBoostingClassifier",
     "DistilledTreeClassifier",

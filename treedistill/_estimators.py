@@ -78,11 +78,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         )
         if reset:
             self._frame_input = False
-        names = (
-            self.schema_.names
-            if not reset and hasattr(self, "schema_")
-            else None
-        )
+        names = self.schema_.names if not reset and hasattr(self, "schema_") else None
         return as_frame(arr, names)
 
     def _teacher_input(self, frame: pd.DataFrame):

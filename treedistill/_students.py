@@ -299,9 +299,7 @@ class SoftBoosting:
             random_state=seed,
             n_jobs=self.n_jobs,
         )
-        prior = np.clip(
-            np.average(Q, axis=0, weights=sample_weight), 1e-6, None
-        )
+        prior = np.clip(np.average(Q, axis=0, weights=sample_weight), 1e-6, None)
         if k == 2:
             p1 = float(np.clip(prior[1] / prior.sum(), 1e-6, 1 - 1e-6))
             self.base_margin_ = np.array([np.log(p1 / (1 - p1))])
