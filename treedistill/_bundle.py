@@ -29,6 +29,7 @@ import pandas as pd
 from treedistill._io import DataError, atomic_write_text
 from treedistill._schema import ColumnInfo, TabularSchema, as_frame
 from treedistill._soften import softmax
+from treedistill._students import TreeAccessors
 
 __all__ = [
     "FORMAT_TAG",
@@ -317,7 +318,7 @@ def _depth(left: np.ndarray, right: np.ndarray) -> int:
     return int(depth.max()) if len(depth) else 0
 
 
-class BundleTree:
+class BundleTree(TreeAccessors):
     """A saved tree student: the parts of :class:`~treedistill.SoftTree` that
     prediction and :func:`~treedistill.extract_rules` use, in numpy."""
 
@@ -362,19 +363,6 @@ class BundleTree:
             )
             node[active] = np.where(go_left, t.children_left[nd], t.children_right[nd])
         return node
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.value_[self.apply(X)]
-
-    def get_depth(self) -> int:
-        return int(self.tree_.max_depth)
-
-    def get_n_leaves(self) -> int:
-        return int(self.tree_.n_leaves)
-
-    def features_used(self) -> np.ndarray:
-        f = self.tree_.feature
-        return np.unique(f[f >= 0])
 
 
 class BundleBoosting:

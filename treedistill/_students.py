@@ -49,7 +49,25 @@ BUILDERS = ("exact", "hist", "auto")
 AUTO_HIST_ROWS = 50_000
 
 
-class SoftTree:
+class TreeAccessors:
+    """What every fitted tree student offers, given ``apply``, ``tree_`` and
+    ``value_`` (the live :class:`SoftTree` and a saved one alike)."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.value_[self.apply(X)]
+
+    def get_depth(self) -> int:
+        return int(self.tree_.max_depth)
+
+    def get_n_leaves(self) -> int:
+        return int(self.tree_.n_leaves)
+
+    def features_used(self) -> np.ndarray:
+        f = self.tree_.feature
+        return np.unique(f[f >= 0])
+
+
+class SoftTree(TreeAccessors):
     """A decision tree fit to soft labels.
 
     Parameters
@@ -194,19 +212,6 @@ class SoftTree:
         return np.asarray(
             self.estimator_.apply(np.asarray(X, dtype=np.float64)), dtype=np.intp
         )
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.value_[self.apply(X)]
-
-    def get_depth(self) -> int:
-        return int(self.tree_.max_depth)
-
-    def get_n_leaves(self) -> int:
-        return int(self.tree_.n_leaves)
-
-    def features_used(self) -> np.ndarray:
-        f = self.tree_.feature
-        return np.unique(f[f >= 0])
 
 
 def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray):

@@ -7,13 +7,12 @@ Rendering reads nothing but the dict :func:`~treedistill.report.evaluate` return
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 
+from treedistill._io import atomic_write_text
 from treedistill.report import _plots
 from treedistill.report._evaluate import SCHEMA_VERSION
 
@@ -369,22 +368,6 @@ def report_json(report: Mapping) -> str:
     return json.dumps(report, sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    # A fresh name in the same folder (so os.replace is atomic); opening it with
-    # "x" keeps the usual permissions (umask), unlike mkstemp's private 0600.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def write_report(report: Mapping, out_dir) -> list[Path]:
     """Write ``report.html``, ``report.json``, ``report.md`` and ``rules.txt``.
 
@@ -415,6 +398,6 @@ def write_report(report: Mapping, out_dir) -> list[Path]:
     paths = []
     for name, text in texts.items():
         path = out / name
-        _write_atomic(path, text)
+        atomic_write_text(path, text)
         paths.append(path)
     return paths
