@@ -11,7 +11,7 @@ from treedistill._metrics import (
     kl_divergence,
     total_variation,
 )
-from treedistill._rules import Rule, export_rules, extract_rules
+from treedistill._rules import Rule, export_rules, extract_rules, rule_numbers
 from treedistill._schema import TabularSchema
 from treedistill._soften import blend, soften
 from treedistill._students import SoftBoosting, SoftTree, soft_softmax_objective
@@ -51,6 +51,7 @@ __all__ = [
     "jitter",
     "kl_divergence",
     "munge",
+    "rule_numbers",
     "soft_softmax_objective",
     "soften",
     "teacher_logits",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Rule", "extract_rules", "export_rules", "format_number"]
+__all__ = ["Rule", "extract_rules", "export_rules", "format_number", "rule_numbers"]
 
 
 def format_number(x: float, digits: int = 4) -> str:
@@ -29,6 +29,7 @@ class Rule:
     coverage: float = float("nan")  # share of the transfer set reaching the leaf
     n_samples: int = 0
     extra: dict = field(default_factory=dict)
+    number: int = 0  # 1-based position in left-to-right leaf order, see rule_numbers
 
     @property
     def text(self) -> str:
@@ -37,6 +38,7 @@ class Rule:
 
     def to_dict(self) -> dict:
         return {
+            "number": int(self.number),
             "leaf": int(self.leaf),
             "conditions": list(self.conditions),
             "prediction": _plain(self.prediction),
@@ -157,6 +159,66 @@ def _numeric_condition(name, col, low, high) -> str:
     return ""
 
 
+def _tree_arrays(obj):
+    """The node arrays behind a model, a student or a tree structure."""
+    for candidate in (obj, getattr(obj, "tree_", None)):
+        if candidate is not None and hasattr(candidate, "children_left"):
+            return candidate
+    student = getattr(obj, "student_", None)
+    tree = getattr(student, "tree_", None)
+    if tree is not None and hasattr(tree, "children_left"):
+        return tree
+    raise TypeError(
+        f"rule numbers need a fitted tree student, a saved tree bundle or a tree "
+        f"structure; got {type(obj).__name__}"
+    )
+
+
+def leaf_order(tree) -> list[int]:
+    """Leaf node ids in left-to-right order (the order of :func:`extract_rules`)."""
+    left = np.asarray(tree.children_left)
+    right = np.asarray(tree.children_right)
+    leaves: list[int] = []
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        if left[node] == -1:
+            leaves.append(node)
+        else:
+            stack.append(int(right[node]))
+            stack.append(int(left[node]))
+    return leaves
+
+
+def rule_numbers(model_or_tree) -> dict[int, int]:
+    """The rule number of every leaf: its 1-based position in left-to-right order.
+
+    This is the one numbering of rules: ``Rule.number``, the ``rule_id`` that
+    prediction writes, ``rules.txt``, the report and its JSON all use it.
+
+    Parameters
+    ----------
+    model_or_tree : fitted DistilledTreeClassifier, StudentBundle of a tree, \
+SoftTree, or a tree structure with ``children_left`` / ``children_right``
+
+    Returns
+    -------
+    dict
+        Leaf node id -> rule number (1 … number of leaves).
+
+    Examples
+    --------
+    A root with two leaves (nodes 1 and 2) numbers them 1 and 2:
+
+    >>> from types import SimpleNamespace
+    >>> rule_numbers(SimpleNamespace(children_left=[1, -1, -1],
+    ...                              children_right=[2, -1, -1]))
+    {1: 1, 2: 2}
+    """
+    tree = _tree_arrays(model_or_tree)
+    return {leaf: i for i, leaf in enumerate(leaf_order(tree), 1)}
+
+
 def extract_rules(model) -> list[Rule]:
     """The rules (one per leaf) of a fitted :class:`DistilledTreeClassifier`.
 
@@ -185,6 +247,7 @@ def extract_rules(model) -> list[Rule]:
             dist = student.value_[node]
             rules.append(
                 Rule(
+                    number=len(rules) + 1,
                     leaf=int(node),
                     conditions=_path_conditions(tree, schema, path),
                     prediction=_plain(classes[int(np.argmax(dist))]),
