@@ -24,6 +24,7 @@ from treedistill._rules import extract_rules, format_number
 from treedistill._schema import as_frame
 from treedistill._teachers import teacher_logits
 from treedistill._transfer import augment
+from treedistill.exceptions import ParameterError
 from treedistill.report._explain import student_importance, teacher_importance
 
 __all__ = ["evaluate", "SCHEMA_VERSION"]
@@ -781,6 +782,23 @@ def _check_options(size_grid, n_synthetic, shap_rows, subgroups, schema):
     return grid, columns
 
 
+def _check_operating_points(positive_class, threshold, flag_rate, classes) -> None:
+    if positive_class is not None and positive_class not in classes.tolist():
+        raise ParameterError(
+            f"positive_class {positive_class!r} is not a class of the teacher "
+            f"(its classes: {classes.tolist()})",
+            parameter="positive_class",
+        )
+    for name, v in (("threshold", threshold), ("flag_rate", flag_rate)):
+        if v is None and name == "flag_rate":
+            continue
+        if isinstance(v, bool) or not isinstance(v, Real) or not 0 < v < 1:
+            raise ParameterError(
+                f"{name} must be a number strictly between 0 and 1, got {v!r}",
+                parameter=name,
+            )
+
+
 def evaluate(
     models: Mapping,
     X_test,
@@ -795,6 +813,9 @@ def evaluate(
     shap_rows: int = 200,
     random_state: int | None = 0,
     run_info: Mapping | None = None,
+    positive_class=None,
+    threshold: float = 0.5,
+    flag_rate: float | None = None,
 ) -> dict:
     """Measure how faithfully distilled students reproduce their teacher.
 
@@ -822,6 +843,14 @@ def evaluate(
     random_state : int or None, default=0
     run_info : dict, default=None
         Passed through into ``report["run"]``.
+    positive_class : class label, default=None
+        The class whose patients are flagged in a binary problem; ``None``: the
+        minority class of ``y_train``.
+    threshold : float, default=0.5
+        Operating point: a row is flagged when P(positive) >= ``threshold``.
+    flag_rate : float, default=None
+        Operating point: each model flags its own top ``flag_rate`` share of risk;
+        ``None``: the prevalence of the positive class in ``y_train``.
 
     Returns
     -------
@@ -845,6 +874,7 @@ def evaluate(
     )
     if run_info is not None and not isinstance(run_info, Mapping):
         raise ValueError(f"run_info must be a dict, got {type(run_info).__name__}")
+    _check_operating_points(positive_class, threshold, flag_rate, classes)
 
     test_frame = _as_frame(X_test, primary, "X_test")
     train_frame = _as_frame(X_train, primary, "X_train")
