@@ -1,0 +1,427 @@
+"""Fidelity measures for rare outcomes: operating points, per-class agreement, risk
+ranking and probability fidelity, each with an honest interval.
+
+An *estimate* is a dict ``{"value", "low", "high", "n"}``. Proportions carry a
+Wilson score interval (never of zero width, not even for n of n); every other
+measure carries a seeded percentile bootstrap over rows.
+
+Flag-rate operating points flag each model's top ``m = round(r * n)`` rows by its
+own score. Rows tied at the cut are flagged *fractionally*: each tied row counts as
+flagged with the weight that makes the flagged total exactly ``m``. Every
+count derived from the flags is then the expected count under random tie-breaking,
+which neither rewards nor punishes a tree for the many ties between rows of one
+leaf, and does not depend on row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import norm, rankdata
+
+PROBA_FLOOR = 1e-6
+
+__all__ = [
+    "estimate",
+    "wilson",
+    "flag_weights",
+    "weighted_auc",
+    "spearman",
+    "kl_rows",
+]
+
+
+# ---------------------------------------------------------------------------
+# Estimates
+# ---------------------------------------------------------------------------
+def estimate(value, low=None, high=None, n: int = 0) -> dict:
+    """An estimate dict with plain Python floats (``None`` where undefined)."""
+
+    def f(x):
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    return {"value": f(value), "low": f(low), "high": f(high), "n": int(n)}
+
+
+def wilson(successes: float, n: float, confidence: float = 0.95) -> dict:
+    """Proportion ``successes / n`` with its Wilson score interval.
+
+    ``successes`` may be fractional (an expected count). With ``n == 0`` every
+    field but ``n`` is ``None``.
+    """
+    if n <= 0:
+        return estimate(None, n=0)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    high = 1.0 if successes >= n else min(1.0, centre + half)
+    return estimate(p, low, high, round(n))
+
+
+def _boot_estimate(value, draws, n: int, confidence: float) -> dict:
+    draws = np.asarray([d for d in draws if d is not None and np.isfinite(d)])
+    if value is None or not np.isfinite(value) or draws.size < 2:
+        return estimate(value, n=n)
+    lo, hi = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return estimate(value, lo, hi, n)
+
+
+# ---------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------
+def flag_weights(score: np.ndarray, rate: float) -> np.ndarray:
+    """Flag the top ``rate`` share of rows by ``score``, ties at the cut fractionally.
+
+    Returns weights in [0, 1] summing to :func:`n_flagged` rows.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    n = score.size
+    m = n_flagged(n, rate)
+    w = np.zeros(n)
+    if m == 0:
+        return w
+    cut = float(np.sort(score)[::-1][m - 1])
+    above = score > cut
+    at = score == cut
+    w[above] = 1.0
+    rest = m - above.sum()
+    w[at] = rest / at.sum()
+    return w
+
+
+def cut_of(score: np.ndarray, rate: float) -> float:
+    """The score at which the top ``rate`` share of rows begins (``nan`` if none)."""
+    score = np.asarray(score, dtype=np.float64)
+    m = n_flagged(score.size, rate)
+    return float(np.sort(score)[::-1][m - 1]) if m else float("nan")
+
+
+def n_flagged(n: int, rate: float) -> int:
+    """Rows flagged at a flag rate: ``rate * n`` rounded half up, at least one row
+    for a positive rate."""
+    rate = float(np.clip(rate, 0.0, 1.0))
+    if n == 0 or rate <= 0:
+        return 0
+    return int(min(n, max(1, np.floor(rate * n + 0.5))))
+
+
+def weighted_auc(score: np.ndarray, positive_weight: np.ndarray) -> float:
+    """AUC of ``score`` for rows that are positive with weight ``w`` and negative
+    with weight ``1 - w``; ties between a positive and a negative count 1/2.
+
+    ``nan`` when either side has no weight.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    w = np.asarray(positive_weight, dtype=np.float64)
+    pos_total = w.sum()
+    neg_total = w.size - pos_total
+    if pos_total <= 0 or neg_total <= 0:
+        return float("nan")
+    values, inverse = np.unique(score, return_inverse=True)
+    pos = np.bincount(inverse, weights=w, minlength=values.size)
+    neg = np.bincount(inverse, weights=1.0 - w, minlength=values.size)
+    neg_below = np.cumsum(neg) - neg
+    return float(np.sum(pos * (neg_below + 0.5 * neg)) / (pos_total * neg_total))
+
+
+def _group_ranks(groups: np.ndarray) -> np.ndarray:
+    """Average ranks of rows given their dense value ranks (ties share a rank)."""
+    counts = np.bincount(groups)
+    below = np.cumsum(counts) - counts
+    return (below + (counts + 1) / 2.0)[groups]
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    denom = np.sqrt(np.dot(a, a) * np.dot(b, b))
+    return float(np.dot(a, b) / denom) if denom > 0 else float("nan")
+
+
+def _grouped_auc(groups: np.ndarray, w: np.ndarray) -> float:
+    """:func:`weighted_auc` given the scores' dense ranks."""
+    pos_total = w.sum()
+    neg_total = w.size - pos_total
+    if pos_total <= 0 or neg_total <= 0:
+        return float("nan")
+    pos = np.bincount(groups, weights=w)
+    neg = np.bincount(groups, weights=1.0 - w, minlength=pos.size)
+    neg_below = np.cumsum(neg) - neg
+    return float(np.sum(pos * (neg_below + 0.5 * neg)) / (pos_total * neg_total))
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (average ranks for ties); ``nan`` if a side is
+    constant."""
+    ra = rankdata(a)
+    rb = rankdata(b)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    denom = np.sqrt(np.dot(ra, ra) * np.dot(rb, rb))
+    return float(np.dot(ra, rb) / denom) if denom > 0 else float("nan")
+
+
+def kl_rows(teacher_proba: np.ndarray, student_proba: np.ndarray) -> np.ndarray:
+    """Per-row KL(teacher ‖ student) in nats, the student floored at 1e-6."""
+    t = np.asarray(teacher_proba, dtype=np.float64)
+    s = np.clip(np.asarray(student_proba, dtype=np.float64), PROBA_FLOOR, None)
+    s = s / s.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(t > 0, t * (np.log(np.where(t > 0, t, 1.0)) - np.log(s)), 0.0)
+    return terms.sum(axis=1)
+
+
+def _bootstrap(n: int, n_boot: int, random_state, stat) -> list:
+    """``stat(idx)`` on ``n_boot`` seeded resamples of ``n`` rows."""
+    if n_boot <= 0 or n < 2:
+        return []
+    rng = np.random.default_rng(random_state)
+    return [stat(rng.integers(0, n, n)) for _ in range(n_boot)]
+
+
+# ---------------------------------------------------------------------------
+# The pieces of ``fidelity``
+# ---------------------------------------------------------------------------
+def class_label(k: int, class_names: Sequence | None) -> str:
+    return str(class_names[k]) if class_names is not None else f"class {k}"
+
+
+def per_class(t_cls, s_cls, k: int, confidence: float) -> list[dict]:
+    out = []
+    for c in range(k):
+        t_in = t_cls == c
+        s_in = s_cls == c
+        both = float(np.sum(t_in & s_in))
+        out.append(
+            {
+                "class_index": c,
+                "teacher_n": int(t_in.sum()),
+                "student_n": int(s_in.sum()),
+                "recall": wilson(both, float(t_in.sum()), confidence),
+                "precision": wilson(both, float(s_in.sum()), confidence),
+            }
+        )
+    return out
+
+
+def _is_degenerate(flagged: float, n: int) -> bool:
+    return flagged < max(5.0, 0.01 * n) or flagged > 0.99 * n
+
+
+def operating_point(
+    kind: str, c: int, value: float, t_score, s_score, confidence: float
+) -> tuple[dict, np.ndarray]:
+    """One operating point for class ``c``; returns it and the teacher's flags."""
+    n = t_score.size
+    if kind == "threshold":
+        t_w = (t_score >= value).astype(np.float64)
+        s_w = (s_score >= value).astype(np.float64)
+        t_cut = s_cut = float(value)
+    else:
+        t_w = flag_weights(t_score, value)
+        s_w = flag_weights(s_score, value)
+        t_cut, s_cut = cut_of(t_score, value), cut_of(s_score, value)
+    both = float(np.sum(t_w * s_w))
+    union = float(np.sum(t_w + s_w - t_w * s_w))
+    same = float(np.sum(t_w * s_w + (1 - t_w) * (1 - s_w)))
+    t_flagged = float(t_w.sum())
+    point = {
+        "kind": kind,
+        "class_index": int(c),
+        "value": float(value),
+        "teacher_cut": t_cut,
+        "student_cut": s_cut,
+        "teacher_flagged": int(round(t_flagged)),
+        "student_flagged": int(round(float(s_w.sum()))),
+        "flagged_agreement": wilson(both, t_flagged, confidence),
+        "overlap": wilson(both, union, confidence),
+        "agreement": wilson(same, float(n), confidence),
+        "degenerate": bool(_is_degenerate(t_flagged, n)),
+    }
+    return point, t_w
+
+
+def _pct(count: int, n: int) -> str:
+    """A share as a percentage that never rounds a partial share to 0% or 100%."""
+    for digits in (1, 2, 3):
+        text = f"{100 * count / n:.{digits}f}"
+        if 0 < count < n and float(text) in (0.0, 100.0):
+            continue
+        return text + "%"
+    return text + "%"
+
+
+def degenerate_facts(
+    teacher_proba: np.ndarray,
+    t_cls: np.ndarray,
+    points: list[dict],
+    class_names: Sequence | None,
+) -> list[str]:
+    """Human-readable facts about a teacher that gives (nearly) one answer."""
+    n = len(t_cls)
+    facts = []
+    if n:
+        counts = np.bincount(t_cls, minlength=teacher_proba.shape[1])
+        top = int(np.argmax(counts))
+        name = class_label(top, class_names)
+        if counts[top] == n:
+            facts.append(f"the teacher predicts {name} for every row ({n} of {n})")
+        elif counts[top] > 0.99 * n:
+            facts.append(
+                f"the teacher predicts {name} for {counts[top]} of {n} rows "
+                f"({_pct(counts[top], n)})"
+            )
+    for p in points:
+        if not p["degenerate"]:
+            continue
+        c = p["class_index"]
+        risk = teacher_proba[:, c]
+        name = f"P({class_label(c, class_names)})"
+        flagged = p["teacher_flagged"]
+        if p["kind"] == "threshold":
+            where = f"at threshold {p['value']:g}"
+            if flagged == 0:
+                facts.append(
+                    f"the teacher flags no row {where} (largest {name} {risk.max():.2f})"
+                )
+            elif flagged == n:
+                facts.append(
+                    f"the teacher flags every row {where} "
+                    f"(smallest {name} {risk.min():.2f})"
+                )
+            else:
+                facts.append(
+                    f"the teacher flags {flagged} of {n} rows ({_pct(flagged, n)}) "
+                    f"{where}"
+                )
+        else:
+            facts.append(
+                f"the flag rate {100 * p['value']:.1f}% for {name} flags "
+                f"{flagged} of {n} rows: too few or too many to compare"
+            )
+    return facts
+
+
+def ranking(
+    t_risk: np.ndarray,
+    s_risk: np.ndarray,
+    t_flags: np.ndarray,
+    *,
+    n_boot: int,
+    confidence: float,
+    random_state,
+) -> tuple[dict, dict]:
+    """Spearman and flag AUC estimates for a set of classes (columns).
+
+    ``t_risk``, ``s_risk`` and ``t_flags`` have one column per class compared;
+    the returned estimates are means over those columns, with per-column ones.
+    """
+    n, m = t_risk.shape
+    # Dense ranks once; every resample then ranks by counting (no sorting).
+    t_dense = [np.unique(t_risk[:, j], return_inverse=True)[1] for j in range(m)]
+    s_dense = [np.unique(s_risk[:, j], return_inverse=True)[1] for j in range(m)]
+
+    def stats(idx):
+        sp, au = [], []
+        for j in range(m):
+            s_groups = s_dense[j][idx]
+            sp.append(_pearson(_group_ranks(t_dense[j][idx]), _group_ranks(s_groups)))
+            au.append(_grouped_auc(s_groups, t_flags[idx, j]))
+        return sp, au
+
+    full_sp, full_au = stats(np.arange(n))
+    draws = _bootstrap(n, n_boot, random_state, stats)
+    by_sp, by_au = [], []
+    for j in range(m):
+        by_sp.append(
+            _boot_estimate(full_sp[j], [d[0][j] for d in draws], n, confidence)
+        )
+        by_au.append(
+            _boot_estimate(full_au[j], [d[1][j] for d in draws], n, confidence)
+        )
+
+    def mean_est(full, pick):
+        value = _nanmean(full)
+        boot = [_nanmean(pick(d)) for d in draws]
+        return _boot_estimate(value, boot, n, confidence)
+
+    sp = mean_est(full_sp, lambda d: d[0])
+    au = mean_est(full_au, lambda d: d[1])
+    return (sp, au), {"spearman": by_sp, "flag_auc": by_au}
+
+
+def _nanmean(values) -> float:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else float("nan")
+
+
+def _auc_vs_truth(y: np.ndarray, dense: list[np.ndarray]) -> float:
+    """Binary AUC of P(class 1), or the macro one-vs-rest AUC over present classes;
+    ``dense`` holds the dense ranks of each class's probability column."""
+    if len(dense) == 2:
+        return _grouped_auc(dense[1], (y == 1).astype(np.float64))
+    present = np.unique(y)
+    if present.size < 2:
+        return float("nan")
+    return _nanmean(
+        [_grouped_auc(dense[c], (y == c).astype(np.float64)) for c in present]
+    )
+
+
+def truth(
+    y: np.ndarray,
+    teacher_proba: np.ndarray,
+    student_proba: np.ndarray,
+    *,
+    n_boot: int,
+    confidence: float,
+    random_state,
+) -> dict:
+    """Accuracy (Wilson) and ROC AUC (bootstrap) of both models on labelled rows."""
+    n = y.size
+    out = {}
+    for who, proba in (("teacher", teacher_proba), ("student", student_proba)):
+        hits = float(np.sum(np.argmax(proba, axis=1) == y))
+        dense = [np.unique(col, return_inverse=True)[1] for col in proba.T]
+        full = _auc_vs_truth(y, dense)
+        draws = _bootstrap(
+            n,
+            n_boot,
+            random_state,
+            lambda idx, d=dense: _auc_vs_truth(y[idx], [col[idx] for col in d]),
+        )
+        out[who] = {
+            "accuracy": wilson(hits, float(n), confidence),
+            "roc_auc": _boot_estimate(full, draws, n, confidence),
+        }
+    return out
+
+
+def probability(
+    teacher_proba: np.ndarray,
+    student_proba: np.ndarray,
+    *,
+    n_boot: int,
+    confidence: float,
+    random_state,
+) -> dict:
+    """Mean absolute difference of risk (total variation per row) and mean KL."""
+    diff = 0.5 * np.abs(teacher_proba - student_proba).sum(axis=1)
+    kl = kl_rows(teacher_proba, student_proba)
+    n = diff.size
+    draws = _bootstrap(
+        n, n_boot, random_state, lambda idx: (diff[idx].mean(), kl[idx].mean())
+    )
+    return {
+        "mean_abs_diff": _boot_estimate(
+            diff.mean() if n else None, [d[0] for d in draws], n, confidence
+        ),
+        "kl": _boot_estimate(
+            kl.mean() if n else None, [d[1] for d in draws], n, confidence
+        ),
+    }
