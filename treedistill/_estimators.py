@@ -13,19 +13,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from treedistill._schema import TabularSchema, as_frame
-from treedistill._soften import blend, soften
+from treedistill._json import scalar
+from treedistill._soften import blend, logits_from_proba, margins_to_logits, soften
 from treedistill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
+from treedistill._tao import SEARCHES, SearchedSoftTree
 from treedistill._teachers import resolve_teacher, teacher_logits
 from treedistill._transfer import AUGMENTERS, augment
 
 __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
 _SEED_MAX = 2**31 - 1
-
-
-def _label(value):
-    """A label as users wrote it (``2``, ``'yes'``), not ``np.int64(2)``."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _seed(random_state) -> int | None:
@@ -120,7 +117,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         if uniq.size < 2:
             raise ValueError(
                 f"y needs at least 2 classes to distil a classifier; got 1 class "
-                f"({_label(uniq[0])!r})"
+                f"({scalar(uniq[0])!r})"
             )
         seed = _seed(self.random_state)
         rng = np.random.default_rng(seed)
@@ -134,7 +131,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         unknown = self.classes_[y_index] != y
         if unknown.any():
             raise ValueError(
-                f"y holds label {_label(y[unknown][0])!r}, which the teacher does not know "
+                f"y holds label {scalar(y[unknown][0])!r}, which the teacher does not know "
                 f"(its classes: {self.classes_.tolist()})"
             )
 
@@ -263,6 +260,16 @@ class DistilledTreeClassifier(_BaseDistiller):
         on large transfer sets; thresholds are still midpoints between values of
         the data); ``"auto"`` uses ``"hist"`` when the transfer set has at least
         50,000 rows.
+    search : {"greedy", "tao"}, default="greedy"
+        ``"greedy"`` keeps the tree the builder grows. ``"tao"`` then refines it
+        by tree alternating optimization: each node's split is re-optimised
+        against the soft loss of the whole tree, deepest nodes first, until no
+        move lowers it (same leaves or fewer; the soft loss on the transfer set is
+        never above the greedy tree's). See ``benchmarks/tree_search.py``.
+    n_starts : int, default=1
+        With ``search="tao"``: greedy starts refined, the first the builder's own
+        tree, the others grown on random column subsets with a random criterion;
+        the one with the lowest soft loss on the transfer set is kept.
     batch_size : int, default=16384
         Rows per teacher call while labelling.
     random_state : int, RandomState or None, default=None
@@ -281,6 +288,9 @@ class DistilledTreeClassifier(_BaseDistiller):
     n_transfer_ : int
         Rows in the transfer set (real + augmented).
     n_augmented_ : int
+    search_ : str
+        The search that built the tree: ``"greedy"``, ``"tao"`` or
+        ``"tao-multistart"``.
 
     Examples
     --------
@@ -302,6 +312,8 @@ class DistilledTreeClassifier(_BaseDistiller):
         "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "builder": [StrOptions(set(BUILDERS))],
+        "search": [StrOptions(set(SEARCHES))],
+        "n_starts": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -317,6 +329,8 @@ class DistilledTreeClassifier(_BaseDistiller):
         max_leaf_nodes=16,
         min_samples_leaf=1,
         builder="auto",
+        search="greedy",
+        n_starts=1,
         batch_size=16384,
         random_state=None,
     ):
@@ -330,6 +344,8 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.builder = builder
+        self.search = search
+        self.n_starts = n_starts
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -341,7 +357,7 @@ class DistilledTreeClassifier(_BaseDistiller):
             )
 
     def _make_student(self, seed):
-        return SoftTree(
+        common = dict(
             criterion=self.criterion,
             max_depth=self.max_depth,
             max_leaf_nodes=self.max_leaf_nodes,
@@ -349,8 +365,12 @@ class DistilledTreeClassifier(_BaseDistiller):
             random_state=seed,
             builder=self.builder,
         )
+        if self.search == "tao":
+            return SearchedSoftTree(n_starts=self.n_starts, **common)
+        return SoftTree(**common)
 
     def _finish_student(self, X_enc, q_true) -> None:
+        self.search_ = str(getattr(self.student_, "search_", "greedy"))
         # Leaves estimate the teacher's own distribution (temperature 1): the
         # temperature shapes which splits are chosen, not what a leaf reports.
         if self.temperature != 1.0:
@@ -360,8 +380,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         return self.student_.predict_proba(X_enc)
 
     def _student_logits(self, X_enc):
-        p = np.clip(self.student_.predict_proba(X_enc), 1e-6, None)
-        return np.log(p / p.sum(axis=1, keepdims=True))
+        return logits_from_proba(self.student_.predict_proba(X_enc))
 
     def apply(self, X) -> np.ndarray:
         """Index of the leaf (node id) each row falls in."""
@@ -443,7 +462,9 @@ class DistilledBoostingClassifier(_BaseDistiller):
         )
 
     def _student_logits(self, X_enc):
-        return self.student_.decision_function(X_enc) * float(self.temperature)
+        return margins_to_logits(
+            self.student_.decision_function(X_enc), self.temperature
+        )
 
     def _student_proba(self, X_enc):
         from treedistill._soften import softmax
