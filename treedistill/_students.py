@@ -33,6 +33,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from treedistill._hist_tree import HistTree
 from treedistill._soften import softmax
+from treedistill._thresholds import snap_thresholds
 
 __all__ = [
     "SoftTree",
@@ -92,6 +93,10 @@ class SoftTree(TreeAccessors):
     estimator_ : the fitted scikit-learn tree, or the ``HistTree``
     builder_ : str
         The builder used, ``"exact"`` or ``"hist"``.
+    split_precision_ : {"float32", "float64"}
+        How :meth:`apply` compares a value with a threshold: scikit-learn's trees
+        round values to float32 first; after :meth:`snap_thresholds` (and for the
+        histogram builder) values are compared as they are, in float64.
     value_ : ndarray of shape (n_nodes, n_classes)
         Mean target distribution at every node.
     """
@@ -155,6 +160,7 @@ class SoftTree(TreeAccessors):
             self.estimator_ = est
             self.tree_ = est.tree_
             self.value_ = est.value_
+            self.split_precision_ = "float64"
             return self
         common = dict(
             max_depth=self.max_depth,
@@ -192,26 +198,77 @@ class SoftTree(TreeAccessors):
         self.value_ = value / np.where(totals > 0, totals, 1.0)
         self.estimator_ = est
         self.tree_ = est.tree_
+        self.split_precision_ = "float32"
         return self
 
-    def refit_leaves(self, X: np.ndarray, Q: np.ndarray) -> SoftTree:
+    def snap_thresholds(self, X_recorded, schema, *, X_transfer=None) -> SoftTree:
+        """Move numeric thresholds to the data's precision (see ``_thresholds``).
+
+        Afterwards :meth:`apply` compares in float64, so a row goes left exactly
+        when its value is ``<=`` the printed threshold. Node counts and values are
+        not changed here: call :meth:`refit_leaves` with ``recount=True``.
+        """
+        snap_thresholds(
+            self.tree_,
+            X_recorded,
+            schema,
+            X_transfer=X_transfer,
+            float32=self.split_precision_ == "float32",
+        )
+        self.split_precision_ = "float64"
+        return self
+
+    def refit_leaves(
+        self, X: np.ndarray, Q: np.ndarray, *, recount: bool = False
+    ) -> SoftTree:
         """Set every node's value to the mean of ``Q`` over the rows reaching it.
 
         The structure is kept; used to report the teacher's temperature-1
         distribution in a tree whose splits were chosen on softened labels.
+        With ``recount=True`` the nodes' row counts (``weighted_n_node_samples``,
+        the coverage of the rules) are also recounted on ``X``, as after
+        :meth:`snap_thresholds`.
         """
         Q = np.asarray(Q, dtype=np.float64)
         leaves = self.apply(X)
         sums, counts = _node_totals(self.tree_, leaves, Q)
         fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
         self.value_ = np.where(counts[:, None] > 0, fresh, self.value_)
+        if recount:
+            self.tree_.weighted_n_node_samples[:] = counts
+            if hasattr(self.tree_, "n_node_samples"):
+                self.tree_.n_node_samples[:] = counts.astype(np.intp)
         return self
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Id of the leaf each row of ``X`` falls in."""
-        return np.asarray(
-            self.estimator_.apply(np.asarray(X, dtype=np.float64)), dtype=np.intp
-        )
+        X = np.asarray(X, dtype=np.float64)
+        if getattr(self, "split_precision_", "float32") == "float64":
+            return apply_float64(self.tree_, X)
+        return np.asarray(self.estimator_.apply(X), dtype=np.intp)
+
+
+def apply_float64(tree, X: np.ndarray) -> np.ndarray:
+    """Leaf of each row, comparing ``x <= threshold`` in float64 (NaN: missing)."""
+    left = np.asarray(tree.children_left)
+    right = np.asarray(tree.children_right)
+    feature = np.asarray(tree.feature)
+    threshold = np.asarray(tree.threshold, dtype=np.float64)
+    missing_left = np.asarray(tree.missing_go_to_left) != 0
+    if X.ndim != 2 or (X.shape[1] <= feature.max(initial=-1)):
+        raise ValueError(f"X of shape {X.shape} does not have the tree's features")
+    node = np.zeros(len(X), dtype=np.intp)
+    active = np.arange(len(X))
+    while active.size:
+        at = node[active]
+        inner = left[at] != -1
+        active, at = active[inner], at[inner]
+        if not active.size:
+            break
+        x = X[active, feature[at]]
+        go_left = np.where(np.isnan(x), missing_left[at], x <= threshold[at])
+        node[active] = np.where(go_left, left[at], right[at])
+    return node
 
 
 def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray):
