@@ -3,7 +3,9 @@
 :func:`make_clinical_cohort` simulates a cohort of patients whose outcome follows a
 known small decision tree (depth 3, six leaves), so tests and examples can check that
 a distilled tree recovers it. The cohort has integer, float and categorical columns,
-and optionally missing values in columns the rule does not use.
+and optionally missing values in columns the rule does not use; with ``prevalence``
+its outcome is rare (e.g. 2-10% positives) and drawn from a risk that follows the
+same rule.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ __all__ = [
     "CLINICAL_COHORT_RULES",
     "CLINICAL_COHORT_DEPTH",
     "clinical_cohort_rule",
+    "cohort_risk",
     "make_clinical_cohort",
 ]
 
@@ -52,12 +55,33 @@ def clinical_cohort_rule(X: pd.DataFrame, n_classes: int = 2) -> np.ndarray:
     return out
 
 
+def cohort_risk(X: pd.DataFrame, prevalence: float) -> np.ndarray:
+    """P(high risk) of each row of a rare-outcome cohort (see ``prevalence`` in
+    :func:`make_clinical_cohort`); its mean over ``X`` is ``prevalence``."""
+    glucose = np.log(X["glucose"].to_numpy(dtype=float))
+    age = X["age"].to_numpy(dtype=float)
+    score = (
+        3.0 * (clinical_cohort_rule(X, 2) == "high")
+        + 0.8 * (glucose - glucose.mean()) / glucose.std()
+        + 0.4 * (age - age.mean()) / age.std()
+    )
+    lo, hi = -30.0, 30.0
+    for _ in range(100):  # bisection on the intercept: the mean risk is monotone
+        mid = (lo + hi) / 2
+        if np.mean(1 / (1 + np.exp(-(mid + score)))) < prevalence:
+            lo = mid
+        else:
+            hi = mid
+    return 1 / (1 + np.exp(-((lo + hi) / 2 + score)))
+
+
 def make_clinical_cohort(
     n_samples: int = 2000,
     *,
     n_classes: int = 2,
     label_noise: float = 0.03,
     missing_rate: float = 0.0,
+    prevalence: float | None = None,
     random_state=None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Simulate a patient cohort whose risk follows a known depth-3 tree.
@@ -72,6 +96,15 @@ def make_clinical_cohort(
     missing_rate : float, default=0.0
         Share of missing values in ``creatinine``, ``cholesterol`` and ``ward``
         (columns the rule does not use).
+    prevalence : float, default=None
+        A rare outcome instead of the rule's labels (two classes only; e.g. 0.02
+        to 0.10). Each patient is ``high`` risk with probability
+        ``sigmoid(b + 3 * rule(x) + 0.8 * z(glucose) + 0.4 * z(age))``, where
+        ``rule(x)`` is 1 where the depth-3 rule says ``high`` and ``z`` standardises
+        a column; ``b`` is set so that the mean probability over the cohort is
+        ``prevalence``. The outcome is already random, so ``label_noise`` is not
+        applied. ``None`` keeps the rule's labels (and the output of earlier
+        versions, row for row).
     random_state : int or None
 
     Returns
@@ -86,6 +119,13 @@ def make_clinical_cohort(
         raise ValueError(f"label_noise must be in [0, 1), got {label_noise!r}")
     if not 0 <= missing_rate < 1:
         raise ValueError(f"missing_rate must be in [0, 1), got {missing_rate!r}")
+    if prevalence is not None:
+        if not 0 < prevalence < 0.5:
+            raise ValueError(f"prevalence must be in (0, 0.5), got {prevalence!r}")
+        if n_classes != 2:
+            raise ValueError(
+                f"prevalence needs n_classes=2 (a binary outcome), got {n_classes!r}"
+            )
     rng = np.random.default_rng(random_state)
     n = int(n_samples)
     age = np.clip(np.round(rng.normal(55, 15, n)), 18, 95).astype(int)
@@ -115,7 +155,10 @@ def make_clinical_cohort(
             mask = rng.random(n) < missing_rate
             X.loc[mask, name] = np.nan
     y = clinical_cohort_rule(X, n_classes)
-    if label_noise > 0:
+    if prevalence is not None:
+        risk = cohort_risk(X, prevalence)
+        y = np.where(rng.random(n) < risk, "high", "low").astype(object)
+    elif label_noise > 0:
         classes = np.array(
             ["low", "high"] if n_classes == 2 else ["low", "medium", "high"]
         )
