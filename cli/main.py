@@ -7,6 +7,7 @@ import click
 from treedistill import __version__
 from treedistill.cli._common import TreedistillGroup
 from treedistill.cli.distill import demo, distill
+from treedistill.cli.export import export
 from treedistill.cli.saved import predict, report, rules
 from treedistill.cli.teacher import train_teacher
 
@@ -38,6 +39,7 @@ cli.add_command(demo)
 cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(predict)
+cli.add_command(export)
 
 
 if __name__ == "__main__":
