@@ -16,8 +16,8 @@ from treedistill import (
     extract_rules,
 )
 from treedistill._bundle import StudentBundle, load_student, save_student
-from treedistill._io import DataError
 from treedistill.datasets import make_clinical_cohort
+from treedistill.exceptions import ParameterError, SavedRunError
 
 
 class RuleTeacher:
@@ -258,11 +258,11 @@ def test_text_levels_that_arrive_as_numbers(tmp_path):
 
 
 def test_save_student_refuses(tmp_path):
-    with pytest.raises(DataError, match="needs a fitted DistilledTreeClassifier"):
+    with pytest.raises(ParameterError, match="needs a fitted DistilledTreeClassifier"):
         save_student(object(), tmp_path / "s.json")
-    with pytest.raises(DataError, match="is not fitted"):
+    with pytest.raises(ParameterError, match="is not fitted"):
         save_student(DistilledTreeClassifier(), tmp_path / "s.json")
-    with pytest.raises(DataError, match="metadata is not plain JSON"):
+    with pytest.raises(ParameterError, match="metadata is not plain JSON"):
         save_student(fit("tree", 2), tmp_path / "s.json", metadata={"x": object()})
     assert list(tmp_path.iterdir()) == []
 
@@ -339,10 +339,11 @@ def test_malformed_tree_files_are_refused(tmp_path, tree_doc, breaker, message):
     breaker(doc)
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(doc))
-    with pytest.raises(DataError) as info:
+    with pytest.raises(SavedRunError) as info:
         load_student(path)
     assert message in str(info.value)
     assert f"student file {str(path)!r}" in str(info.value)
+    assert info.value.path == str(path)
 
 
 @pytest.mark.parametrize(
@@ -361,7 +362,7 @@ def test_malformed_boosted_files_are_refused(tmp_path, boosted_doc, breaker, mes
     breaker(doc)
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(doc))
-    with pytest.raises(DataError, match="student file .*broken.json") as info:
+    with pytest.raises(SavedRunError, match="student file .*broken.json") as info:
         load_student(path)
     assert message in str(info.value)
 
@@ -378,11 +379,11 @@ def test_malformed_boosted_files_are_refused(tmp_path, boosted_doc, breaker, mes
 def test_non_student_files_are_refused(tmp_path, content, message):
     path = tmp_path / "x.json"
     path.write_bytes(content)
-    with pytest.raises(DataError, match="student file") as info:
+    with pytest.raises(SavedRunError, match="student file") as info:
         load_student(path)
     assert message in str(info.value)
 
 
 def test_missing_student_file(tmp_path):
-    with pytest.raises(DataError, match="student file '.*none.json' does not exist"):
+    with pytest.raises(SavedRunError, match="student file '.*none.json' does not exist"):
         load_student(Path(tmp_path) / "none.json")

@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from treedistill._io import DataError, atomic_write_text
+from treedistill._files import atomic_write_text
+from treedistill._json import scalar
 from treedistill._schema import ColumnInfo, TabularSchema, as_frame
-from treedistill._soften import softmax
+from treedistill._soften import logits_from_proba, margins_to_logits, softmax
 from treedistill._students import TreeAccessors
+from treedistill.exceptions import DataError, ParameterError, SavedRunError
 
 __all__ = [
     "FORMAT_TAG",
@@ -50,16 +52,12 @@ _CLASS_KINDS = "OUifb"
 # --------------------------------------------------------------------------- #
 def _native(value: Any, what: str) -> Any:
     """A label or level as a JSON value of the same Python type."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise DataError(f"cannot save {what} {value!r}: it is not a finite number")
-        return value
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise DataError(f"cannot save {what} {value!r}: it is not a finite number")
+    if value is None or isinstance(value, (np.generic, bool, int, str, float)):
+        value = scalar(value)
+        if value is None or isinstance(value, (bool, int, str, float)):
+            return value
     raise DataError(
         f"cannot save {what} {value!r} of type {type(value).__name__}: labels and "
         "categories must be str, int, float or bool"
@@ -104,6 +102,10 @@ def _schema_to_json(schema: TabularSchema) -> dict[str, Any]:
                 "missing_rate": float(col.missing_rate),
             }
         )
+        if col.true_level is not None:
+            columns[-1]["true_level"] = _native(
+                col.true_level, f"level of column {col.name!r}"
+            )
     features = [
         {
             "name": str(f.name),
@@ -148,6 +150,8 @@ def _split_precision(student) -> str:
     """How split values are compared: scikit-learn's trees round X to float32."""
     from sklearn.tree import BaseDecisionTree
 
+    if getattr(student, "split_precision_", None) in ("float32", "float64"):
+        return student.split_precision_
     return (
         "float32"
         if isinstance(getattr(student, "estimator_", None), BaseDecisionTree)
@@ -202,12 +206,15 @@ def _document(model, metadata: dict | None) -> dict[str, Any]:
     elif isinstance(model, DistilledBoostingClassifier):
         kind = "boosted"
     else:
-        raise DataError(
+        raise ParameterError(
             "save_student needs a fitted DistilledTreeClassifier or "
-            f"DistilledBoostingClassifier, got {type(model).__name__}"
+            f"DistilledBoostingClassifier, got {type(model).__name__}",
+            parameter="model",
         )
     if not hasattr(model, "student_"):
-        raise DataError(f"the {type(model).__name__} to save is not fitted")
+        raise ParameterError(
+            f"the {type(model).__name__} to save is not fitted", parameter="model"
+        )
     classes = np.asarray(model.classes_)
     if classes.dtype.kind not in _CLASS_KINDS:
         raise DataError(
@@ -234,6 +241,9 @@ def _document(model, metadata: dict | None) -> dict[str, Any]:
         "n_transfer": int(getattr(model, "n_transfer_", 0)),
         "metadata": _check_metadata(metadata or {}),
     }
+    if getattr(model, "class_names", None) is not None:
+        doc["classes"]["names"] = [str(n) for n in model.class_names_]
+        doc["classes"]["order"] = [int(i) for i in model.class_order_]
     if kind == "tree":
         doc["tree"] = _tree_to_json(model.student_)
     else:
@@ -243,11 +253,16 @@ def _document(model, metadata: dict | None) -> dict[str, Any]:
 
 def _check_metadata(metadata: dict) -> dict:
     if not isinstance(metadata, dict):
-        raise DataError(f"metadata must be a dict, got {type(metadata).__name__}")
+        raise ParameterError(
+            f"metadata must be a dict, got {type(metadata).__name__}",
+            parameter="metadata",
+        )
     try:
         return json.loads(json.dumps(metadata, allow_nan=False))
     except (TypeError, ValueError) as exc:
-        raise DataError(f"metadata is not plain JSON ({exc})") from None
+        raise ParameterError(
+            f"metadata is not plain JSON ({exc})", parameter="metadata"
+        ) from None
 
 
 def _dumps(doc: dict) -> str:
@@ -461,9 +476,10 @@ class StudentBundle:
     # ---------------------------------------------------------------- predict
     def _logits(self, X_enc: np.ndarray) -> np.ndarray:
         if self.kind == "tree":
-            p = np.clip(self.student_.predict_proba(X_enc), 1e-6, None)
-            return np.log(p / p.sum(axis=1, keepdims=True))
-        return self.student_.decision_function(X_enc) * self.temperature
+            return logits_from_proba(self.student_.predict_proba(X_enc))
+        return margins_to_logits(
+            self.student_.decision_function(X_enc), self.temperature
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
@@ -585,7 +601,12 @@ def _schema_from_json(doc: dict) -> TabularSchema:
                 high=float("nan") if high is None else float(high),
                 has_missing=bool(c.get("has_missing", False)),
                 missing_rate=float(c.get("missing_rate", 0.0)),
+                true_level=c.get("true_level"),
             )
+        )
+        _need(
+            columns[-1].true_level is None or columns[-1].true_level in levels,
+            f"column {name!r} has a true_level that is not one of its levels",
         )
     schema = TabularSchema(columns)
     stored = _get(doc, "features", list, "schema ")
@@ -605,6 +626,26 @@ def _schema_from_json(doc: dict) -> TabularSchema:
         "the schema's feature list does not match its columns",
     )
     return schema
+
+
+def _class_display(doc: dict, k: int) -> tuple[list[str], np.ndarray]:
+    """Display names and order of the classes (their labels, in order, if unset)."""
+    spec = doc["classes"]
+    names = spec.get("names")
+    order = spec.get("order")
+    if names is None and order is None:
+        return [str(v) for v in spec["values"]], np.arange(k)
+    _need(
+        isinstance(names, list)
+        and len(names) == k
+        and all(isinstance(n, str) for n in names),
+        "classes 'names' must be one name per class",
+    )
+    _need(
+        isinstance(order, list) and sorted(order) == list(range(k)),
+        "classes 'order' must list every class position once",
+    )
+    return list(names), np.asarray(order, dtype=np.intp)
 
 
 def _classes_from_json(doc: dict) -> np.ndarray:
@@ -745,7 +786,7 @@ def load_student(path: str | os.PathLike[str]) -> StudentBundle:
 
     Raises
     ------
-    DataError
+    SavedRunError
         If the file is missing, not JSON, not a treedistill student, of an
         unsupported version, or inconsistent (arrays of the wrong length, splits
         on unknown features, a schema that does not match its feature list …).
@@ -753,23 +794,26 @@ def load_student(path: str | os.PathLike[str]) -> StudentBundle:
     p = Path(path)
     where = f"student file {os.fspath(path)!r}"
     if not p.is_file():
-        raise DataError(f"{where} does not exist")
+        raise SavedRunError(f"{where} does not exist", path=path)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise DataError(f"{where} is not UTF-8 JSON") from None
+        raise SavedRunError(f"{where} is not UTF-8 JSON", path=path) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno})"
+        raise SavedRunError(
+            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno})", path=path
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_TAG:
-        raise DataError(f"{where} is not a treedistill student (no format tag)")
+        raise SavedRunError(
+            f"{where} is not a treedistill student (no format tag)", path=path
+        )
     if doc.get("version") != FORMAT_VERSION:
-        raise DataError(
+        raise SavedRunError(
             f"{where} has unsupported format version {doc.get('version')!r} "
-            f"(this treedistill reads version {FORMAT_VERSION})"
+            f"(this treedistill reads version {FORMAT_VERSION})",
+            path=path,
         )
     try:
         kind = _get(doc, "kind", str)
@@ -788,6 +832,7 @@ def load_student(path: str | os.PathLike[str]) -> StudentBundle:
             )
         bundle = StudentBundle(doc, p)
         bundle.classes_ = classes
+        bundle.class_names_, bundle.class_order_ = _class_display(doc, len(classes))
         bundle.schema_ = schema
         bundle.n_features_in_ = n_in
         bundle.feature_names_in_ = (
@@ -799,9 +844,12 @@ def load_student(path: str | os.PathLike[str]) -> StudentBundle:
         else:
             bundle.student_ = _boosting_from_json(doc, n_features, len(classes))
     except _Malformed as exc:
-        raise DataError(f"{where} is not a valid treedistill student: {exc}") from None
+        raise SavedRunError(
+            f"{where} is not a valid treedistill student: {exc}", path=path
+        ) from None
     except (TypeError, ValueError, KeyError) as exc:
-        raise DataError(
-            f"{where} is not a valid treedistill student ({type(exc).__name__}: {exc})"
+        raise SavedRunError(
+            f"{where} is not a valid treedistill student ({type(exc).__name__}: {exc})",
+            path=path,
         ) from None
     return bundle

@@ -35,9 +35,10 @@ from sklearn.utils.validation import (
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["MLPTeacher"]
+__all__ = ["FORMAT_TAG", "MLPTeacher", "torch_threads"]
 
-_FORMAT_TAG = "treedistill.MLPTeacher"
+#: The ``format`` entry of a saved MLPTeacher.
+FORMAT_TAG = "treedistill.MLPTeacher"
 _FORMAT_VERSION = 2
 # Older file versions that load still reads (version 1 had no numeric encoding
 # options and always standardised numeric columns only).
@@ -872,17 +873,15 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ #
     # Persistence (no pickle)
     # ------------------------------------------------------------------ #
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the fitted estimator to one file, without pickling objects.
+    def to_payload(self) -> dict[str, Any]:
+        """The fitted estimator as a dict of tensors and plain Python values.
 
-        The file holds a dict of tensors and plain Python containers, scalars and
-        strings, so :meth:`load` can read it with ``torch.load(...,
-        weights_only=True)``.
+        This is what :meth:`save` writes; ``torch.load(..., weights_only=True)``
+        reads it back and :meth:`from_payload` rebuilds the estimator from it.
 
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file.
+        Returns
+        -------
+        dict
         """
         check_is_fitted(self)
         rs = self.random_state
@@ -900,8 +899,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 "Cannot save MLPTeacher: class labels must be str, int, float or bool."
             )
         names = getattr(self, "feature_names_in_", None)
-        payload = {
-            "format": _FORMAT_TAG,
+        return {
+            "format": FORMAT_TAG,
             "version": _FORMAT_VERSION,
             "params": params,
             "preprocessing": copy.deepcopy(self._preprocessing),
@@ -922,7 +921,20 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 for k, v in self.model_.state_dict().items()
             },
         }
-        torch.save(payload, path)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted estimator to one file, without pickling objects.
+
+        The file holds the dict of :meth:`to_payload` (tensors and plain Python
+        containers, scalars and strings), so :meth:`load` can read it with
+        ``torch.load(..., weights_only=True)``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file.
+        """
+        torch.save(self.to_payload(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> MLPTeacher:
@@ -951,51 +963,73 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{os.fspath(path)!r} is not a valid saved MLPTeacher file: {exc}"
             ) from exc
-        if not isinstance(payload, dict) or payload.get("format") != _FORMAT_TAG:
+        try:
+            return cls.from_payload(payload)
+        except ValueError as exc:
+            raise ValueError(f"{os.fspath(path)!r} {exc}") from exc
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> MLPTeacher:
+        """Rebuild a fitted estimator from the dict of :meth:`to_payload`.
+
+        Parameters
+        ----------
+        payload : dict
+            As written by :meth:`save` (read with ``torch.load``).
+
+        Returns
+        -------
+        estimator : MLPTeacher
+
+        Raises
+        ------
+        ValueError
+            If ``payload`` is not a valid saved MLPTeacher; the message starts
+            with "is not a valid saved MLPTeacher file" or "has unsupported".
+        """
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT_TAG:
             raise ValueError(
-                f"{os.fspath(path)!r} is not a valid saved MLPTeacher file "
-                "(missing format tag)."
+                "is not a valid saved MLPTeacher file (missing format tag)."
             )
         version = payload.get("version")
         if version not in _READABLE_VERSIONS:
             raise ValueError(
-                f"{os.fspath(path)!r} has unsupported MLPTeacher format version "
-                f"{version!r} (expected {_FORMAT_VERSION})."
+                f"has unsupported MLPTeacher format version {version!r} "
+                f"(expected {_FORMAT_VERSION})."
             )
         try:
-            params = dict(payload["params"])
-            if version == 1:
-                params["numeric_encoding"] = "standard"
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-            est = cls(**params)
-            est._validate_params()
-            est._preprocessing = list(payload["preprocessing"])
-            est.classes_ = np.asarray(
-                payload["classes"], dtype=np.dtype(payload["classes_dtype"])
-            )
-            est.n_features_in_ = int(payload["n_features_in"])
-            if payload["feature_names_in"] is not None:
-                est.feature_names_in_ = np.asarray(
-                    payload["feature_names_in"], dtype=object
-                )
-            est.n_iter_ = int(payload["n_iter"])
-            est.best_epoch_ = int(payload["best_epoch"])
-            est.loss_curve_ = list(payload["loss_curve"])
-            vc = payload["validation_loss_curve"]
-            est.validation_loss_curve_ = None if vc is None else list(vc)
-            n_inputs = sum(_n_outputs(s) for s in est._preprocessing)
-            model = _build_network(
-                n_inputs,
-                est._validated_hidden(),
-                len(est.classes_),
-                est.dropout,
-            )
-            model.load_state_dict(payload["state_dict"])
-            est.model_ = model.double().eval()
-            if len(est._preprocessing) != est.n_features_in_:
-                raise ValueError("preprocessing does not match n_features_in")
+            return cls._rebuild(payload, version)
         except Exception as exc:
-            raise ValueError(
-                f"{os.fspath(path)!r} is not a valid saved MLPTeacher file: {exc}"
-            ) from exc
+            raise ValueError(f"is not a valid saved MLPTeacher file: {exc}") from exc
+
+    @classmethod
+    def _rebuild(cls, payload: dict[str, Any], version: int) -> MLPTeacher:
+        params = dict(payload["params"])
+        if version == 1:
+            params["numeric_encoding"] = "standard"
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        est = cls(**params)
+        est._validate_params()
+        est._preprocessing = list(payload["preprocessing"])
+        est.classes_ = np.asarray(
+            payload["classes"], dtype=np.dtype(payload["classes_dtype"])
+        )
+        est.n_features_in_ = int(payload["n_features_in"])
+        if payload["feature_names_in"] is not None:
+            est.feature_names_in_ = np.asarray(
+                payload["feature_names_in"], dtype=object
+            )
+        est.n_iter_ = int(payload["n_iter"])
+        est.best_epoch_ = int(payload["best_epoch"])
+        est.loss_curve_ = list(payload["loss_curve"])
+        vc = payload["validation_loss_curve"]
+        est.validation_loss_curve_ = None if vc is None else list(vc)
+        n_inputs = sum(_n_outputs(s) for s in est._preprocessing)
+        model = _build_network(
+            n_inputs, est._validated_hidden(), len(est.classes_), est.dropout
+        )
+        model.load_state_dict(payload["state_dict"])
+        est.model_ = model.double().eval()
+        if len(est._preprocessing) != est.n_features_in_:
+            raise ValueError("preprocessing does not match n_features_in")
         return est

@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColumnInfo", "TabularSchema", "as_frame"]
+from treedistill._booleans import boolean_levels, boolean_values
+from treedistill.exceptions import UnseenCategoryWarning
+
+__all__ = ["ColumnInfo", "TabularSchema", "as_frame", "is_categorical"]
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
 
-def _is_categorical(series: pd.Series) -> bool:
+def is_categorical(series: pd.Series) -> bool:
+    """Whether a column is categorical: text, ``category``, bool (the one test used everywhere)."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return True
@@ -62,10 +66,16 @@ class ColumnInfo:
     high: float = float("nan")
     has_missing: bool = False
     missing_rate: float = 0.0
+    true_level: object = None  # set for a two-valued (boolean) column
 
     @property
     def is_categorical(self) -> bool:
         return self.kind == "categorical"
+
+    @property
+    def is_boolean(self) -> bool:
+        """One 0/1 column for the student; ``levels`` are the two values."""
+        return self.true_level is not None
 
 
 @dataclass
@@ -93,7 +103,7 @@ class TabularSchema:
         self.columns = columns
         self.features: list[EncodedFeature] = []
         for col in columns:
-            if col.is_categorical:
+            if col.is_categorical and not col.is_boolean:
                 for level in col.levels:
                     self.features.append(
                         EncodedFeature(f"{col.name}={level}", col.name, level)
@@ -103,8 +113,16 @@ class TabularSchema:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def infer(cls, X: pd.DataFrame) -> TabularSchema:
-        """Learn the schema of a training frame."""
+    def infer(
+        cls, X: pd.DataFrame, *, categorical_features=(), booleans: bool = False
+    ) -> TabularSchema:
+        """Learn the schema of a training frame.
+
+        ``categorical_features`` names columns to treat as categories whatever
+        their dtype (coded columns such as ``thal``); with ``booleans=True``, other
+        two-valued columns become booleans (see ``treedistill._booleans``).
+        """
+        declared = {str(c) for c in categorical_features}
         columns = []
         for name in X.columns:
             s = X[name]
@@ -115,7 +133,7 @@ class TabularSchema:
                 has_missing=bool(missing.any()),
                 missing_rate=float(missing.mean()) if len(s) else 0.0,
             )
-            if _is_categorical(s):
+            if str(name) in declared or is_categorical(s):
                 info.kind = "categorical"
                 present = s[~missing]
                 if isinstance(s.dtype, pd.CategoricalDtype):
@@ -125,9 +143,15 @@ class TabularSchema:
                     counts = counts.reindex(levels)
                 else:
                     counts = present.value_counts(sort=False)
-                    levels = sorted(counts.index, key=lambda v: str(v))
+                    coded = str(name) in declared
+                    levels = sorted(counts.index, key=_level_key if coded else str)
                     counts = counts.reindex(levels)
+                    if coded:
+                        levels = [_whole(v) for v in levels]
                 info.levels = list(levels)
+                pair = boolean_levels(info.levels) if booleans else None
+                if pair is not None and str(name) not in declared:
+                    info.true_level = pair[1]
                 total = float(counts.sum())
                 info.frequencies = (
                     (counts.to_numpy(dtype=float) / total).tolist() if total else []
@@ -142,6 +166,8 @@ class TabularSchema:
                         finite == np.round(finite)
                     ):
                         info.kind = "integer"
+                    if booleans and set(np.unique(finite).tolist()) == {0.0, 1.0}:
+                        info.levels, info.true_level = [0, 1], 1
             columns.append(info)
         return cls(columns)
 
@@ -188,7 +214,12 @@ class TabularSchema:
         j = 0
         for col in self.columns:
             s = X[col.name]
-            if col.is_categorical:
+            if col.is_boolean:
+                out[:, j] = boolean_values(
+                    s, col.name, col.levels, col.true_level, warn_unseen=warn_unseen
+                )
+                j += 1
+            elif col.is_categorical:
                 missing = s.isna().to_numpy()
                 values = s.to_numpy(dtype=object)
                 known = np.zeros(n, dtype=bool)
@@ -205,13 +236,29 @@ class TabularSchema:
                         f"column {col.name!r} has {int(unseen.sum())} value(s) not seen "
                         f"in training (e.g. {', '.join(examples)}); they match no "
                         "category",
-                        UserWarning,
+                        UnseenCategoryWarning,
                         stacklevel=2,
                     )
             else:
                 out[:, j] = _numeric_values(s, col.name)
                 j += 1
         return out
+
+
+def _level_key(v):
+    """Sort numbers as numbers (2 before 10), then everything else as text."""
+    if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)):
+        return (0, float(v), "")
+    return (1, 0.0, str(v))
+
+
+def _whole(v):
+    """A level as users wrote it: ``3`` rather than ``3.0`` or ``np.int64(3)``."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def _equal(values: np.ndarray, level) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["softmax", "soften", "blend", "logits_from_proba"]
+__all__ = ["softmax", "soften", "blend", "logits_from_proba", "margins_to_logits"]
 
 _LOG_EPS = 1e-12
 
@@ -39,9 +39,23 @@ def soften(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def logits_from_proba(proba: np.ndarray) -> np.ndarray:
-    """Logits of a probability-only model: ``log p`` (clipped away from zero)."""
+    """Logits of a probability-only model: ``log p`` (clipped away from zero).
+
+    The one place where probabilities become logits: teachers that only give
+    ``predict_proba`` and tree students both go through it.
+    """
     p = np.clip(np.asarray(proba, dtype=np.float64), _LOG_EPS, None)
     return np.log(p / p.sum(axis=1, keepdims=True))
+
+
+def margins_to_logits(margins: np.ndarray, temperature: float) -> np.ndarray:
+    """Logits of a boosted student from its raw margins: ``margins * T``.
+
+    The boosted student is fit to ``softmax(z / T)``, so its margins estimate
+    ``z / T``; multiplying by ``T`` gives logits (and probabilities) on the
+    teacher's own scale. Used by the live estimator and the saved student alike.
+    """
+    return np.asarray(margins, dtype=np.float64) * float(temperature)
 
 
 def blend(

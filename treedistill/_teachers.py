@@ -23,6 +23,7 @@ __all__ = [
     "teacher_logits",
     "resolve_teacher",
     "is_fitted",
+    "raw_logits",
 ]
 
 DEFAULT_BATCH_SIZE = 16384
@@ -39,7 +40,13 @@ def is_fitted(estimator) -> bool:
     return True
 
 
-def _raw_logits(teacher, X) -> np.ndarray:
+def raw_logits(teacher, X) -> np.ndarray:
+    """Logits of ``teacher`` on ``X`` in one call (see :func:`teacher_logits`).
+
+    ``predict_logits`` is used as it is, xgboost gives its margins, then
+    ``decision_function`` and ``predict_proba`` (through :func:`logits_from_proba`);
+    binary scores of shape (n,) become two columns ``[0, z]``.
+    """
     if hasattr(teacher, "predict_logits"):
         return np.asarray(teacher.predict_logits(X), dtype=np.float64)
     if _is_xgboost(teacher):
@@ -88,7 +95,7 @@ def teacher_logits(teacher, X, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarr
             if hasattr(X, "iloc")
             else X[start : start + batch_size]
         )
-        parts.append(_raw_logits(teacher, chunk))
+        parts.append(raw_logits(teacher, chunk))
     z = np.concatenate(parts, axis=0)
     k = len(teacher.classes_)
     if z.shape != (n, k):
@@ -200,7 +207,7 @@ class EnsembleTeacher(ClassifierMixin, BaseEstimator):
             else np.asarray(self.weights, dtype=float)
         )
         w = w / w.sum()
-        log_ps = [_log_softmax(_raw_logits(t, X)) for t in self.teachers_]
+        log_ps = [_log_softmax(raw_logits(t, X)) for t in self.teachers_]
         if self.method == "geometric":
             return sum(wi * lp for wi, lp in zip(w, log_ps, strict=True))
         stacked = np.stack(log_ps) + np.log(w)[:, None, None]
@@ -254,7 +261,14 @@ class TorchExportTeacher(ClassifierMixin, BaseEstimator):
     def classes_(self):
         return np.asarray(self.classes)
 
-    def _program(self):
+    def load_program(self):
+        """The loaded program (read from ``path`` on the first call).
+
+        Raises
+        ------
+        ValueError
+            If the file is missing or is not a ``torch.export`` program.
+        """
         prog = getattr(self, "_module", None)
         if prog is None:
             import torch
@@ -279,7 +293,7 @@ class TorchExportTeacher(ClassifierMixin, BaseEstimator):
                 X = X[list(self.feature_names)]
             X = X.to_numpy(dtype=np.float32, na_value=np.nan)
         arr = np.array(X, dtype=np.float32, copy=True)
-        prog = self._program()
+        prog = self.load_program()
         outs = []
         with torch.inference_mode():
             for start in range(0, len(arr), self.batch_size):

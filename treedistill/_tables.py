@@ -1,0 +1,247 @@
+"""Reading tables: CSV (UTF-8, separator detected) and Parquet files into DataFrames."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from treedistill._cleaning import CLEANING_ATTR, MISSING_TOKENS, clean_frame
+from treedistill._files import first_line, quoted
+from treedistill.exceptions import DataError
+
+__all__ = ["MISSING_TOKENS", "read_table"]
+
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_CHARS = 65536
+_SNIFF_ROWS = 50
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a cleaned DataFrame.
+
+    CSV files (``.csv``, ``.tsv``, ``.txt``) must be UTF-8 (a byte-order mark is
+    allowed); the separator (``,``, ``;`` or tab) is detected from the first
+    rows. Parquet files (``.parquet``, ``.pq``) are read with pyarrow. The file
+    is only read, never modified.
+
+    Cleaning, recorded in ``frame.attrs["treedistill.cleaning"]`` (and reported
+    by :func:`prepare_data`):
+
+    - whitespace (spaces, tabs, line breaks) around column names and text cells
+      is stripped, so ``"ckd\\t"`` and ``"ckd"`` are one category;
+    - cells that are then empty or one of :data:`MISSING_TOKENS` (``?``, ``NA``,
+      ``N/A``, ``nan``, ``null``, ``None`` …; matched exactly) are missing;
+    - a text column whose remaining values all parse as numbers becomes numeric
+      (int64 when they are whole numbers and none is missing, else float64);
+      in a ``;``-separated file, numbers written with a decimal comma
+      (``"1,5"``) are read as such when no value of the column has a ``.``;
+    - other text columns are ``object`` columns of ``str`` with ``NaN`` for
+      missing; bool and category columns become such text columns too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header field, a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, not CSV or Parquet, not UTF-8, has no data
+        rows, has a row with more or fewer fields than the header, or has a
+        blank or repeated column name.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in _CSV_SUFFIXES + _PARQUET_SUFFIXES:
+        raise DataError(
+            f"data file {quoted(path)} is not CSV or Parquet "
+            "(accepted: .csv, .tsv, .txt, .parquet, .pq)",
+            path=path,
+        )
+    if not p.exists():
+        raise DataError(f"data file {quoted(path)} does not exist", path=path)
+    if not p.is_file():
+        raise DataError(f"data file {quoted(path)} is not a file", path=path)
+    if p.stat().st_size == 0:
+        raise DataError(f"data file {quoted(path)} is empty (0 bytes)", path=path)
+    if suffix in _PARQUET_SUFFIXES:
+        frame = _read_parquet(p, path)
+        delimiter = None
+    else:
+        frame, delimiter = _read_csv(p, path, suffix)
+    frame, notes = clean_frame(
+        frame, from_csv=delimiter is not None, decimal_comma=(delimiter == ";")
+    )
+    frame.attrs[CLEANING_ATTR] = notes
+    return frame
+
+
+def _decode(data: bytes, path) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(
+            f"data file {quoted(path)} is UTF-16 text, not UTF-8; save it as UTF-8",
+            path=path,
+        )
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = skip + exc.start  # a position in the file, byte-order mark included
+        line = data.count(b"\n", 0, at) + 1
+        raise DataError(
+            f"data file {quoted(path)} is not UTF-8 text (byte "
+            f"0x{data[at]:02x} at position {at}, line {line}); save it as UTF-8",
+            path=path,
+            line=line,
+        ) from None
+
+
+def _sniff_delimiter(text: str, suffix: str) -> str:
+    """The candidate separator that splits the first rows most consistently."""
+    sample = text[:_SNIFF_CHARS]
+    truncated = len(text) > len(sample)
+    preferred = "\t" if suffix == ".tsv" else ","
+    best, best_score = preferred, (-1.0, 0, 0)
+    for delim in _DELIMITERS:
+        try:
+            rows = [
+                r
+                for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+                if r
+            ][: _SNIFF_ROWS + 1]
+        except csv.Error:
+            continue
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the last record may be cut in the middle
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        consistent = sum(len(r) == width for r in body) / len(body)
+        score = (consistent, width, int(delim == preferred))
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            f"cannot read data file {quoted(path)}: {exc.strerror or exc}", path=path
+        ) from None
+    text = _decode(data, path)
+    if not text.strip():
+        raise DataError(
+            f"data file {quoted(path)} is empty (only whitespace)", path=path
+        )
+    delim = _sniff_delimiter(text, suffix)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    try:
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = record
+                _check_header(header, path)
+                continue
+            if len(record) != len(header):
+                raise DataError(
+                    f"data file {quoted(path)}: line {reader.line_num} has "
+                    f"{len(record)} fields but the header has {len(header)} "
+                    f"(separator {delim!r})",
+                    path=path,
+                    line=reader.line_num,
+                )
+            rows.append(record)
+    except csv.Error as exc:
+        raise DataError(
+            f"data file {quoted(path)} does not parse as CSV near line "
+            f"{reader.line_num}: {exc}",
+            path=path,
+            line=reader.line_num,
+        ) from None
+    assert header is not None  # the text is not blank
+    if not rows:
+        raise DataError(
+            f"data file {quoted(path)} has a header but no data rows", path=path
+        )
+    names = list(header)  # stripped (and the stripping noted) when cleaning
+    columns = zip(*rows, strict=True)
+    frame = pd.DataFrame(
+        {
+            name: np.array(col, dtype=object)
+            for name, col in zip(names, columns, strict=True)
+        }
+    )
+    return frame, delim
+
+
+def _check_header(header: Sequence[object], path) -> None:
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(header, 1):
+        name = str(raw).strip()
+        if not name or name.startswith("Unnamed: "):
+            raise DataError(
+                f"data file {quoted(path)} has a column with no name (column {i} "
+                "of the header); name it or remove it",
+                path=path,
+            )
+        if name in seen:
+            raise DataError(
+                f"data file {quoted(path)} has two columns named {name!r} "
+                f"(columns {seen[name]} and {i} of the header)",
+                path=path,
+            )
+        seen[name] = i
+
+
+def _read_parquet(p: Path, path) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a declared extra
+        raise DataError(
+            f"reading {quoted(path)} needs pyarrow (pip install 'treedistill[parquet]')",
+            path=path,
+        ) from None
+    try:
+        table = pq.read_table(p)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the file's
+        raise DataError(
+            f"data file {quoted(path)} is not a readable Parquet file "
+            f"({first_line(exc)})",
+            path=path,
+        ) from None
+    _check_header(table.column_names, path)
+    try:
+        frame = table.to_pandas()
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(
+            f"data file {quoted(path)} has columns pandas cannot hold "
+            f"({first_line(exc)})",
+            path=path,
+        ) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
+    if len(frame) == 0:
+        raise DataError(
+            f"data file {quoted(path)} has columns but no data rows", path=path
+        )
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
