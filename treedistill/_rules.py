@@ -1,4 +1,21 @@
-"""The rules of a fitted tree student, in original units and category names."""
+"""The rules of a fitted tree student, in original units and category names.
+
+With ``exact_rules=True`` (see :class:`~treedistill.DistilledTreeClassifier`) the
+printed conditions say exactly what the tree does, for every possible value:
+
+- thresholds are printed as stored (shortest repr, ``age <= 70``,
+  ``glucose > 75.85``), and rows are compared with them in float64; an integer
+  column reads ``age > 70``, not ``age >= 71``, so a value of 70.5 fits too;
+- a condition on a value (``x <= t``, ``x > t``, ``smoker is not current``) is
+  false for a missing value; rules that missing values follow say
+  ``(... or x is missing)``, where the column had missing values in training;
+- a category never seen in training matches no level: it reads as ``smoker is not
+  current`` or ``smoker is none of {current, former}`` (never "is never");
+- two-valued columns read ``has hypertension`` / ``no hypertension`` (0/1 and
+  bool columns) or ``smoker is yes`` / ``smoker is no``.
+
+Rules are numbered 1..n in left-to-right leaf order (:func:`rule_numbers`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +23,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Rule", "extract_rules", "export_rules", "format_number", "rule_numbers"]
+from treedistill._booleans import reads_as_has
+from treedistill._thresholds import format_threshold
+from treedistill.exceptions import ParameterError
+
+__all__ = [
+    "Rule",
+    "extract_rules",
+    "export_rules",
+    "format_number",
+    "resolve_class_names",
+    "rule_numbers",
+]
 
 
 def format_number(x: float, digits: int = 4) -> str:
@@ -30,15 +58,19 @@ class Rule:
     n_samples: int = 0
     extra: dict = field(default_factory=dict)
     number: int = 0  # 1-based position in left-to-right leaf order, see rule_numbers
+    label: str = ""  # display name of the predicted class
+    summary: str = ""  # the leaf in words: "stroke risk 2%", "high 60% · low 10%"
 
     @property
     def text(self) -> str:
         cond = " AND ".join(self.conditions) if self.conditions else "always"
-        return f"IF {cond} THEN {self.prediction}"
+        return f"IF {cond} THEN {self.label or self.prediction}"
 
     def to_dict(self) -> dict:
         return {
             "number": int(self.number),
+            "label": self.label,
+            "summary": self.summary,
             "leaf": int(self.leaf),
             "conditions": list(self.conditions),
             "prediction": _plain(self.prediction),
@@ -67,7 +99,7 @@ class _Bounds:
         self.only_missing = False  # the path requires a missing value
 
 
-def _path_conditions(tree, schema, leaf_path):
+def _path_conditions(tree, schema, leaf_path, exact=False):
     """Turn a list of (node, went_left) into readable conditions per column."""
     bounds: dict[str, _Bounds] = {}
     order: list[str] = []
@@ -80,7 +112,7 @@ def _path_conditions(tree, schema, leaf_path):
             order.append(col.name)
         missing_left = bool(tree.missing_go_to_left[node])
         missing_allowed = col.has_missing and (missing_left == went_left)
-        if feat.is_indicator:
+        if feat.is_indicator and (np.isfinite(tree.threshold[node]) or not exact):
             # value <= 0.5 means "not this level"
             if went_left:
                 b.not_levels.append(feat.level)
@@ -108,30 +140,21 @@ def _path_conditions(tree, schema, leaf_path):
     for name in order:
         b = bounds[name]
         col = schema.column(name)
-        text = _describe(name, col, b)
+        text = _describe(name, col, b, exact)
         if text:
             conditions.append(text)
     return conditions
 
 
-def _describe(name, col, b: _Bounds) -> str:
+def _describe(name, col, b: _Bounds, exact: bool = False) -> str:
     if b.only_missing:
         return f"{name} is missing"
-    if col.is_categorical:
-        if b.is_level is not None:
-            text = f"{name} is {b.is_level}"
-        elif b.not_levels:
-            rest = [lv for lv in col.levels if lv not in b.not_levels]
-            if len(rest) == 1:
-                text = f"{name} is {rest[0]}"
-            elif len(b.not_levels) == 1:
-                text = f"{name} is not {b.not_levels[0]}"
-            else:
-                text = f"{name} is one of {{{', '.join(map(str, rest))}}}"
-        else:
-            text = ""
+    if col.is_boolean:
+        text = _boolean_condition(name, col, b.low, b.high)
+    elif col.is_categorical:
+        text = _categorical_condition(name, col, b, exact)
     else:
-        text = _numeric_condition(name, col, b.low, b.high)
+        text = _numeric_condition(name, col, b.low, b.high, exact)
     if b.missing is True and not b.present:
         text = f"({text} or {name} is missing)" if text else ""
     elif not text and b.present:
@@ -139,7 +162,50 @@ def _describe(name, col, b: _Bounds) -> str:
     return text
 
 
-def _numeric_condition(name, col, low, high) -> str:
+def _categorical_condition(name, col, b: _Bounds, exact: bool) -> str:
+    if b.is_level is not None:
+        return f"{name} is {b.is_level}"
+    if not b.not_levels:
+        return ""
+    rest = [lv for lv in col.levels if lv not in b.not_levels]
+    if exact:
+        # Exact for unseen categories too: they match no level, so they reach
+        # the "not" side; "is <the remaining level>" would not cover them.
+        if len(b.not_levels) == 1:
+            return f"{name} is not {b.not_levels[0]}"
+        return f"{name} is none of {{{', '.join(map(str, b.not_levels))}}}"
+    if len(rest) == 1:
+        return f"{name} is {rest[0]}"
+    if len(b.not_levels) == 1:
+        return f"{name} is not {b.not_levels[0]}"
+    return f"{name} is one of {{{', '.join(map(str, rest))}}}"
+
+
+def _boolean_condition(name, col, low, high) -> str:
+    """A boolean column (encoded 0/1) on one side of its split."""
+    if low is not None and high is not None and low >= high:
+        return ""
+    if high is not None and high < 0 or low is not None and low >= 1:
+        return ""
+    if low is None and high is None:
+        return ""
+    true_side = low is not None  # x > t with 0 <= t < 1: the true value
+    level = col.true_level
+    if true_side:
+        return f"has {name}" if reads_as_has(level) else f"{name} is {level}"
+    false_level = col.levels[0] if col.levels[1] == level else col.levels[1]
+    return f"no {name}" if reads_as_has(level) else f"{name} is {false_level}"
+
+
+def _numeric_condition(name, col, low, high, exact: bool = False) -> str:
+    if exact:
+        lo = None if low is None else format_threshold(low)
+        hi = None if high is None else format_threshold(high)
+        if lo is not None and hi is not None:
+            return f"{lo} < {name} <= {hi}"
+        if lo is not None:
+            return f"{name} > {lo}"
+        return f"{name} <= {hi}" if hi is not None else ""
     integer = col.kind == "integer"
 
     def lo_txt(v):
@@ -157,6 +223,103 @@ def _numeric_condition(name, col, low, high) -> str:
     if high is not None:
         return f"{name} {hi_txt(high)}"
     return ""
+
+
+def resolve_class_names(spec, classes) -> tuple[list[str], np.ndarray]:
+    """Display names (in ``classes`` order) and display order of the classes.
+
+    Parameters
+    ----------
+    spec : None, dict or list
+        ``{label: name}`` in display order, or an ordered list of labels; labels
+        match exactly or by their text (``"0"`` names the class ``0``). Classes
+        left out follow in their own order, under their own names.
+    classes : array-like
+        The model's ``classes_``.
+
+    Returns
+    -------
+    names : list of str
+    order : ndarray of int
+        Positions in ``classes`` in display order.
+    """
+    classes = list(np.asarray(classes).tolist())
+    names = [str(c) for c in classes]
+    if spec is None:
+        return names, np.arange(len(classes))
+    items = list(spec.items()) if isinstance(spec, dict) else [(v, None) for v in spec]
+    order: list[int] = []
+    for label, name in items:
+        pos = _class_position(label, classes)
+        if pos in order:
+            raise ParameterError(
+                f"class_names: class {classes[pos]!r} is given twice",
+                parameter="class_names",
+            )
+        order.append(pos)
+        if name is not None:
+            names[pos] = str(name)
+    order += [i for i in range(len(classes)) if i not in order]
+    return names, np.asarray(order, dtype=np.intp)
+
+
+def _class_position(label, classes: list) -> int:
+    for i, c in enumerate(classes):
+        if c == label and isinstance(c, bool) == isinstance(label, bool):
+            return i
+    for i, c in enumerate(classes):
+        if str(c) == str(label).strip():
+            return i
+    raise ParameterError(
+        f"class_names: {label!r} is not a class (the classes are "
+        f"{', '.join(map(str, classes))})",
+        parameter="class_names",
+    )
+
+
+def _percent(p: float) -> str:
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1:
+        return ">99%"
+    return f"{100 * p:.0f}%"
+
+
+def leaf_summary(distribution, names, order, *, risk: bool) -> str:
+    """A leaf in words: ``"stroke risk 2%"`` or ``"high 60% · medium 30% · low 10%"``.
+
+    ``risk`` (two classes with names given) names the last class in ``order``.
+    """
+    if risk and len(order) == 2:
+        pos = int(order[-1])
+        return f"{names[pos]} risk {_percent(float(distribution[pos]))}"
+    return " · ".join(
+        f"{names[int(i)]} {_percent(float(distribution[int(i)]))}" for i in order
+    )
+
+
+def _is_exact(model) -> bool:
+    """Whether the model's rules are exact (see the module notes)."""
+    value = getattr(model, "exact_rules", None)
+    if value is None:
+        value = (getattr(model, "params", None) or {}).get("exact_rules", False)
+    return bool(value)
+
+
+def _class_display(model) -> tuple[list[str], np.ndarray, bool]:
+    names = getattr(model, "class_names_", None)
+    order = getattr(model, "class_order_", None)
+    k = len(model.classes_)
+    if names is None or order is None:
+        return (
+            [str(c) for c in np.asarray(model.classes_).tolist()],
+            np.arange(k),
+            False,
+        )
+    given = [str(c) for c in np.asarray(model.classes_).tolist()] != list(names) or (
+        list(order) != list(range(k))
+    )
+    return list(names), np.asarray(order), given
 
 
 def _tree_arrays(obj):
@@ -224,12 +387,13 @@ def extract_rules(model) -> list[Rule]:
 
     Parameters
     ----------
-    model : fitted DistilledTreeClassifier
+    model : fitted DistilledTreeClassifier, or the StudentBundle of a saved one
 
     Returns
     -------
-    list of Rule, in the tree's left-to-right leaf order. ``coverage`` is the
-    share of the transfer set that reaches the leaf.
+    list of Rule, in the tree's left-to-right leaf order; ``Rule.number`` is the
+    position in that order (1 … n). ``coverage`` is the share of the transfer set
+    (real and augmented rows) that reaches the leaf.
     """
     student = getattr(model, "student_", None)
     if student is None or not hasattr(student, "tree_"):
@@ -237,50 +401,61 @@ def extract_rules(model) -> list[Rule]:
     tree = student.tree_
     schema = model.schema_
     classes = model.classes_
+    exact = _is_exact(model)
+    names, order, given = _class_display(model)
     weights = tree.weighted_n_node_samples
     total = weights[0]
     rules: list[Rule] = []
-
-    def walk(node, path):
+    stack = [(0, [])]
+    while stack:  # depth first, left child first: left-to-right leaf order
+        node, path = stack.pop()
         left, right = tree.children_left[node], tree.children_right[node]
-        if left == -1:
-            dist = student.value_[node]
-            rules.append(
-                Rule(
-                    number=len(rules) + 1,
-                    leaf=int(node),
-                    conditions=_path_conditions(tree, schema, path),
-                    prediction=_plain(classes[int(np.argmax(dist))]),
-                    distribution=[float(p) for p in dist],
-                    coverage=float(weights[node] / total),
-                    # Every row carries weight 1 (its q sums to 1), so a node's
-                    # weight is its number of transfer rows for both criteria.
-                    n_samples=int(round(weights[node])),
-                )
+        if left != -1:
+            stack.append((int(right), [*path, (node, False)]))
+            stack.append((int(left), [*path, (node, True)]))
+            continue
+        dist = student.value_[node]
+        pos = int(np.argmax(dist))
+        rules.append(
+            Rule(
+                number=len(rules) + 1,
+                leaf=int(node),
+                conditions=_path_conditions(tree, schema, path, exact),
+                prediction=_plain(classes[pos]),
+                distribution=[float(p) for p in dist],
+                coverage=float(weights[node] / total),
+                # Every row carries weight 1 (its q sums to 1), so a node's
+                # weight is its number of transfer rows for both criteria.
+                n_samples=int(round(weights[node])),
+                label=names[pos],
+                summary=leaf_summary(dist, names, order, risk=given),
             )
-            return
-        walk(left, [*path, (node, True)])
-        walk(right, [*path, (node, False)])
-
-    walk(0, [])
+        )
     return rules
 
 
 def export_rules(model, *, decimals: int = 2) -> str:
     """The rules of a fitted tree student as readable text, one rule per line.
 
-    Each line reads ``IF <conditions> THEN <class>  [p = …; covers …% of the
-    transfer set]``, conditions in the data's own units and category names.
+    Each line reads ``Rule <n>: IF <conditions> THEN <class>  [<leaf>; covers …%
+    of the transfer set]``, conditions in the data's own units and category
+    names; ``<n>`` is the rule number of :func:`rule_numbers`. Coverage is
+    counted on the transfer set (real and augmented rows), not on held-out rows.
     """
     rules = extract_rules(model)
-    names = [str(c) for c in model.classes_]
+    names, order, _ = _class_display(model)
+    exact = _is_exact(model)
     lines = []
-    for i, r in enumerate(rules, 1):
+    for r in rules:
+        cover = f"covers {100 * r.coverage:.1f}% of the transfer set"
+        if exact:
+            lines.append(
+                f"Rule {r.number}: {r.text}  [{r.summary}; {cover} "
+                f"(real and augmented rows, n={r.n_samples})]"
+            )
+            continue
         probs = ", ".join(
-            f"{n}: {p:.{decimals}f}" for n, p in zip(names, r.distribution, strict=True)
+            f"{names[int(i)]}: {r.distribution[int(i)]:.{decimals}f}" for i in order
         )
-        lines.append(
-            f"Rule {i} (leaf {r.leaf}): {r.text}  "
-            f"[{probs}; covers {100 * r.coverage:.1f}% of the transfer set]"
-        )
+        lines.append(f"Rule {r.number} (leaf {r.leaf}): {r.text}  [{probs}; {cover}]")
     return "\n".join(lines)

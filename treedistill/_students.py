@@ -29,7 +29,7 @@ for more.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.tree import BaseDecisionTree, DecisionTreeClassifier, DecisionTreeRegressor
 
 from treedistill._hist_tree import HistTree
 from treedistill._soften import softmax
@@ -140,6 +140,7 @@ class SoftTree(TreeAccessors):
         n, k = Q.shape
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
         self.n_classes_ = k
+        self.snapped_ = False
         if self.builder not in BUILDERS:
             raise ValueError(
                 f"builder must be one of {list(BUILDERS)}, got {self.builder!r}"
@@ -160,7 +161,6 @@ class SoftTree(TreeAccessors):
             self.estimator_ = est
             self.tree_ = est.tree_
             self.value_ = est.value_
-            self.split_precision_ = "float64"
             return self
         common = dict(
             max_depth=self.max_depth,
@@ -198,8 +198,15 @@ class SoftTree(TreeAccessors):
         self.value_ = value / np.where(totals > 0, totals, 1.0)
         self.estimator_ = est
         self.tree_ = est.tree_
-        self.split_precision_ = "float32"
         return self
+
+    @property
+    def split_precision_(self) -> str:
+        """``"float32"`` while scikit-learn's own tree decides, else ``"float64"``."""
+        if getattr(self, "snapped_", False):
+            return "float64"
+        est = getattr(self, "estimator_", None)
+        return "float32" if isinstance(est, BaseDecisionTree) else "float64"
 
     def snap_thresholds(self, X_recorded, schema, *, X_transfer=None) -> SoftTree:
         """Move numeric thresholds to the data's precision (see ``_thresholds``).
@@ -215,7 +222,7 @@ class SoftTree(TreeAccessors):
             X_transfer=X_transfer,
             float32=self.split_precision_ == "float32",
         )
-        self.split_precision_ = "float64"
+        self.snapped_ = True
         return self
 
     def refit_leaves(
@@ -243,7 +250,7 @@ class SoftTree(TreeAccessors):
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Id of the leaf each row of ``X`` falls in."""
         X = np.asarray(X, dtype=np.float64)
-        if getattr(self, "split_precision_", "float32") == "float64":
+        if self.split_precision_ == "float64":
             return apply_float64(self.tree_, X)
         return np.asarray(self.estimator_.apply(X), dtype=np.intp)
 

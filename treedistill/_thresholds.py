@@ -145,4 +145,3 @@ def snap_thresholds(
         integer = schema.column(feat.column).kind == "integer"
         threshold[node] = shortest_decimal(lo, hi, integer=integer)
     return np.asarray(threshold, dtype=np.float64).copy()
-
