@@ -12,8 +12,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from treedistill._schema import TabularSchema, as_frame
+from treedistill._booleans import resolve_categorical
 from treedistill._json import scalar
+from treedistill._rules import resolve_class_names
+from treedistill._schema import TabularSchema, as_frame
 from treedistill._soften import blend, logits_from_proba, margins_to_logits, soften
 from treedistill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill._tao import SEARCHES, SearchedSoftTree
@@ -44,6 +46,8 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         "augment_factor": [Interval(Real, 0, 1000, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "categorical_features": ["array-like", str, None],
+        "class_names": [dict, list, tuple, None],
     }
 
     # ------------------------------------------------------------------ input
@@ -121,11 +125,20 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             )
         seed = _seed(self.random_state)
         rng = np.random.default_rng(seed)
-        self.schema_ = TabularSchema.infer(frame)
+        self.schema_ = TabularSchema.infer(
+            frame,
+            categorical_features=resolve_categorical(
+                self.categorical_features, list(frame.columns)
+            ),
+            booleans=bool(getattr(self, "exact_rules", False)),
+        )
 
         teacher_in = self._teacher_input(frame)
         self.teacher_ = resolve_teacher(self.teacher, teacher_in, y, seed)
         self.classes_ = np.asarray(self.teacher_.classes_)
+        self.class_names_, self.class_order_ = resolve_class_names(
+            self.class_names, self.classes_
+        )
         y_index = np.searchsorted(self.classes_, y)
         y_index = np.clip(y_index, 0, len(self.classes_) - 1)
         unknown = self.classes_[y_index] != y
@@ -270,6 +283,23 @@ class DistilledTreeClassifier(_BaseDistiller):
         With ``search="tao"``: greedy starts refined, the first the builder's own
         tree, the others grown on random column subsets with a random criterion;
         the one with the lowest soft loss on the transfer set is kept.
+    exact_rules : bool, default=False
+        Make the printed rules say exactly what the tree does: after the search,
+        every numeric threshold moves to the shortest decimal between the two
+        training values it separates (whole numbers for integer columns) and
+        rows are compared with it in float64; two-valued columns (0/1, yes/no,
+        t/f, bool) become booleans that read "has hypertension" / "no
+        hypertension". See :func:`treedistill.rule_numbers` for rule ids.
+    categorical_features : array-like of str, int or bool, or str, default=None
+        Columns to treat as categories whatever their dtype (coded columns such
+        as ``thal`` or ``cp``): names, positions or a boolean mask, as in
+        ``HistGradientBoostingClassifier``; a str is a comma-separated list of
+        names. ``None`` infers the kinds from the dtypes.
+    class_names : dict or list, default=None
+        How the rules name and order the classes: ``{0: "no stroke", 1:
+        "stroke"}`` (label -> display name, in display order) or an ordered list
+        of labels (for ordinal classes, ``["high", "medium", "low"]``). A
+        binary leaf then reads "stroke risk 2%" (the last class in the order).
     batch_size : int, default=16384
         Rows per teacher call while labelling.
     random_state : int, RandomState or None, default=None
@@ -291,6 +321,10 @@ class DistilledTreeClassifier(_BaseDistiller):
     search_ : str
         The search that built the tree: ``"greedy"``, ``"tao"`` or
         ``"tao-multistart"``.
+    class_names_ : list of str
+        Display name of each class, in ``classes_`` order.
+    class_order_ : ndarray of int
+        Positions in ``classes_`` in display order.
 
     Examples
     --------
@@ -314,6 +348,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         "builder": [StrOptions(set(BUILDERS))],
         "search": [StrOptions(set(SEARCHES))],
         "n_starts": [Interval(Integral, 1, None, closed="left")],
+        "exact_rules": ["boolean"],
     }
 
     def __init__(
@@ -331,6 +366,9 @@ class DistilledTreeClassifier(_BaseDistiller):
         builder="auto",
         search="greedy",
         n_starts=1,
+        exact_rules=False,
+        categorical_features=None,
+        class_names=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -346,6 +384,9 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.builder = builder
         self.search = search
         self.n_starts = n_starts
+        self.exact_rules = exact_rules
+        self.categorical_features = categorical_features
+        self.class_names = class_names
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -373,7 +414,16 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.search_ = str(getattr(self.student_, "search_", "greedy"))
         # Leaves estimate the teacher's own distribution (temperature 1): the
         # temperature shapes which splits are chosen, not what a leaf reports.
-        if self.temperature != 1.0:
+        if self.exact_rules:
+            # Thresholds at the data's own precision, compared in float64, so the
+            # printed rules say exactly what the tree does; real rows keep their
+            # sides, transfer rows are recounted (see treedistill._thresholds).
+            n_real = self.n_transfer_ - self.n_augmented_
+            self.student_.snap_thresholds(
+                X_enc[:n_real], self.schema_, X_transfer=X_enc
+            )
+            self.student_.refit_leaves(X_enc, q_true, recount=True)
+        elif self.temperature != 1.0:
             self.student_.refit_leaves(X_enc, q_true)
 
     def _student_proba(self, X_enc):
@@ -397,7 +447,7 @@ class DistilledBoostingClassifier(_BaseDistiller):
     Parameters
     ----------
     teacher, temperature, alpha, augmentation, augment_factor, batch_size,
-    random_state :
+    random_state, categorical_features, class_names :
         As in :class:`DistilledTreeClassifier`, with defaults ``temperature=1.0``
         and ``augment_factor=5.0``.
     n_estimators : int, default=10
@@ -434,6 +484,8 @@ class DistilledBoostingClassifier(_BaseDistiller):
         max_depth=2,
         learning_rate=0.3,
         n_jobs=None,
+        categorical_features=None,
+        class_names=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -446,6 +498,8 @@ class DistilledBoostingClassifier(_BaseDistiller):
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.n_jobs = n_jobs
+        self.categorical_features = categorical_features
+        self.class_names = class_names
         self.batch_size = batch_size
         self.random_state = random_state
 
