@@ -1,10 +1,19 @@
 """Choose the softening temperature and label weight on a validation split.
 
 :func:`sweep_temperature_alpha` fits one student per (temperature, alpha) setting on
-part of the training rows, measures how often it agrees with the teacher on the rest
-(the validation rows), and picks the setting with the highest agreement, breaking ties
-by the lower KL(teacher ‖ student). Test rows are never seen: the caller passes the
-training rows only.
+part of the training rows, scores it against the teacher on the rest (the validation
+rows) and picks a setting by a stated objective (``objective``):
+
+- ``"agreement"``: the highest agreement with the teacher, ties broken by the lower
+  KL(teacher ‖ student);
+- ``"risk"`` (for a rare binary outcome): among the settings whose agreement is
+  within 0.3 points (at least one row) of the best, the highest mean of
+  flagged-patient agreement (flag rate = the positive share of the fit rows) and
+  Spearman correlation of teacher and student risk, then agreement, then KL;
+- ``"auto"`` (default): ``"risk"`` when there are two classes and the rarer one is
+  under 15% of the rows, else ``"agreement"``.
+
+Test rows are never seen: the caller passes the training rows only.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from treedistill._metrics import fidelity
 from treedistill._soften import soften
 from treedistill._teachers import is_fitted, teacher_logits
+from treedistill.exceptions import DataError, ParameterError
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -29,6 +39,18 @@ __all__ = [
 
 DEFAULT_TEMPERATURES = (0.25, 1.0, 2.0, 4.0)
 DEFAULT_ALPHAS = (0.0, 0.3)
+OBJECTIVES = ("auto", "agreement", "risk")
+# "auto" uses the risk objective for a binary outcome rarer than this.
+RARE_SHARE = 0.15
+_CRITERIA = {
+    "agreement": "highest validation agreement with the teacher, then lowest KL",
+    "risk": (
+        "rare binary outcome: among settings within 0.3 points of the best "
+        "validation agreement, the highest mean of flagged-patient agreement (flag "
+        "rate = training prevalence) and Spearman correlation of teacher and student "
+        "risk; then agreement, then lowest KL"
+    ),
+}
 # Below this many validation rows an agreement rate says too little to choose on.
 _MIN_VALIDATION_ROWS = 10
 
@@ -80,11 +102,14 @@ def split_validation(
     Returns ``X_fit, X_val, y_fit, y_val``.
     """
     if not 0 < validation_size < 1:
-        raise ValueError(f"validation_size must be in (0, 1), got {validation_size!r}")
+        raise ParameterError(
+            f"validation_size must be in (0, 1), got {validation_size!r}",
+            parameter="validation_size",
+        )
     y = np.asarray(y)
     n_val = int(np.ceil(validation_size * len(y)))
     if n_val < _MIN_VALIDATION_ROWS or len(y) - n_val < 2:
-        raise ValueError(
+        raise DataError(
             f"the sweep needs at least {_MIN_VALIDATION_ROWS} validation rows carved "
             f"from the training rows; {len(y)} training rows give {n_val}"
         )
@@ -123,6 +148,7 @@ def sweep_temperature_alpha(
     alphas=DEFAULT_ALPHAS,
     validation_size: float = 0.25,
     random_state=0,
+    objective: str = "auto",
 ) -> SweepResult:
     """Pick ``temperature`` and ``alpha`` for a distiller by validation agreement.
 
@@ -141,6 +167,9 @@ def sweep_temperature_alpha(
         Share of ``X`` held out to score the settings.
     random_state : int, default=0
         Seeds the split and every fit.
+    objective : {"auto", "agreement", "risk"}, default="auto"
+        How the setting is chosen (see the module docstring); the result states
+        the objective used (``objective``, ``criterion``).
 
     Returns
     -------
@@ -155,13 +184,24 @@ def sweep_temperature_alpha(
     temperatures = [float(t) for t in temperatures]
     alphas = [float(a) for a in alphas]
     if not temperatures or not alphas:
-        raise ValueError("the sweep grid needs at least one temperature and one alpha")
+        raise ParameterError(
+            "the sweep grid needs at least one temperature and one alpha",
+            parameter="temperatures",
+        )
     for t in temperatures:
         if not t > 0:
-            raise ValueError(f"sweep temperatures must be > 0, got {_fmt(t)}")
+            raise ParameterError(
+                f"sweep temperatures must be > 0, got {_fmt(t)}", parameter="temperatures"
+            )
     for a in alphas:
         if not 0 <= a <= 1:
-            raise ValueError(f"sweep alphas must be in [0, 1], got {_fmt(a)}")
+            raise ParameterError(
+                f"sweep alphas must be in [0, 1], got {_fmt(a)}", parameter="alphas"
+            )
+    if objective not in OBJECTIVES:
+        raise ValueError(
+            f"sweep objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}"
+        )
 
     X_fit, X_val, y_fit, y_val = split_validation(
         X, y, validation_size=validation_size, random_state=random_state
@@ -170,6 +210,7 @@ def sweep_temperature_alpha(
     if not isinstance(X, pd.DataFrame):
         teacher_in = np.asarray(X_val, dtype=np.float64)
     p_teacher = soften(teacher_logits(teacher, teacher_in))
+    objective, positive, flag_rate = _resolve_objective(objective, teacher, y_fit)
 
     table = []
     for t in temperatures:
@@ -179,22 +220,73 @@ def sweep_temperature_alpha(
             )
             model.fit(X_fit, y_fit)
             p_student = model.predict_proba(X_val)
-            fid = fidelity(p_teacher, p_student, random_state=random_state)
-            table.append(
-                {
-                    "temperature": t,
-                    "alpha": a,
-                    "agreement": fid["agreement"],
-                    "agreement_ci": fid["agreement_ci"],
-                    "kl": fid["kl"],
-                    "tv": fid["tv"],
-                    "n_validation": fid["n"],
-                }
+            fid = fidelity(
+                p_teacher,
+                p_student,
+                positive=positive,
+                flag_rate=flag_rate,
+                n_boot=0,
+                random_state=random_state,
             )
+            row = {
+                "temperature": t,
+                "alpha": a,
+                "agreement": fid["agreement"],
+                "agreement_ci": fid["agreement_ci"],
+                "kl": fid["kl"],
+                "tv": fid["tv"],
+                "n_validation": fid["n"],
+            }
+            if objective == "risk":
+                point = [
+                    p for p in fid["operating_points"] if p["kind"] == "flag_rate"
+                ][0]
+                row["flagged_agreement"] = point["flagged_agreement"]["value"]
+                row["spearman"] = fid["ranking"]["spearman"]["value"]
+                row["flag_auc"] = fid["ranking"]["flag_auc"]["value"]
+            table.append(row)
 
     n_val = len(y_val)
     # Agreement is a count over the same rows: compare counts, not floats.
     counts = [round(row["agreement"] * n_val) for row in table]
+    if objective == "risk":
+        best, reason = _choose_by_risk(table, counts, n_val)
+    else:
+        best, reason = _choose_by_agreement(table, counts, n_val)
+    chosen = table[best]
+    for i, row in enumerate(table):
+        row["chosen"] = i == best
+    return SweepResult(
+        table=table,
+        temperature=chosen["temperature"],
+        alpha=chosen["alpha"],
+        reason=reason,
+        n_fit=len(y_fit),
+        n_validation=n_val,
+        criterion=_CRITERIA[objective],
+        extra={"objective": objective},
+    )
+
+
+def _resolve_objective(objective: str, teacher, y_fit) -> tuple:
+    """The objective to use, and the positive class index and flag rate for it."""
+    labels, counts = np.unique(np.asarray(y_fit), return_counts=True)
+    rare = labels.size == 2 and counts.min() / counts.sum() < RARE_SHARE
+    if objective == "auto":
+        objective = "risk" if rare else "agreement"
+    if objective == "risk" and labels.size != 2:
+        raise ValueError(
+            f"the risk objective needs a binary outcome; y has {labels.size} classes"
+        )
+    if objective != "risk":
+        return objective, None, None
+    minority = labels[np.argmin(counts)]
+    where = np.flatnonzero(np.asarray(teacher.classes_) == minority)
+    positive = int(where[0]) if where.size else None
+    return objective, positive, float(counts.min() / counts.sum())
+
+
+def _choose_by_agreement(table, counts, n_val) -> tuple[int, str]:
     top = max(counts)
     tied = [i for i, c in enumerate(counts) if c == top]
     best = min(tied, key=lambda i: (table[i]["kl"], i))
@@ -213,13 +305,33 @@ def sweep_temperature_alpha(
             f"{setting} has the lowest KL(teacher || student) among them "
             f"({chosen['kl']:.4g} nats)"
         )
-    for i, row in enumerate(table):
-        row["chosen"] = i == best
-    return SweepResult(
-        table=table,
-        temperature=chosen["temperature"],
-        alpha=chosen["alpha"],
-        reason=reason,
-        n_fit=len(y_fit),
-        n_validation=n_val,
+    return best, reason
+
+
+def _risk_score(row) -> float:
+    values = [v for v in (row["flagged_agreement"], row["spearman"]) if v is not None]
+    return float(np.mean(values)) if values else float("-inf")
+
+
+def _choose_by_risk(table, counts, n_val) -> tuple[int, str]:
+    top = max(counts)
+    slack = max(1, int(round(0.003 * n_val)))
+    eligible = [i for i, c in enumerate(counts) if c >= top - slack]
+    best = max(
+        eligible,
+        key=lambda i: (_risk_score(table[i]), counts[i], -table[i]["kl"], -i),
     )
+    row = table[best]
+    flagged = row["flagged_agreement"]
+    rho = row["spearman"]
+    setting = f"T={_fmt(row['temperature'])}, alpha={_fmt(row['alpha'])}"
+    reason = (
+        f"{setting} flags "
+        + ("no comparable patients" if flagged is None else f"{flagged:.1%}")
+        + " of the patients the teacher flags and ranks risk with Spearman "
+        + ("-" if rho is None else f"{rho:.2f}")
+        + f", the best mean of the two among the {len(eligible)} settings within "
+        f"{slack} validation row(s) of the highest agreement ({top} of {n_val}); "
+        f"it agrees on {counts[best]} of {n_val}"
+    )
+    return best, reason
