@@ -95,18 +95,19 @@ def float32_cut(threshold) -> np.ndarray:
     fin = np.isfinite(t)
     with np.errstate(over="ignore"):
         m = t[fin].astype(np.float32)  # nearest float32
-    # m: the largest float32 <= t
-    above = m.astype(np.float64) > t[fin]
-    m[above] = np.nextafter(m[above], np.float32(-np.inf))
-    up = np.nextafter(m, np.float32(np.inf)).astype(np.float64)
-    up[np.isinf(up)] = 2.0**128  # where rounding to float32 overflows
+        # m: the largest float32 <= t (-inf when t is below every float32)
+        above = m.astype(np.float64) > t[fin]
+        m[above] = np.nextafter(m[above], np.float32(-np.inf))
+        up = np.nextafter(m, np.float32(np.inf)).astype(np.float64)
     low = m.astype(np.float64)
-    mid = low / 2 + up / 2  # exact: both are float32 values
-    # a value halfway rounds to the float32 with an even last bit
+    # float32 rounding overflows to +-inf from halfway past the largest float32,
+    # as if the next value were 2**128
+    up[np.isposinf(up)] = 2.0**128
+    low[np.isneginf(low)] = -(2.0**128)
+    mid = low / 2 + up / 2  # exact: both are float32 values (or 2**128)
+    # a value halfway rounds to the float32 with an even last bit (inf: even)
     even = (m.view(np.uint32) & 1) == 0
-    cut = np.where(even, mid, np.nextafter(mid, -np.inf))
-    cut[np.isneginf(low)] = -np.inf  # t below every float32: no value goes left
-    out[fin] = cut
+    out[fin] = np.where(even, mid, np.nextafter(mid, -np.inf))
     return out
 
 
