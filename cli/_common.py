@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import sys
+import tomllib
 import traceback
 import warnings
 from pathlib import Path
 
 import click
+
+from treedistill._json import plain
+from treedistill._text import show_controls
+from treedistill.exceptions import TreedistillError
 
 DEBUG_ENV = "TREEDISTILL_DEBUG"
 EXIT_OK = 0
@@ -18,8 +25,58 @@ EXIT_INPUT = 2
 
 
 def one_line(text: object) -> str:
-    """``text`` with all runs of whitespace (newlines included) made single spaces."""
-    return " ".join(str(text).split())
+    """``text`` on one line (runs of whitespace made single spaces), with direction
+    controls shown visibly escaped."""
+    return show_controls(" ".join(str(text).split()))
+
+
+# Library parameters whose option is not ``--`` + the name with dashes.
+_FLAG_OF = {
+    "teacher_hidden": "--hidden",
+    "hidden_layer_sizes": "--hidden",
+    "teacher_max_epochs": "--max-epochs",
+    "n_members": "--ensemble",
+    "random_state": "--seed",
+    "kind": "--student",
+}
+
+
+def flag_of(parameter: str) -> str:
+    """The command-line option of a library parameter (``test_size`` → ``--test-size``)."""
+    return _FLAG_OF.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def _known_parameters() -> set[str]:
+    from dataclasses import fields
+
+    from treedistill import DistillParams
+
+    return {f.name for f in fields(DistillParams)} | set(_FLAG_OF)
+
+
+def _outside_quotes(message: str, replace) -> str:
+    parts = re.split(r"('(?:[^'\\]|\\.)*')", message)
+    return "".join(p if i % 2 else replace(p) for i, p in enumerate(parts))
+
+
+def library_message(exc: TreedistillError) -> str:
+    """The error's one line with the parameters it names written as options.
+
+    The parameter the error is about (``exc.parameter``) and every other parameter
+    name with an underscore are replaced where they stand as words outside quotes.
+    """
+    message = str(exc)
+    parameter = getattr(exc, "parameter", None)
+    names = {name for name in _known_parameters() if "_" in name}
+    if parameter:
+        names.add(parameter)
+
+    def replace(text: str) -> str:
+        for name in sorted(names, key=len, reverse=True):
+            text = re.sub(rf"(?<![\w.-]){name}(?![\w-])", flag_of(name), text)
+        return text
+
+    return _outside_quotes(message, replace)
 
 
 def _debug() -> bool:
@@ -31,15 +88,34 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _file_error_message(exc: OSError) -> str:
-    name = exc.filename if exc.filename is not None else ""
-    what = {
-        FileNotFoundError: "no such file or directory",
-        PermissionError: "permission denied",
-        IsADirectoryError: "is a directory, not a file",
-        NotADirectoryError: "is not a directory",
-    }.get(type(exc), exc.strerror or str(exc))
-    return f"{what}: {str(name)!r}" if name else one_line(exc)
+_OS_REASONS = {
+    errno.ENOENT: "no such file or directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "is a directory, not a file",
+    errno.ENOTDIR: "is not a directory",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+}
+
+
+def _file_error_message(exc: OSError) -> str | None:
+    """A one-line message for an error of the file system; None if not one."""
+    what = _OS_REASONS.get(exc.errno)
+    if what is None:
+        return None
+    name = exc.filename
+    return f"{what}: {str(name)!r}" if name is not None else f"{what} ({one_line(exc)})"
+
+
+def _unexpected(exc: BaseException) -> None:
+    message = one_line(exc) or "(no message)"
+    _fail(
+        f"unexpected {type(exc).__name__}: {message} (run with "
+        f"{DEBUG_ENV}=1 for the traceback)",
+        EXIT_UNEXPECTED,
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -49,9 +125,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 class TreedistillGroup(click.Group):
     """A click group that reports every failure as one ``Error: ...`` line.
 
-    Exit codes: 0 success; 2 bad usage or bad input (``ValueError``, missing
-    files, click usage errors); 1 anything unexpected (with a hint to set
-    ``TREEDISTILL_DEBUG=1`` for the traceback).
+    Exit codes: 0 success; 2 bad usage or bad input (every library error, a
+    ``ValueError``, missing or unwritable files, click usage errors); 1 anything
+    unexpected (with a hint to set ``TREEDISTILL_DEBUG=1`` for the traceback).
     """
 
     def main(
@@ -87,30 +163,27 @@ class TreedistillGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except TreedistillError as exc:
+            if _debug():
+                traceback.print_exc()
+            _fail(library_message(exc), EXIT_INPUT)
         except ValueError as exc:
             if _debug():
                 traceback.print_exc()
             _fail(str(exc), EXIT_INPUT)
-        except (
-            FileNotFoundError,
-            PermissionError,
-            IsADirectoryError,
-            NotADirectoryError,
-        ) as exc:
+        except OSError as exc:
             if _debug():
                 traceback.print_exc()
-            _fail(_file_error_message(exc), EXIT_INPUT)
+            message = _file_error_message(exc)
+            if message is None:
+                _unexpected(exc)
+            _fail(message, EXIT_INPUT)
         except SystemExit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if _debug():
                 traceback.print_exc()
-            message = one_line(exc) or "(no message)"
-            _fail(
-                f"unexpected {type(exc).__name__}: {message} (run with "
-                f"{DEBUG_ENV}=1 for the traceback)",
-                EXIT_UNEXPECTED,
-            )
+            _unexpected(exc)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
@@ -153,9 +226,9 @@ class StageProgress:
 
 
 def echo(message: str, quiet: bool) -> None:
-    """Print to stdout unless ``quiet``."""
+    """Print to stdout unless ``quiet`` (direction controls shown escaped)."""
     if not quiet:
-        click.echo(message)
+        click.echo(show_controls(message))
 
 
 def warn(message: str, quiet: bool) -> None:
@@ -166,7 +239,7 @@ def warn(message: str, quiet: bool) -> None:
 
 def print_json(obj) -> None:
     """One JSON object on stdout."""
-    click.echo(json.dumps(obj, sort_keys=True, allow_nan=False, default=str))
+    click.echo(json.dumps(plain(obj), sort_keys=True, allow_nan=False))
 
 
 def quiet_warnings(quiet: bool) -> None:
@@ -223,15 +296,6 @@ def read_config(path: str, command: click.Command) -> dict:
     paths (``data``, ``out``, ``teacher``) are read relative to the file's folder.
     Unknown keys raise a usage error naming the key.
     """
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib
-        except ModuleNotFoundError:
-            raise click.UsageError(
-                "--config needs Python 3.11 or later (or the tomli package)"
-            ) from None
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -285,28 +349,58 @@ def read_config(path: str, command: click.Command) -> dict:
 
 
 def _config_value(name, value, param: click.Parameter, file: Path, path: str):
+    """A TOML value checked by the same rules as the option on the command line."""
+    key = name.replace("_", "-")
     multiple = getattr(param, "multiple", False)
+    listed = name in ("classes", "hidden")
     if isinstance(value, dict):
         raise click.UsageError(
-            f"key {name.replace('_', '-')!r} in --config file {path!r} must be a "
-            "value, not a table"
+            f"key {key!r} in --config file {path!r} must be a value, not a table"
         )
-    if isinstance(value, list) and not multiple and name not in ("classes", "hidden"):
+    if isinstance(value, list) and not multiple and not listed:
         raise click.UsageError(
-            f"key {name.replace('_', '-')!r} in --config file {path!r} takes one "
-            "value, not a list"
+            f"key {key!r} in --config file {path!r} takes one value, not a list"
         )
-    if multiple and not isinstance(value, list):
-        value = [value]
-    if name in ("classes", "hidden") and isinstance(value, list):
+    if getattr(param, "is_flag", False):
+        if not isinstance(value, bool):
+            raise click.UsageError(
+                f"key {key!r} in --config file {path!r} must be true or false, "
+                f"got {value!r}"
+            )
+        return value
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        _check_config_item(key, item, param, path)
+    if listed and isinstance(value, list):
         value = ",".join(str(v) for v in value)
+    elif multiple:
+        value = [str(v) for v in items]
+    else:
+        value = str(value)
     if name in _PATH_KEYS:
         base = file.resolve().parent
         if isinstance(value, list):
-            value = [str(base / Path(str(v)).expanduser()) for v in value]
+            value = [str(base / Path(v).expanduser()) for v in value]
         else:
-            value = str(base / Path(str(value)).expanduser())
+            value = str(base / Path(value).expanduser())
     return value
+
+
+def _check_config_item(key: str, item, param: click.Parameter, path: str) -> None:
+    """Refuse what the option would refuse: 3.9 for a whole number, true for a number."""
+    if isinstance(item, (dict, list)) or (
+        isinstance(item, bool) and not isinstance(param.type, click.types.BoolParamType)
+    ):
+        raise click.UsageError(
+            f"key {key!r} in --config file {path!r}: {item!r} is not a valid value "
+            f"for --{key}"
+        )
+    try:
+        param.type.convert(str(item), param, None)
+    except click.BadParameter as exc:
+        raise click.UsageError(
+            f"key {key!r} in --config file {path!r}: {one_line(exc.message)}"
+        ) from None
 
 
 def config_callback(ctx: click.Context, param: click.Parameter, value):

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import click
 
+from treedistill._options import (
+    AUGMENTATIONS,
+    CRITERIA,
+    ENSEMBLE_METHODS,
+    STUDENT_KINDS,
+    DistillParams,
+    student_defaults,
+)
 from treedistill.cli._common import (
     StageProgress,
     config_callback,
@@ -17,16 +26,22 @@ from treedistill.cli._common import (
     warn,
 )
 
-DEFAULT_MAX_LEAF_NODES = 16
 DEMO_DIR = "treedistill-demo"
 DEMO_ROWS = 2000
+_FIELDS = {f.name: f for f in dataclasses.fields(DistillParams)}
+TREE, BOOSTED = student_defaults("tree"), student_defaults("boosted")
 
 
-def _run(options, *, quiet: bool, as_json: bool) -> None:
-    from treedistill._run import run_distill
+def default(name: str):
+    """The library's default of a run parameter."""
+    return _FIELDS[name].default
+
+
+def _run(params: DistillParams, *, quiet: bool, as_json: bool) -> None:
+    from treedistill import run_distill
 
     with StageProgress(quiet) as progress:
-        result = run_distill(options, progress=progress)
+        result = run_distill(params, progress=progress)
     for note in result.warnings:
         warn(note, quiet)
     if as_json:
@@ -64,8 +79,8 @@ Example:
 )
 @click.option(
     "--ensemble-method",
-    type=click.Choice(["arithmetic", "geometric"]),
-    default="arithmetic",
+    type=click.Choice(ENSEMBLE_METHODS),
+    default=default("ensemble_method"),
     show_default=True,
     help="How several --teacher files are combined.",
 )
@@ -84,19 +99,19 @@ Example:
     type=float,
     default=None,
     help="Softening temperature T > 0. Default: each student's own "
-    "(tree 0.25, boosted 1.0).",
+    f"(tree {TREE['temperature']:g}, boosted {BOOSTED['temperature']:g}).",
 )
 @click.option(
     "--alpha",
     type=float,
-    default=0.0,
+    default=default("alpha"),
     show_default=True,
     help="Weight of the true label in the soft target, in [0, 1].",
 )
 @click.option(
     "--augmentation",
-    type=click.Choice(["munge", "jitter", "box", "none"]),
-    default="munge",
+    type=click.Choice(AUGMENTATIONS),
+    default=default("augmentation"),
     show_default=True,
     help="How extra rows for the transfer set are drawn.",
 )
@@ -105,12 +120,13 @@ Example:
     type=float,
     default=None,
     help="Extra rows as a multiple of the training rows, in [0, 1000]. Default: "
-    "each student's own (tree 20, boosted 5).",
+    f"each student's own (tree {TREE['augment_factor']:g}, boosted "
+    f"{BOOSTED['augment_factor']:g}).",
 )
 @click.option(
     "--student",
-    type=click.Choice(["tree", "boosted", "both"]),
-    default="tree",
+    type=click.Choice(STUDENT_KINDS),
+    default=default("student"),
     show_default=True,
     help="Which student(s) to fit.",
 )
@@ -118,39 +134,41 @@ Example:
     "--max-leaf-nodes",
     type=int,
     default=None,
-    help=f"Leaves of the tree student (>= 2). Default {DEFAULT_MAX_LEAF_NODES}, "
+    help=f"Leaves of the tree student (>= 2). Default {default('max_leaf_nodes')}, "
     "or no leaf limit when only --max-depth is given.",
 )
 @click.option("--max-depth", type=int, default=None, help="Depth limit of the tree.")
 @click.option(
     "--criterion",
-    type=click.Choice(["entropy", "gini"]),
-    default="gini",
+    type=click.Choice(CRITERIA),
+    default=default("criterion"),
     show_default=True,
     help="Split criterion of the tree student (soft cross-entropy or soft Gini).",
 )
 @click.option(
     "--n-estimators",
     type=int,
-    default=10,
+    default=default("n_estimators"),
     show_default=True,
     help="Boosting rounds of the boosted student.",
 )
 @click.option(
     "--boost-depth",
     type=int,
-    default=2,
+    default=default("boost_depth"),
     show_default=True,
     help="Depth of each boosted tree.",
 )
 @click.option(
     "--test-size",
     type=float,
-    default=0.25,
+    default=default("test_size"),
     show_default=True,
     help="Share of rows held out (stratified) for the report.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=int, default=default("seed"), show_default=True, help="Random seed."
+)
 @click.option(
     "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
 )
@@ -202,26 +220,20 @@ def distill(data, as_json, **kw) -> None:
     student-tree.json and student-boosted.json), config.json and timings.json.
     It is written completely or not at all.
     """
-    from treedistill._run import DistillOptions
-
     quiet = kw.pop("quiet")
+    kw.pop("config")
     quiet_warnings(quiet)
-    max_leaf = kw.pop("max_leaf_nodes")
-    if max_leaf is None and kw["max_depth"] is None:
-        max_leaf = DEFAULT_MAX_LEAF_NODES
-    classes = split_list(kw.pop("classes"), "--classes")
-    options = DistillOptions(
+    if kw["max_leaf_nodes"] is None and kw["max_depth"] is None:
+        kw["max_leaf_nodes"] = default("max_leaf_nodes")
+    params = DistillParams(
         data=data,
-        max_leaf_nodes=max_leaf,
-        classes=classes,
-        quiet=quiet,
-        json=as_json,
+        classes=split_list(kw.pop("classes"), "--classes"),
         teacher=list(kw.pop("teacher")),
         drop=list(kw.pop("drop")),
         subgroup=list(kw.pop("subgroup")),
         **kw,
     )
-    _run(options, quiet=quiet, as_json=as_json)
+    _run(params, quiet=quiet, as_json=as_json)
 
 
 @click.command(
@@ -252,7 +264,7 @@ def demo(out, force, quiet, as_json) -> None:
     default MLP teacher, distils it into a tree and a boosted student, and writes
     the report. The data file is kept in the run directory under inputs/.
     """
-    from treedistill._run import DistillOptions, check_out_dir
+    from treedistill._outdir import check_out_dir
     from treedistill.datasets import make_clinical_cohort
 
     quiet_warnings(quiet)
@@ -262,15 +274,13 @@ def demo(out, force, quiet, as_json) -> None:
     with tempfile.TemporaryDirectory(prefix="treedistill-demo-") as tmp:
         data = Path(tmp) / "clinical_cohort.csv"
         frame.to_csv(data, index=False)
-        options = DistillOptions(
+        params = DistillParams(
             data=data,
             target=str(y.name),
             out=out,
             student="both",
             seed=0,
             force=force,
-            quiet=quiet,
-            json=as_json,
             copy_data=True,
         )
-        _run(options, quiet=quiet, as_json=as_json)
+        _run(params, quiet=quiet, as_json=as_json)

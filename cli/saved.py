@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import click
 
+from treedistill._saved import STUDENT_KINDS
 from treedistill.cli._common import echo, one_line, quiet_warnings
 
 
@@ -22,35 +21,24 @@ Example:
     "--out",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Where to write the files (default: RUN_DIR itself).",
+    help="Where to write the files (default: RUN_DIR itself); a new or empty folder.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an --out folder that treedistill wrote (never any other folder).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def report(run_dir, out, quiet) -> None:
+def report(run_dir, out, force, quiet) -> None:
     """Re-render report.html, report.md and rules.txt from RUN_DIR/report.json
-    (no model or data needed)."""
-    from treedistill.report import write_report
+    (no model or data needed). A report.json that was changed, is incomplete or
+    comes from another schema version is refused, naming what is missing."""
+    from treedistill import render_report
 
     quiet_warnings(quiet)
-    run_dir = Path(run_dir)
-    source = run_dir / "report.json"
-    if not run_dir.is_dir():
-        raise ValueError(f"run directory {str(run_dir)!r} does not exist")
-    if not source.is_file():
-        raise ValueError(
-            f"{str(run_dir)!r} has no report.json: is it a treedistill run directory?"
-        )
-    try:
-        doc = json.loads(source.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(
-            f"{str(source)!r} is not valid JSON ({one_line(exc)})"
-        ) from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{str(source)!r} does not hold a report object")
-    target = Path(out) if out else run_dir
-    written = write_report(doc, target)
+    written = render_report(run_dir, out, force=force)
     names = ", ".join(sorted(Path(p).name for p in written))
-    echo(f"wrote {names} to {target}", quiet)
+    echo(f"wrote {names} to {Path(out) if out else Path(run_dir)}", quiet)
 
 
 @click.command(
@@ -65,18 +53,19 @@ def rules(source) -> None:
 
     SOURCE is a run directory (its tree student is used) or a student JSON file.
     """
-    from treedistill import export_rules
-    from treedistill._bundle import load_student
-    from treedistill._run import find_student
+    from treedistill import export_rules, find_student, load_run_student
+    from treedistill.exceptions import SavedRunError
 
-    path = find_student(source, None if Path(source).is_file() else "tree")
-    bundle = load_student(path)
+    kind = None if Path(source).is_file() else "tree"
+    bundle = load_run_student(source, kind)
     if bundle.kind != "tree":
-        raise ValueError(
+        path = find_student(source, kind)
+        raise SavedRunError(
             f"{str(path)!r} holds a {bundle.kind} student; rules exist for tree "
-            "students only"
+            "students only",
+            path=path,
         )
-    click.echo(export_rules(bundle).rstrip("\n"))
+    echo(export_rules(bundle).rstrip("\n"), quiet=False)
 
 
 @click.command(
@@ -97,7 +86,7 @@ Example:
 @click.option(
     "--student",
     "kind",
-    type=click.Choice(["tree", "boosted"]),
+    type=click.Choice(STUDENT_KINDS),
     default=None,
     help="Which student of a run directory that holds both (default: tree).",
 )
@@ -107,38 +96,31 @@ def predict(student, data, out, kind, force, quiet) -> None:
     """Predict DATA with a saved student: writes the input rows plus the columns
     prediction, proba_<class> for each class and, for a tree, rule_id (the leaf
     id of the rule that fired, as printed by `treedistill rules`). DATA itself is
-    never modified."""
-    from treedistill._bundle import load_student
-    from treedistill._io import atomic_write_text, read_table
-    from treedistill._run import find_student, predict_frame
+    never modified. Text cells that a spreadsheet would run as formulas (starting
+    with =, +, -, @) are written with a leading apostrophe."""
+    from treedistill import (
+        load_run_student,
+        predict_frame,
+        read_table,
+        write_predictions,
+    )
+    from treedistill._outdir import check_out_file
+    from treedistill._saved import ignored_columns
 
     quiet_warnings(quiet)
-    data, out = Path(data), Path(out)
-    if out.suffix.lower() != ".csv":
-        raise ValueError(f"--out must name a .csv file, got {str(out)!r}")
-    if out.exists():
-        if data.exists() and os.path.samefile(out, data):
-            raise ValueError(
-                f"--out {str(out)!r} is the input data file; choose another name"
-            )
-        if out.is_dir():
-            raise ValueError(f"--out {str(out)!r} is a directory")
-        if not force:
-            raise ValueError(
-                f"output file {str(out)!r} already exists; pass --force to replace it"
-            )
-    path = find_student(student, kind)
-    bundle = load_student(path)
+    out = check_out_file(out, force, keep=[data], suffixes=(".csv",))
+    bundle = load_run_student(student, kind)
     frame = read_table(data)
     result = predict_frame(bundle, frame)
-    extra = [str(c) for c in frame.columns if str(c) not in bundle.schema_.names]
+    extra = ignored_columns(bundle, frame)
     if extra and not quiet:
         click.echo(
-            f"Note: {len(extra)} column(s) the student does not read are ignored "
-            f"(copied to the output unchanged): {', '.join(extra)}",
+            one_line(
+                f"Note: {len(extra)} column(s) the student does not read are ignored "
+                f"(copied to the output unchanged): {', '.join(extra)}"
+            ),
             err=True,
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, result.to_csv(index=False))
+    write_predictions(result, out, force=force)
     added = "prediction, proba_*" + (", rule_id" if bundle.kind == "tree" else "")
     echo(f"wrote {len(result)} rows with {added} to {out}", quiet)

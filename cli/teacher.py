@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from treedistill._train import DEFAULT_HIDDEN, DEFAULT_MAX_EPOCHS
 from treedistill.cli._common import (
     StageProgress,
     echo,
@@ -47,7 +48,7 @@ Example:
 )
 @click.option(
     "--hidden",
-    default="256,128,64",
+    default=",".join(str(w) for w in DEFAULT_HIDDEN),
     show_default=True,
     metavar="W1,W2,...",
     help="Widths of the hidden layers.",
@@ -55,7 +56,7 @@ Example:
 @click.option(
     "--max-epochs",
     type=int,
-    default=200,
+    default=DEFAULT_MAX_EPOCHS,
     show_default=True,
     help="Most passes over the data (early stopping usually ends sooner).",
 )
@@ -72,51 +73,37 @@ def train_teacher(
     other rows than the ones you distil and evaluate on, or let `distill` train
     it on its own training split.
     """
-    from treedistill._io import prepare_data, read_table, save_teacher
-    from treedistill._mlp import MLPTeacher
-    from treedistill._run import torch_threads
-    from treedistill._teachers import EnsembleTeacher
+    from treedistill import prepare_data, read_table, save_teacher
+    from treedistill._outdir import check_out_file, publish_file, temporary_sibling
+    from treedistill._train import check_training
+    from treedistill._train import train_teacher as train
 
     quiet_warnings(quiet)
     widths = parse_int_list(hidden, "--hidden")
-    if ensemble < 1:
-        raise ValueError(f"--ensemble must be >= 1, got {ensemble}")
-    if max_epochs < 1:
-        raise ValueError(f"--max-epochs must be >= 1, got {max_epochs}")
-    if seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {seed}")
-    out = Path(out)
-    if out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a directory; give a file name")
-    if out.exists() and not force:
-        raise ValueError(
-            f"teacher file {str(out)!r} already exists; pass --force to replace it"
-        )
+    training = dict(
+        n_members=ensemble,
+        hidden_layer_sizes=widths,
+        max_epochs=max_epochs,
+        random_state=seed,
+    )
+    check_training(**training)
+    out = check_out_file(out, force, keep=[data])
     data = Path(data)
     X, y, summary = prepare_data(
         read_table(data), target, drop=tuple(drop), source=data.name
     )
     for note in summary.get("warnings", []):
         warn(note, quiet)
-
-    members = []
-    with StageProgress(quiet) as progress, torch_threads(1):
-        for i in range(ensemble):
-            progress(f"teacher {i + 1}/{ensemble}", i, ensemble)
-            members.append(
-                MLPTeacher(
-                    hidden_layer_sizes=tuple(widths),
-                    max_epochs=max_epochs,
-                    random_state=seed + i,
-                ).fit(X, y)
-            )
-    teacher = (
-        members[0]
-        if ensemble == 1
-        else EnsembleTeacher.from_fitted(members, method="arithmetic")
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_teacher(teacher, out)  # atomic: a partial file never takes the name
+    with StageProgress(quiet) as progress:
+        teacher = train(X, y, **training, progress=progress)
+    members = getattr(teacher, "teachers_", [teacher])
+    tmp = temporary_sibling(out)
+    try:
+        save_teacher(teacher, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    publish_file(tmp, out, force=force)
 
     classes = ", ".join(str(c) for c in members[0].classes_)
     epochs = ", ".join(str(m.n_iter_) for m in members)

@@ -1,9 +1,13 @@
+"""Shared fixtures and helpers of the test suite (see tests/README.md)."""
+
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 # Keep the suite polite on small machines: one thread per numeric library.
@@ -29,3 +33,83 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"clinical data sets not present at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def report_binary() -> dict:
+    """A binary cohort, tree and boosted students and their report (built once)."""
+    from tests._report_cases import binary_case
+
+    return binary_case()
+
+
+# --------------------------------------------------------------------------- #
+# Command line: run a command, check a refusal, hash files
+# --------------------------------------------------------------------------- #
+def invoke(*args):
+    """Run ``treedistill ARGS...`` in-process; exceptions propagate."""
+    from click.testing import CliRunner
+
+    from treedistill.cli.main import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def error_line(result) -> str:
+    """The one ``Error: ...`` line a failing command printed on stderr."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    return lines[0]
+
+
+def refused(result, *names: str) -> str:
+    """Assert a clean refusal (exit 2, one line, no traceback) naming ``names``."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    line = error_line(result)
+    for name in names:
+        assert name in line, (name, line)
+    assert "Traceback" not in result.stderr + result.stdout
+    return line
+
+
+def sha(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_sha(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path."""
+    return {
+        str(p.relative_to(folder)): sha(p)
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Data and teachers
+# --------------------------------------------------------------------------- #
+def cohort_frame(n: int, *, missing_rate: float, seed: int = 0) -> pd.DataFrame:
+    """The simulated clinical cohort with its target as the column ``risk``."""
+    from treedistill.datasets import make_clinical_cohort
+
+    X, y = make_clinical_cohort(n, missing_rate=missing_rate, random_state=seed)
+    return X.assign(risk=y)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """``frame`` written as CSV (no index) at ``path``."""
+    frame.to_csv(path, index=False)
+    return path
+
+
+def trained_teacher(data: Path, out: Path, *, max_epochs: int, hidden: str = "16"):
+    """A small MLP teacher trained with ``treedistill train-teacher``; its path."""
+    result = invoke(
+        "train-teacher", data, "--target", "risk", "--out", out,
+        "--hidden", hidden, "--max-epochs", max_epochs, "--seed", "0",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert Path(out).is_file()
+    return out

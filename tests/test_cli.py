@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,15 +14,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from sklearn.model_selection import train_test_split
 
-from tests.conftest import REPO
-from treedistill import export_rules
+from tests.conftest import (
+    REPO,
+    cohort_frame,
+    error_line,
+    invoke,
+    sha,
+    trained_teacher,
+    tree_sha,
+    write_csv,
+)
+from treedistill import (
+    export_rules,
+    load_teacher,
+    prepare_data,
+    read_table,
+    rule_numbers,
+)
 from treedistill._bundle import load_student
-from treedistill._io import load_teacher, prepare_data, read_table, sha256_file
+from treedistill._files import sha256_file
+from treedistill._outdir import MARKER
 from treedistill.cli.main import cli
-from treedistill.datasets import make_clinical_cohort
 
 REPORT_FILES = {"report.html", "report.json", "report.md", "rules.txt"}
 RUN_FILES = REPORT_FILES | {
@@ -31,32 +44,9 @@ RUN_FILES = REPORT_FILES | {
     "student-boosted.json",
     "config.json",
     "timings.json",
+    MARKER,
 }
 FAST = ["--augment-factor", "2"]
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def error_line(result) -> str:
-    """The one line a failing command printed on stderr."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    return lines[0]
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): digest(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 # --------------------------------------------------------------------------- #
@@ -69,23 +59,12 @@ def work(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cohort_csv(work) -> Path:
-    X, y = make_clinical_cohort(400, missing_rate=0.05, random_state=0)
-    path = work / "cohort.csv"
-    X.assign(risk=y).to_csv(path, index=False)
-    return path
+    return write_csv(cohort_frame(400, missing_rate=0.05), work / "cohort.csv")
 
 
 @pytest.fixture(scope="module")
 def teacher_pt(work, cohort_csv) -> Path:
-    out = work / "teacher.pt"
-    result = invoke(
-        "train-teacher", cohort_csv, "--target", "risk", "--out", out,
-        "--hidden", "16", "--max-epochs", "30", "--seed", "0",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert out.is_file()
-    assert "saved to" in result.stdout
-    return out
+    return trained_teacher(cohort_csv, work / "teacher.pt", max_epochs=30)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +93,7 @@ def test_every_command_has_help_ending_with_an_example():
         # The example comes after the options: it is the end of the help.
         assert text.rindex("Example") > text.rindex("--help"), name
     assert set(cli.commands) == {
-        "train-teacher", "distill", "report", "rules", "predict", "demo",
+        "train-teacher", "distill", "report", "rules", "predict", "demo", "export",
     }  # fmt: skip
 
 
@@ -125,7 +104,7 @@ def test_distill_writes_every_file(run):
     out, summary = run
     assert {p.name for p in out.iterdir()} == RUN_FILES
     assert summary["run_dir"] == str(out)
-    assert sorted(summary["files"]) == sorted(RUN_FILES)
+    assert sorted(summary["files"]) == sorted(RUN_FILES - {MARKER})
     for kind in ("tree", "boosted"):
         entry = summary["students"][kind]
         lo, hi = entry["agreement_ci"]
@@ -209,12 +188,17 @@ def test_second_identical_run_is_byte_identical_and_force_replaces(
     assert refused.exit_code == 2
     assert str(second) in error_line(refused)
     assert "--force" in error_line(refused)
+    # --force replaces only a folder treedistill wrote: stale.txt is named
+    refused = invoke(*args, "--force")
+    assert refused.exit_code == 2
+    assert "stale.txt" in error_line(refused)
     assert (second / "stale.txt").read_text() == "from an older run"
 
+    shutil.rmtree(second)
+    shutil.copytree(first, second)
     result = invoke(*args, "--force", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stdout == "" and result.stderr == ""
-    assert not (second / "stale.txt").exists()
     assert {p.name for p in second.iterdir()} == RUN_FILES
     for name in ("report.json", "student-tree.json", "student-boosted.json",
                  "report.md", "rules.txt"):  # fmt: skip
@@ -223,7 +207,7 @@ def test_second_identical_run_is_byte_identical_and_force_replaces(
     a = json.loads((first / "config.json").read_text())
     b = json.loads((second / "config.json").read_text())
     for cfg in (a, b):
-        for key in ("out", "force", "quiet", "json"):
+        for key in ("out", "force"):
             cfg["options"].pop(key)
     assert a == b
 
@@ -237,7 +221,7 @@ def test_force_never_replaces_a_folder_that_is_not_a_run(work, cohort_csv):
         "distill", cohort_csv, "--target", "risk", "--out", folder, "--force",
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "not a treedistill run directory" in error_line(result)
+    assert "was not written by treedistill" in error_line(result)
     (folder / "report.json").write_text("{}")
     result = invoke(
         "distill", folder / "data.csv", "--target", "risk", "--out", folder,
@@ -252,14 +236,14 @@ def test_failed_run_leaves_the_old_run_untouched(run, work, cohort_csv, teacher_
     original, _ = run
     old = work / "old-run"
     shutil.copytree(original, old)
-    before = tree_digests(old)
+    before = tree_sha(old)
     result = invoke(
         "distill", cohort_csv, "--target", "no_such_column", "--teacher",
         teacher_pt, "--out", old, "--force",
     )  # fmt: skip
     assert result.exit_code == 2
     assert "no_such_column" in error_line(result)
-    assert tree_digests(old) == before
+    assert tree_sha(old) == before
     assert not [p for p in work.iterdir() if ".partial-" in p.name]
 
 
@@ -272,7 +256,7 @@ def test_run_interrupted_while_writing_keeps_the_old_run(
     original, _ = run
     old = work / "old-run-2"
     shutil.copytree(original, old)
-    before = tree_digests(old)
+    before = tree_sha(old)
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -283,7 +267,7 @@ def test_run_interrupted_while_writing_keeps_the_old_run(
         "--out", old, "--force", "--student", "tree", *FAST,
     )  # fmt: skip
     assert result.exit_code == 130
-    assert tree_digests(old) == before
+    assert tree_sha(old) == before
     assert not [p for p in work.iterdir() if ".partial-" in p.name]
 
 
@@ -391,12 +375,12 @@ def test_bad_inputs_exit_2_naming_the_file_or_column(tmp_path, cohort_csv, teach
 
 
 def test_unexpected_error_exits_1_with_a_debug_hint(tmp_path, cohort_csv, monkeypatch):
-    import treedistill._run
+    import treedistill
 
     def broken(*args, **kwargs):
         raise RuntimeError("something broke\ninside")
 
-    monkeypatch.setattr(treedistill._run, "run_distill", broken)
+    monkeypatch.setattr(treedistill, "run_distill", broken)
     monkeypatch.delenv("TREEDISTILL_DEBUG", raising=False)
     result = invoke("distill", cohort_csv, "--target", "risk", "--out", tmp_path / "o")
     assert result.exit_code == 1
@@ -447,10 +431,9 @@ def test_config_file_applies_and_command_line_overrides_it(
     assert options["max_leaf_nodes"] == 6  # the command line wins
     assert options["sweep"] is True
     assert options["teacher"] == [str(cfg_dir / "t.pt")]
-    assert options["config"] == str(cfg)
     assert summary["students"]["tree"]["leaves"] <= 6
     assert {p.name for p in out.iterdir()} == REPORT_FILES | {
-        "student.json", "config.json", "timings.json",
+        "student.json", "config.json", "timings.json", MARKER,
     }  # fmt: skip
 
     # --sweep: the whole table, the choice and the reason are recorded
@@ -508,7 +491,7 @@ def test_bad_config_file_exits_2(tmp_path, cohort_csv, text, expected):
 # --------------------------------------------------------------------------- #
 def test_predict_adds_columns_and_rule_ids(run, work, cohort_csv):
     out_dir, _ = run
-    before = digest(cohort_csv)
+    before = sha(cohort_csv)
     target = work / "pred.csv"
     result = invoke("predict", out_dir, cohort_csv, "--out", target)
     assert result.exit_code == 0, result.output
@@ -519,12 +502,14 @@ def test_predict_adds_columns_and_rule_ids(run, work, cohort_csv):
         *frame.columns, "prediction", "proba_high", "proba_low", "rule_id",
     ]  # fmt: skip
     assert len(pred) == len(frame) == 400
-    np.testing.assert_array_equal(pred["rule_id"].to_numpy(), bundle.apply(frame))
+    number = rule_numbers(bundle)  # rule ids are rule numbers, not node ids
+    expected = [number[int(leaf)] for leaf in bundle.apply(frame)]
+    np.testing.assert_array_equal(pred["rule_id"].to_numpy(), expected)
     np.testing.assert_array_equal(pred["prediction"].to_numpy(), bundle.predict(frame))
     np.testing.assert_allclose(
         pred[["proba_high", "proba_low"]].to_numpy(), bundle.predict_proba(frame)
     )
-    assert digest(cohort_csv) == before
+    assert sha(cohort_csv) == before
 
     refused = invoke("predict", out_dir, cohort_csv, "--out", target)
     assert refused.exit_code == 2 and "--force" in error_line(refused)
@@ -544,7 +529,7 @@ def test_predict_adds_columns_and_rule_ids(run, work, cohort_csv):
     shutil.copy(cohort_csv, copy)
     same = invoke("predict", out_dir, copy, "--out", copy, "--force")
     assert same.exit_code == 2 and "input data" in error_line(same)
-    assert digest(copy) == before
+    assert sha(copy) == before
 
 
 def test_rules_prints_the_tree_rules(run):
@@ -624,7 +609,7 @@ def test_train_teacher_ensemble_and_refusals(work, cohort_csv, teacher_pt):
 # --------------------------------------------------------------------------- #
 def test_chronic_kidney_disease_needs_no_preparation(shared_datasets, tmp_path):
     data = shared_datasets / "chronic_kidney_disease.csv"
-    before = digest(data)
+    before = sha(data)
     teacher = tmp_path / "ckd.pt"
     result = invoke(
         "train-teacher", data, "--target", "classification", "--drop", "id",
@@ -644,7 +629,7 @@ def test_chronic_kidney_disease_needs_no_preparation(shared_datasets, tmp_path):
     assert kinds["htn"] == "categorical" and kinds["pcv"] != "categorical"
     assert "id" not in kinds
     assert sorted(bundle.classes_.tolist()) == ["ckd", "notckd"]
-    assert digest(data) == before
+    assert sha(data) == before
 
 
 # --------------------------------------------------------------------------- #

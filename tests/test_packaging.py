@@ -51,3 +51,36 @@ def test_bundled_data_is_what_the_script_writes(name):
     pd.testing.assert_frame_equal(
         committed, pd.read_csv(pd.io.common.StringIO(expected.to_csv(index=False)))
     )
+
+
+def test_package_data_names_existing_files():
+    cfg = _setup_cfg()
+    for package, pattern in cfg["options.package_data"].items():
+        folder = REPO / package.replace("treedistill.cli", "cli").replace(".", "/")
+        assert list(folder.glob(pattern)), f"{package} = {pattern} matches nothing"
+
+
+def test_library_strings_name_no_command_line_option():
+    """Messages name Python parameters; only cli/ speaks in options."""
+    import ast
+    import re
+
+    found = []
+    for path in sorted((REPO / "treedistill").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and re.search(r"(?<![\w-])--[a-z]", node.value)
+            ):
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert found == []

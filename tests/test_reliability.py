@@ -16,7 +16,6 @@ student JSON files.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import pathlib
@@ -28,15 +27,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from tests.conftest import (
+    cohort_frame,
+    invoke,
+    refused,
+    sha,
+    trained_teacher,
+    tree_sha,
+    write_csv,
+)
 from treedistill import DistilledBoostingClassifier, DistilledTreeClassifier
 from treedistill._bundle import load_student
-from treedistill.cli.main import cli
-from treedistill.datasets import make_clinical_cohort
 
 N_ROWS = 300
 FAST = ["--augment-factor", "1"]
@@ -45,35 +50,6 @@ FAST = ["--augment-factor", "1"]
 # --------------------------------------------------------------------------- #
 # Helpers
 # --------------------------------------------------------------------------- #
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_sha(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): sha(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def refused(result, *names: str) -> str:
-    """Assert a clean refusal naming every one of ``names``; return its line."""
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
-    assert line.startswith("Error: "), line
-    for name in names:
-        assert name in line, (name, line)
-    assert "Traceback" not in result.stderr + result.stdout
-    return line
-
-
 def warnings_of(result) -> list[str]:
     return [ln for ln in result.stderr.splitlines() if ln.startswith("Warning: ")]
 
@@ -93,26 +69,17 @@ def work(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cohort() -> pd.DataFrame:
-    X, y = make_clinical_cohort(N_ROWS, missing_rate=0.1, random_state=0)
-    return X.assign(risk=y)
+    return cohort_frame(N_ROWS, missing_rate=0.1)
 
 
 @pytest.fixture(scope="module")
 def cohort_csv(work, cohort) -> Path:
-    path = work / "cohort.csv"
-    cohort.to_csv(path, index=False)
-    return path
+    return write_csv(cohort, work / "cohort.csv")
 
 
 @pytest.fixture(scope="module")
 def teacher_pt(work, cohort_csv) -> Path:
-    out = work / "teacher.pt"
-    result = invoke(
-        "train-teacher", cohort_csv, "--target", "risk", "--out", out,
-        "--hidden", "16", "--max-epochs", "20", "--seed", "0", "--quiet",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    return out
+    return trained_teacher(cohort_csv, work / "teacher.pt", max_epochs=20)
 
 
 @pytest.fixture(scope="module")

@@ -98,11 +98,16 @@ class SavedRunError(TreedistillError, ValueError):
 
 
 class OutputError(TreedistillError, OSError):
-    """An output location that cannot or must not be written (exists, read-only, full)."""
+    """An output location that cannot or must not be written (exists, read-only, full).
 
-    def __init__(self, message: object, *, path=None):
+    ``parameter`` is the Python name of the parameter the message speaks of
+    (``"force"``), if any; the command line maps it back to its option.
+    """
+
+    def __init__(self, message: object, *, path=None, parameter: str | None = None):
         super().__init__(message)
         self.path = os.fspath(path) if path is not None else None
+        self.parameter = parameter
 
     def __str__(self) -> str:  # OSError would format its own args otherwise
         return self.args[0] if self.args else ""

@@ -1,0 +1,313 @@
+"""The parameters of a distillation run, by their Python names, validated in one place.
+
+:class:`DistillParams` holds every setting of :func:`treedistill.run_distill`. Its
+:meth:`~DistillParams.validate` checks the run-level parameters (the split, the seed,
+the student kind, the teacher's size...) itself and the students' parameters against
+the estimators' own ``_parameter_constraints``, so that each range is written once.
+Errors are :class:`~treedistill.exceptions.ParameterError` naming the parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+from treedistill._estimators import DistilledBoostingClassifier, DistilledTreeClassifier
+from treedistill._json import plain
+from treedistill._students import CRITERIA
+from treedistill._transfer import AUGMENTERS
+from treedistill.exceptions import ParameterError
+
+__all__ = [
+    "AUGMENTATIONS",
+    "CRITERIA",
+    "ENSEMBLE_METHODS",
+    "STUDENT_CLASSES",
+    "STUDENT_KINDS",
+    "DistillParams",
+    "student_defaults",
+]
+
+STUDENT_KINDS = ("tree", "boosted", "both")
+STUDENT_CLASSES = {
+    "tree": DistilledTreeClassifier,
+    "boosted": DistilledBoostingClassifier,
+}
+AUGMENTATIONS = (*AUGMENTERS, "none")
+ENSEMBLE_METHODS = ("arithmetic", "geometric")
+
+# Run parameter -> estimator parameter, per student kind (the rest share names).
+_RENAMED = {"boosted": {"boost_depth": "max_depth"}}
+_SHARED = ("temperature", "alpha", "augmentation", "augment_factor")
+_CAST = {
+    "temperature": float,
+    "alpha": float,
+    "augment_factor": float,
+    "n_estimators": int,
+    "boost_depth": int,
+}
+_OWN = {
+    "tree": ("criterion", "max_depth", "max_leaf_nodes"),
+    "boosted": ("n_estimators", "boost_depth"),
+}
+
+
+@cache
+def student_defaults(kind: str) -> dict:
+    """The constructor defaults of a student class, read once from its signature."""
+    return STUDENT_CLASSES[kind]().get_params(deep=False)
+
+
+def _default(kind: str, name: str):
+    return student_defaults(kind)[name]
+
+
+@dataclass
+class DistillParams:
+    """Every setting of a distillation run.
+
+    Field names are Python parameter names. ``None`` for a student parameter means
+    the student's own default (see :class:`~treedistill.DistilledTreeClassifier` and
+    :class:`~treedistill.DistilledBoostingClassifier`).
+
+    Parameters
+    ----------
+    data, target, out :
+        The table to read, the column to predict, the run directory to write.
+    teacher : sequence of path
+        Fitted teacher files (several make an ensemble); empty: train the default
+        MLP teacher on the training rows (of size ``teacher_hidden`` and
+        ``teacher_max_epochs`` when given).
+    ensemble_method, classes, trust_pickle :
+        How several teachers are combined; the class labels in the order of a
+        teacher's outputs; whether pickle files may be loaded.
+    temperature, alpha, augmentation, augment_factor :
+        The students' distillation parameters.
+    student : {"tree", "boosted", "both"}
+    max_leaf_nodes, max_depth, criterion :
+        The tree student's size and split criterion.
+    n_estimators, boost_depth :
+        Rounds and tree depth of the boosted student.
+    test_size, seed :
+        Share of rows held out for the report; the seed of every random step.
+    drop, subgroup :
+        Columns to leave out; columns to audit agreement by.
+    sweep :
+        Choose temperature and alpha on a validation split of the training rows.
+    include_values :
+        Show raw feature values of disagreeing rows in the report.
+    force :
+        Replace an existing run directory that treedistill wrote.
+    copy_data :
+        Keep a copy of the data file in the run directory (``inputs/``).
+    """
+
+    data: str | Path
+    target: str
+    out: str | Path
+    teacher: Sequence[str | Path] = ()
+    ensemble_method: str = "arithmetic"
+    classes: Sequence[str] | None = None
+    trust_pickle: bool = False
+    temperature: float | None = None
+    alpha: float = 0.0
+    augmentation: str = "munge"
+    augment_factor: float | None = None
+    student: str = "tree"
+    max_leaf_nodes: int | None = 16
+    max_depth: int | None = None
+    criterion: str = "gini"
+    n_estimators: int = 10
+    boost_depth: int = 2
+    test_size: float = 0.25
+    seed: int = 0
+    drop: Sequence[str] = ()
+    subgroup: Sequence[str] = ()
+    sweep: bool = False
+    include_values: bool = False
+    force: bool = False
+    teacher_hidden: Sequence[int] | None = None
+    teacher_max_epochs: int | None = None
+    copy_data: bool = False
+
+    # ---------------------------------------------------------------- checks
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first parameter with a bad value."""
+        if not isinstance(self.target, str) or not self.target.strip():
+            raise ParameterError(
+                f"target must name a column, got {self.target!r}", parameter="target"
+            )
+        _choice("student", self.student, STUDENT_KINDS)
+        _choice("ensemble_method", self.ensemble_method, ENSEMBLE_METHODS)
+        _real("test_size", self.test_size)
+        if not 0 < self.test_size < 1:
+            raise ParameterError(
+                f"test_size must be a share of the rows in (0, 1), got {_g(self.test_size)}",
+                parameter="test_size",
+            )
+        _integer("seed", self.seed, 0)
+        for kind in ("tree", "boosted"):  # both, as the options are given together
+            self._check_student(kind)
+        self._check_teacher()
+
+    def _check_student(self, kind: str) -> None:
+        cls = STUDENT_CLASSES[kind]
+        renamed = _RENAMED.get(kind, {})
+        for name in (*_SHARED, *_OWN[kind]):
+            value = getattr(self, name)
+            if value is None and name in ("temperature", "augment_factor"):
+                continue
+            check_parameter(cls, renamed.get(name, name), value, parameter=name)
+        if kind == "tree" and self.max_leaf_nodes is None and self.max_depth is None:
+            raise ParameterError(
+                "max_leaf_nodes must be set when max_depth is not: an unbounded tree "
+                "is not a readable student",
+                parameter="max_leaf_nodes",
+            )
+
+    def _check_teacher(self) -> None:
+        if self.teacher_max_epochs is not None:
+            _integer("teacher_max_epochs", self.teacher_max_epochs, 1)
+        for width in self.teacher_hidden or ():
+            _integer("teacher_hidden", width, 1)
+        if self.teacher and (self.teacher_hidden or self.teacher_max_epochs):
+            raise ParameterError(
+                "teacher_hidden and teacher_max_epochs size the default teacher and "
+                "apply only when no teacher file is given",
+                parameter="teacher_hidden"
+                if self.teacher_hidden
+                else "teacher_max_epochs",
+            )
+        if self.classes is not None and len(self.classes) < 2:
+            raise ParameterError(
+                f"classes must list at least 2 classes, got {list(self.classes)}",
+                parameter="classes",
+            )
+
+    # ---------------------------------------------------------------- derived
+    def student_kinds(self) -> list[str]:
+        """``["tree"]``, ``["boosted"]`` or both."""
+        return ["tree", "boosted"] if self.student == "both" else [self.student]
+
+    def student_params(self, kind: str) -> dict:
+        """The estimator parameters of one student (unset ones: its own default)."""
+        renamed = _RENAMED.get(kind, {})
+        params = {"random_state": int(self.seed)}
+        for name in (*_SHARED, *_OWN[kind]):
+            value = getattr(self, name)
+            if value is None and name in ("temperature", "augment_factor"):
+                value = _default(kind, name)
+            if name in _CAST:
+                value = _CAST[name](value)
+            params[renamed.get(name, name)] = value
+        return params
+
+    def make_student(self, kind: str, teacher):
+        """An unfitted student of ``kind`` with this run's parameters."""
+        return STUDENT_CLASSES[kind](teacher, **self.student_params(kind))
+
+    def to_dict(self) -> dict:
+        """The parameters as plain JSON values (paths as given, sequences as lists)."""
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+# --------------------------------------------------------------------------- #
+# Checks with one-line messages
+# --------------------------------------------------------------------------- #
+def _g(x) -> str:
+    try:
+        return f"{float(x):g}"
+    except (TypeError, ValueError):
+        return repr(x)
+
+
+def _choice(name: str, value, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise ParameterError(
+            f"{name} must be one of {', '.join(allowed)}; got {value!r}", parameter=name
+        )
+
+
+def _real(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (Real, np.number)):
+        raise ParameterError(f"{name} must be a number, got {value!r}", parameter=name)
+    if not math.isfinite(float(value)):
+        raise ParameterError(
+            f"{name} must be a finite number, got {_g(value)}", parameter=name
+        )
+
+
+def _integer(name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+        raise ParameterError(
+            f"{name} must be a whole number, got {value!r}", parameter=name
+        )
+    if value < low:
+        raise ParameterError(f"{name} must be >= {low}, got {value}", parameter=name)
+
+
+def check_parameter(cls, name: str, value, *, parameter: str | None = None) -> None:
+    """Check one estimator parameter against ``cls._parameter_constraints``.
+
+    Raises :class:`ParameterError` naming ``parameter`` (default ``name``) with a
+    one-line message written from the constraint (``alpha must be in [0, 1], got 2``).
+    Non-finite numbers are refused even where the range is open.
+    """
+    parameter = parameter or name
+    constraints = cls._parameter_constraints[name]
+    intervals = [c for c in constraints if isinstance(c, Interval)]
+    if value is None and None in constraints:
+        return
+    if (
+        intervals
+        and not isinstance(value, (bool, np.bool_))
+        and isinstance(value, (Real, np.number))
+        and not math.isfinite(float(value))
+    ):
+        raise ParameterError(
+            f"{parameter} must be a finite number, got {_g(value)}", parameter=parameter
+        )
+    try:
+        validate_parameter_constraints({name: constraints}, {name: value}, cls.__name__)
+    except ValueError:
+        raise ParameterError(
+            _constraint_message(parameter, value, constraints), parameter=parameter
+        ) from None
+
+
+def _constraint_message(parameter: str, value, constraints) -> str:
+    for c in constraints:
+        if isinstance(c, StrOptions):
+            allowed = ", ".join(sorted(c.options))
+            return f"{parameter} must be one of {allowed}; got {value!r}"
+    interval = next(c for c in constraints if isinstance(c, Interval))
+    if interval.type is Integral and (
+        isinstance(value, bool) or not isinstance(value, (Integral, np.integer))
+    ):
+        return f"{parameter} must be a whole number, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (Real, np.number)):
+        return f"{parameter} must be a number, got {value!r}"
+    return f"{parameter} must be {_describe(interval)}, got {_g(value)}"
+
+
+def _describe(interval: Interval) -> str:
+    lo, hi, closed = interval.left, interval.right, interval.closed
+    if lo is not None and hi is not None:
+        left = "[" if closed in ("left", "both") else "("
+        right = "]" if closed in ("right", "both") else ")"
+        return f"in {left}{_g(lo)}, {_g(hi)}{right}"
+    if lo is not None:
+        return f"{'>=' if closed in ('left', 'both') else '>'} {_g(lo)}"
+    return f"{'<=' if closed in ('right', 'both') else '<'} {_g(hi)}"

@@ -1,0 +1,473 @@
+"""The whole distillation job as one function: data in, a finished run directory out.
+
+:func:`run_distill` reads a table, splits it (stratified, seeded) into training and
+test rows, loads or trains the teacher, optionally sweeps temperature and alpha on a
+validation split carved from the training rows, fits the student(s) with the teacher
+passed prefit, evaluates them on the test rows, and writes the run directory.
+
+The run directory is built in a hidden sibling and renamed into place only when
+every file is written (see :mod:`treedistill._outdir`), so an interrupted run never
+leaves a half-written report behind.
+
+Contents of a run directory:
+
+- ``report.html``, ``report.json``, ``report.md``, ``rules.txt`` (the report);
+- ``student.json`` (or ``student-tree.json`` and ``student-boosted.json``);
+- ``config.json``: every parameter, the seed, library versions and the sha256 of the
+  data and teacher files (deterministic: the same inputs give the same bytes);
+- ``timings.json``: wall time per stage and the start time (the only file that
+  changes from one identical run to the next);
+- ``inputs/`` (only when asked for): a copy of the data file;
+- ``.treedistill-run.json``: the sha256 of every file above (what ``force`` checks).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from treedistill._files import atomic_write_text, sha256_file
+from treedistill._json import dumps, plain
+from treedistill._metrics import fidelity
+from treedistill._options import DistillParams
+from treedistill._outdir import Staging, check_out_dir, clean_stale_staging
+from treedistill._record import (
+    data_for_report,
+    run_config,
+    student_file_names,
+    student_record,
+    teacher_classes,
+    teacher_description,
+    unseen_category_notes,
+)
+from treedistill._result import DistillResult
+from treedistill._train import torch_threads, train_teacher
+from treedistill.exceptions import (
+    DataError,
+    ParameterError,
+    TeacherError,
+    UnseenCategoryWarning,
+)
+
+__all__ = ["run_distill"]
+
+Progress = Callable[[str, int, int], None]
+
+
+class _Clock:
+    """Times each stage and reports its start to ``progress``."""
+
+    def __init__(self, stages: list[str], progress: Progress | None):
+        self.stages, self.progress = stages, progress
+        self.timings: dict[str, float] = {}
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.t0 = time.perf_counter()
+        self._stage, self._t = None, 0.0
+
+    def __call__(self, name: str | None) -> None:
+        now = time.perf_counter()
+        if self._stage is not None:
+            self.timings[self._stage] = round(now - self._t, 4)
+        self._stage, self._t = name, now
+        if self.progress is not None and name is not None:
+            self.progress(name, self.stages.index(name), len(self.stages))
+
+    def document(self) -> dict:
+        return {
+            "started_at": self.started_at,
+            "stages_seconds": dict(self.timings),
+            "total_seconds": round(time.perf_counter() - self.t0, 4),
+        }
+
+
+@dataclass
+class _State:
+    """What the stages hand on to each other."""
+
+    params: DistillParams
+    data_path: Path
+    teacher_paths: list[Path]
+    notes: list[str] = field(default_factory=list)
+    X: pd.DataFrame | None = None
+    y: np.ndarray | None = None
+    data_summary: dict = field(default_factory=dict)
+    split: tuple = ()
+    teacher: object = None
+    teacher_info: dict = field(default_factory=dict)
+    sweeps: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
+    fidelities: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+
+def run_distill(
+    params: DistillParams, *, progress: Progress | None = None
+) -> DistillResult:
+    """Run a whole distillation and write its run directory.
+
+    Parameters
+    ----------
+    params : DistillParams
+        The settings.
+    progress : callable, optional
+        Called as ``progress(stage, index, total)`` when each stage starts.
+
+    Returns
+    -------
+    DistillResult
+
+    Raises
+    ------
+    ParameterError
+        A parameter with a bad value (checked before any work).
+    OutputError
+        The output folder exists and is not empty (without ``force``, or not a
+        folder treedistill wrote), or cannot be written. Checked before any work.
+    DataError, TeacherError
+        Unreadable data or teacher. Nothing is written then.
+    """
+    params.validate()
+    out = check_out_dir(params.out, params.force, keep=[params.data, *params.teacher])
+    stale = clean_stale_staging(out)
+    staging = Staging(out, force=params.force)
+    try:
+        with torch_threads(1), warnings.catch_warnings():
+            # Held-out rows with categories training never saw are reported once,
+            # as a note naming the column, not once per encoding.
+            warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
+            result = _distill(params, staging, progress, stale)
+        staging.publish()
+    except BaseException:
+        staging.discard()
+        raise
+    return result
+
+
+def _distill(params: DistillParams, staging: Staging, progress, notes) -> DistillResult:
+    kinds = params.student_kinds()
+    stages = ["read data", "split", "teacher"]
+    stages += ["sweep"] if params.sweep else []
+    stages += [f"{kind} student" for kind in kinds] + ["evaluate", "write"]
+    clock = _Clock(stages, progress)
+    state = _State(
+        params, Path(params.data), [Path(p) for p in params.teacher], list(notes)
+    )
+    clock("read data")
+    _read_data(state)
+    clock("split")
+    state.split = _split(state.X, state.y, float(params.test_size), int(params.seed))
+    clock("teacher")
+    _get_teacher(state)
+    if params.sweep:
+        clock("sweep")
+    students = {kind: params.make_student(kind, state.teacher) for kind in kinds}
+    settings = _sweep(state, students)
+    for kind in kinds:
+        clock(f"{kind} student")
+        X_train, _, y_train, _ = state.split
+        students[kind].set_params(
+            temperature=settings[kind][0], alpha=settings[kind][1]
+        )
+        state.models[kind] = students[kind].fit(X_train, y_train)
+    clock("evaluate")
+    data_sha = _evaluate(state)
+    clock("write")
+    written = _write(state, staging.path, data_sha)
+    clock(None)
+    atomic_write_text(staging.path / "timings.json", dumps(clock.document()))
+    return DistillResult(
+        out_dir=staging.out,
+        files=sorted({*written, "timings.json"}),
+        models=state.models,
+        fidelity=state.fidelities,
+        sweep=state.sweeps,
+        report=state.report,
+        timings=dict(clock.timings),
+        warnings=state.notes,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Stages
+# --------------------------------------------------------------------------- #
+def _read_data(state: _State) -> None:
+    from treedistill._prepare import prepare_data
+    from treedistill._tables import read_table
+
+    params = state.params
+    frame = read_table(state.data_path)
+    X, y, summary = prepare_data(
+        frame, params.target, drop=tuple(params.drop), source=state.data_path.name
+    )
+    state.X, state.y, state.data_summary = X, np.asarray(y), summary
+    state.notes.extend(str(w) for w in summary.get("warnings", []))
+    for name in params.subgroup:
+        if name not in X.columns:
+            raise ParameterError(
+                f"subgroup column {name!r} is not a feature column of the data",
+                parameter="subgroup",
+            )
+
+
+def _split(X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int):
+    n = len(y)
+    classes, counts = np.unique(y, return_counts=True)
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
+    k = len(classes)
+    if n_test < k or n_train < k:
+        raise ParameterError(
+            f"test_size {test_size:g} splits {n} rows into {n_train} training and "
+            f"{n_test} test rows; each needs at least one row per class ({k} classes)",
+            parameter="test_size",
+        )
+    stratify = y if counts.min() >= 2 else None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=stratify
+    )
+    return X_train, X_test, np.asarray(y_train), np.asarray(y_test)
+
+
+def _get_teacher(state: _State) -> None:
+    from treedistill._teacher_files import load_teacher
+
+    params = state.params
+    X_train, X_test, y_train, y_test = state.split
+    if state.teacher_paths:
+        # Only a torch.export program needs to be told the column order; other
+        # models know the columns they were fit on.
+        exported = any(p.suffix.lower() == ".pt2" for p in state.teacher_paths)
+        teacher = load_teacher(
+            state.teacher_paths,
+            trust_pickle=bool(params.trust_pickle),
+            ensemble=params.ensemble_method,
+            classes=None if params.classes is None else list(params.classes),
+            feature_names=list(state.X.columns) if exported else None,
+        )
+        X_train = align_to_teacher(teacher, X_train, state.notes)
+        state.split = (X_train, X_test[list(X_train.columns)], y_train, y_test)
+        info = {
+            "source": "files",
+            "files": [
+                {"name": p.name, "sha256": sha256_file(p)} for p in state.teacher_paths
+            ],
+        }
+    else:
+        teacher = train_teacher(
+            X_train,
+            y_train,
+            hidden_layer_sizes=_or_default(params.teacher_hidden, "hidden_layer_sizes"),
+            max_epochs=_or_default(params.teacher_max_epochs, "max_epochs"),
+            random_state=int(params.seed),
+        )
+        info = {
+            "source": "trained on the training rows",
+            "params": plain(
+                {
+                    k: v
+                    for k, v in teacher.get_params().items()
+                    if isinstance(v, (int, float, str, tuple, list, type(None)))
+                }
+            ),
+        }
+    check_teacher_classes(teacher, state.y)
+    info["model"] = teacher_description(teacher)
+    info["classes"] = teacher_classes(teacher)
+    state.teacher, state.teacher_info = teacher, info
+
+
+def _or_default(value, name: str):
+    from treedistill._train import DEFAULT_HIDDEN, DEFAULT_MAX_EPOCHS
+
+    if value is not None:
+        return value
+    return {"hidden_layer_sizes": DEFAULT_HIDDEN, "max_epochs": DEFAULT_MAX_EPOCHS}[
+        name
+    ]
+
+
+def _sweep(state: _State, students: dict) -> dict:
+    """(temperature, alpha) per student: the sweep's choice, or the set values."""
+    settings = {
+        kind: (float(model.temperature), float(model.alpha))
+        for kind, model in students.items()
+    }
+    if not state.params.sweep:
+        return settings
+    from treedistill._sweep import sweep_temperature_alpha
+
+    X_train, _, y_train, _ = state.split
+    for kind, model in students.items():
+        result = sweep_temperature_alpha(
+            model, X_train, y_train, random_state=int(state.params.seed)
+        )
+        settings[kind] = (result.temperature, result.alpha)
+        state.sweeps[kind] = result.to_dict()
+    return settings
+
+
+def _evaluate(state: _State) -> str:
+    """Fidelity per student and the report; returns the data file's sha256."""
+    from treedistill.report import evaluate, report_json
+
+    params = state.params
+    X_train, X_test, y_train, y_test = state.split
+    first = next(iter(state.models.values()))
+    state.notes.extend(unseen_category_notes(first.schema_, X_test))
+    for kind, model in state.models.items():
+        y_index = np.searchsorted(model.classes_, y_test)
+        state.fidelities[kind] = fidelity(
+            model.teacher_proba(X_test),
+            model.predict_proba(X_test),
+            y_index,
+            random_state=int(params.seed),
+        )
+    data_sha = sha256_file(state.data_path)
+    report = evaluate(
+        state.models,
+        X_test,
+        y_test,
+        X_train,
+        y_train,
+        subgroups=list(params.subgroup) or None,
+        include_values=bool(params.include_values),
+        random_state=int(params.seed),
+        run_info=_run_info(state, data_sha),
+    )
+    # Render from exactly what report.json holds, so that `treedistill report`
+    # re-renders the same files from it.
+    state.report = json.loads(report_json(report))
+    return data_sha
+
+
+def _run_info(state: _State, data_sha: str) -> dict:
+    params = state.params
+    _, _, y_train, y_test = state.split
+    recorded = params.to_dict()
+    for key in ("out", "force", "copy_data"):
+        recorded.pop(key)
+    recorded["data"] = state.data_path.name
+    recorded["teacher"] = [p.name for p in state.teacher_paths]
+    info = {
+        "data": data_for_report(
+            state.data_summary,
+            file=state.data_path.name,
+            sha256=data_sha,
+            target=params.target,
+        ),
+        "split": {
+            "test_size": float(params.test_size),
+            "seed": int(params.seed),
+            "n_train": int(len(y_train)),
+            "n_test": int(len(y_test)),
+            "stratified": True,
+        },
+        "teacher": state.teacher_info,
+        "options": plain(recorded),
+        "students": {kind: student_record(m) for kind, m in state.models.items()},
+        "notes": list(state.notes),
+    }
+    if state.sweeps:
+        info["sweep"] = plain(state.sweeps)
+    return info
+
+
+def _write(state: _State, folder: Path, data_sha: str) -> list[str]:
+    """Write the report, the students, the data copy and config.json into ``folder``."""
+    from treedistill._bundle import save_student
+    from treedistill.report import write_report
+
+    params = state.params
+    written = [Path(p).name for p in write_report(state.report, folder)]
+    names = student_file_names(list(state.models))
+    for kind, model in state.models.items():
+        metadata = {
+            "data": state.data_path.name,
+            "data_sha256": data_sha,
+            "target": params.target,
+            "seed": int(params.seed),
+            "held_out_fidelity": state.fidelities[kind],
+        }
+        save_student(model, folder / names[kind], metadata=plain(metadata))
+        written.append(names[kind])
+    if params.copy_data:
+        (folder / "inputs").mkdir()
+        shutil.copyfile(state.data_path, folder / "inputs" / state.data_path.name)
+        written.append(f"inputs/{state.data_path.name}")
+    config = run_config(
+        params,
+        models=state.models,
+        files=names,
+        data_path=state.data_path,
+        data_sha=data_sha,
+        teacher_info=state.teacher_info,
+        sweeps=state.sweeps,
+    )
+    atomic_write_text(folder / "config.json", dumps(config))
+    return [*written, "config.json"]
+
+
+# --------------------------------------------------------------------------- #
+# Teacher and data
+# --------------------------------------------------------------------------- #
+def _teacher_columns(teacher) -> list[str] | None:
+    names = getattr(teacher, "feature_names_in_", None)
+    if names is None and hasattr(teacher, "teachers_"):
+        for member in teacher.teachers_:
+            names = getattr(member, "feature_names_in_", None)
+            if names is not None:
+                break
+    if names is None and getattr(teacher, "feature_names", None) is not None:
+        names = teacher.feature_names
+    return None if names is None else [str(n) for n in names]
+
+
+def align_to_teacher(teacher, X: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Keep the columns the teacher reads, in its order; refuse missing ones."""
+    wanted = _teacher_columns(teacher)
+    if wanted is None:
+        n_in = getattr(teacher, "n_features_in_", None)
+        if n_in is not None and int(n_in) != X.shape[1]:
+            raise TeacherError(
+                f"the teacher expects {int(n_in)} feature columns but the data has "
+                f"{X.shape[1]} after removing the target and the dropped columns"
+            )
+        return X
+    missing = [c for c in wanted if c not in X.columns]
+    if missing:
+        raise DataError(
+            f"column {missing[0]!r} that the teacher needs is not in the data "
+            f"({len(missing)} missing; was it dropped?)",
+            column=missing[0],
+        )
+    extra = [c for c in X.columns if c not in wanted]
+    if extra:
+        notes.append(
+            f"{len(extra)} column(s) the teacher does not read are left out of the "
+            f"student too: {', '.join(extra)}"
+        )
+    return X[wanted]
+
+
+def check_teacher_classes(teacher, y: np.ndarray) -> None:
+    """Refuse a target label the teacher does not know."""
+    known = set(np.asarray(teacher.classes_).tolist())
+    unknown = sorted({v for v in y.tolist() if v not in known}, key=str)
+    if unknown:
+        raise ParameterError(
+            f"the target holds label {unknown[0]!r}, which the teacher does not know "
+            f"(teacher labels: {np.asarray(teacher.classes_).tolist()}); set classes to "
+            "the labels in the order of the teacher's outputs if its labels are names",
+            parameter="classes",
+        )
