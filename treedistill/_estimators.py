@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -89,6 +89,8 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
     # -------------------------------------------------------------------- fit
+    # The teacher is an estimator parameter that fit may fit: validate it too.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the teacher (unless prefit), build the transfer set, fit the student.
 
@@ -104,7 +106,6 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
         self._check_student_params()
         frame = self._check_X(X, reset=True)
         if isinstance(y, (pd.Series, pd.DataFrame)):
@@ -172,6 +173,22 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         self.student_.fit(X_enc, q_train)
         self._finish_student(X_enc, q_true)
         return self
+
+    # ------------------------------------------------- hooks of the subclasses
+    def _check_student_params(self) -> None:
+        """Hook: refuse combinations of the student's parameters (after validation)."""
+
+    def _make_student(self, seed):
+        """Hook: the unfitted student (``SoftTree`` or ``SoftBoosting``)."""
+        raise NotImplementedError
+
+    def _student_logits(self, X_enc) -> np.ndarray:
+        """Hook: the student's logits on the encoded rows, shape (n, K)."""
+        raise NotImplementedError
+
+    def _student_proba(self, X_enc) -> np.ndarray:
+        """Hook: the student's class probabilities on the encoded rows."""
+        raise NotImplementedError
 
     def _finish_student(self, X_enc, q_true) -> None:
         """Hook run after the student is fit (on the whole transfer set)."""
@@ -502,9 +519,6 @@ class DistilledBoostingClassifier(_BaseDistiller):
         self.class_names = class_names
         self.batch_size = batch_size
         self.random_state = random_state
-
-    def _check_student_params(self):
-        pass
 
     def _make_student(self, seed):
         return SoftBoosting(
