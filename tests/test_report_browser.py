@@ -15,15 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OrdinalEncoder
 
+from tests import _report_cases as cases
 from tests.conftest import REPO
-from treedistill import DistilledBoostingClassifier, DistilledTreeClassifier
-from treedistill.datasets import make_clinical_cohort
 from treedistill.report import evaluate, write_report
 
 pytestmark = pytest.mark.browser
@@ -73,35 +67,10 @@ def _run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     _chromium()
-    X, y = make_clinical_cohort(600, random_state=0, missing_rate=0.1)
-    X = X.rename(columns={"ward": INJECTED})
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=0.25, random_state=0, stratify=y
-    )
-    codes = ColumnTransformer(
-        [
-            (
-                "cat",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=-1,
-                    encoded_missing_value=-1,
-                ),
-                make_column_selector(dtype_include=[object, "string"]),
-            )
-        ],
-        remainder="passthrough",
-    )
-    teacher = make_pipeline(
-        codes, HistGradientBoostingClassifier(max_iter=25, random_state=0)
-    ).fit(X_tr, y_tr)
+    X_tr, X_te, y_tr, y_te, teacher = cases.cohort(rename={"ward": INJECTED})
     models = {
-        "tree": DistilledTreeClassifier(
-            teacher, max_leaf_nodes=8, augment_factor=5.0, random_state=0
-        ).fit(X_tr, y_tr),
-        "boosted": DistilledBoostingClassifier(
-            teacher, n_estimators=5, n_jobs=1, random_state=0
-        ).fit(X_tr, y_tr),
+        "tree": cases.tree(teacher).fit(X_tr, y_tr),
+        "boosted": cases.boosted(teacher).fit(X_tr, y_tr),
     }
     report = evaluate(
         models,

@@ -418,72 +418,46 @@ def _layout(nodes: list[dict]) -> tuple[dict, dict]:
     return pos, by_id
 
 
-def plot_tree(tree: dict, classes: list) -> Image | None:
-    """The tree, one box per node, sized so that boxes never overlap.
+class _TreeGeometry:
+    """Figure size, box width and node centres of a tree drawing."""
 
-    A tree whose leaves fit side by side in a page's width (up to 8) grows
-    downward. A larger one grows to the right, one row per leaf: its height grows
-    with the leaves and its width only with the depth, so it reads by scrolling
-    down the page rather than sideways.
-    """
-    nodes = tree.get("nodes") or []
-    if not nodes:
-        return None
-    pos, by_id = _layout(nodes)
-    n_leaves = sum(1 for n in nodes if n["leaf"])
-    depth = max(n["depth"] for n in nodes)
-    top_down = n_leaves * _SLOT_W + 0.4 <= _PAGE_WIDTH
-    if top_down:
-        width = max(6.0, n_leaves * _SLOT_W + 0.4)
-        height = (depth + 1) * _LEVEL_H + 0.3
+    def __init__(self, nodes: list[dict]):
+        self.pos, self.by_id = _layout(nodes)
+        n_leaves = sum(1 for n in nodes if n["leaf"])
+        depth = max(n["depth"] for n in nodes)
+        self.top_down = n_leaves * _SLOT_W + 0.4 <= _PAGE_WIDTH
+        if self.top_down:
+            self.width = max(6.0, n_leaves * _SLOT_W + 0.4)
+            self.height = (depth + 1) * _LEVEL_H + 0.3
+        else:
+            self.width = (depth + 1) * _COL_W + 0.4
+            self.height = n_leaves * _ROW_H + 0.4
+        self.box_w = (_SLOT_W if self.top_down else _COL_W - 0.3) - _BOX_GAP
+        self.line_h = _FONT * 1.25 / 72  # inches per text line
 
-        def xy(i):
-            return (pos[i] + 0.5) * _SLOT_W + 0.2, height - 0.15 - (
-                by_id[i]["depth"] + 0.5
+    def xy(self, i: int) -> tuple[float, float]:
+        """Centre of node ``i``'s box, in inches."""
+        depth, slot = self.by_id[i]["depth"], self.pos[i]
+        if self.top_down:
+            return (slot + 0.5) * _SLOT_W + 0.2, self.height - 0.15 - (
+                depth + 0.5
             ) * _LEVEL_H
-    else:
-        width = (depth + 1) * _COL_W + 0.4
-        height = n_leaves * _ROW_H + 0.4
+        return (depth + 0.5) * _COL_W + 0.2, self.height - 0.2 - (slot + 0.5) * _ROW_H
 
-        def xy(i):
-            return (by_id[i]["depth"] + 0.5) * _COL_W + 0.2, height - 0.2 - (
-                pos[i] + 0.5
-            ) * _ROW_H
+    def edge(self, parent: tuple, child: tuple) -> tuple[tuple, tuple]:
+        """Start and end of the line from a parent box to a child box."""
+        (x0, y0, h0, _), (x1, y1, h1, _) = parent, child
+        if self.top_down:
+            return (x0, y0 - h0 / 2), (x1, y1 + h1 / 2)
+        return (x0 + self.box_w / 2, y0), (x1 - self.box_w / 2, y1)
 
-    fig = Figure(figsize=(width, height))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.axis("off")
-    fontsize = _FONT
-    line_h = fontsize * 1.25 / 72  # inches per text line
-    box_w = (_SLOT_W if top_down else _COL_W - 0.3) - _BOX_GAP
-    wrap = _chars(box_w)
 
-    def box(i) -> tuple[float, float, float, float]:
-        node = by_id[i]
-        lines = (
-            _leaf_lines(node, classes, wrap)
-            if node["leaf"]
-            else _split_lines(node, wrap)
-        )
-        x, y = xy(i)
-        h = len(lines) * line_h + 0.12
-        return x, y, h, lines
-
-    boxes = {n["id"]: box(n["id"]) for n in nodes}
-    # Edges first, under the boxes.
+def _draw_edges(ax, nodes: list[dict], boxes: dict, geo: _TreeGeometry) -> None:
     for node in nodes:
         if node["leaf"]:
             continue
-        x0, y0, h0, _ = boxes[node["id"]]
         for side in ("left", "right"):
-            child = node[side]
-            x1, y1, h1, _ = boxes[child]
-            if top_down:
-                start, end = (x0, y0 - h0 / 2), (x1, y1 + h1 / 2)
-            else:
-                start, end = (x0 + box_w / 2, y0), (x1 - box_w / 2, y1)
+            start, end = geo.edge(boxes[node["id"]], boxes[node[side]])
             ax.plot(
                 [start[0], end[0]], [start[1], end[1]], color="#888888", lw=1, zorder=1
             )
@@ -502,40 +476,71 @@ def plot_tree(tree: dict, classes: list) -> Image | None:
                 zorder=2,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
             )
-    for node in nodes:
-        x, y, h, lines = boxes[node["id"]]
-        if node["leaf"]:
-            k = int(np.argmax(node["distribution"]))
-            fc = _LEAF_FILL[k % len(_LEAF_FILL)]
-            ec = _PALETTE[k % len(_PALETTE)]
-        else:
-            fc, ec = "white", "#555555"
-        ax.add_patch(
-            FancyBboxPatch(
-                (x - box_w / 2, y - h / 2),
-                box_w,
-                h,
-                boxstyle="round,pad=0.02,rounding_size=0.06",
-                fc=fc,
-                ec=ec,
-                lw=1.3,
-                zorder=3,
-            )
+
+
+def _draw_box(ax, node: dict, box: tuple, geo: _TreeGeometry) -> None:
+    x, y, h, lines = box
+    if node["leaf"]:
+        k = int(np.argmax(node["distribution"]))
+        fc = _LEAF_FILL[k % len(_LEAF_FILL)]
+        ec = _PALETTE[k % len(_PALETTE)]
+    else:
+        fc, ec = "white", "#555555"
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - geo.box_w / 2, y - h / 2),
+            geo.box_w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.06",
+            fc=fc,
+            ec=ec,
+            lw=1.3,
+            zorder=3,
         )
-        for j, line in enumerate(lines):
-            weight = "bold" if j == 0 and node["leaf"] else "normal"
-            ty = y + h / 2 - 0.06 - (j + 0.5) * line_h
-            ax.text(
-                x,
-                ty,
-                _text(line),
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                fontweight=weight,
-                zorder=4,
-                clip_on=False,
-            )
+    )
+    for j, line in enumerate(lines):
+        ax.text(
+            x,
+            y + h / 2 - 0.06 - (j + 0.5) * geo.line_h,
+            _text(line),
+            ha="center",
+            va="center",
+            fontsize=_FONT,
+            fontweight="bold" if j == 0 and node["leaf"] else "normal",
+            zorder=4,
+            clip_on=False,
+        )
+
+
+def plot_tree(tree: dict, classes: list) -> Image | None:
+    """The tree, one box per node, sized so that boxes never overlap.
+
+    A tree whose leaves fit side by side in a page's width (up to 8) grows
+    downward. A larger one grows to the right, one row per leaf: its height grows
+    with the leaves and its width only with the depth, so it reads by scrolling
+    down the page rather than sideways.
+    """
+    nodes = tree.get("nodes") or []
+    if not nodes:
+        return None
+    geo = _TreeGeometry(nodes)
+    fig = Figure(figsize=(geo.width, geo.height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, geo.width)
+    ax.set_ylim(0, geo.height)
+    ax.axis("off")
+    wrap = _chars(geo.box_w)
+    boxes = {}
+    for node in nodes:
+        if node["leaf"]:
+            lines = _leaf_lines(node, classes, wrap)
+        else:
+            lines = _split_lines(node, wrap)
+        x, y = geo.xy(node["id"])
+        boxes[node["id"]] = (x, y, len(lines) * geo.line_h + 0.12, lines)
+    _draw_edges(ax, nodes, boxes, geo)  # under the boxes
+    for node in nodes:
+        _draw_box(ax, node, boxes[node["id"]], geo)
     image = _render(fig)
-    image.layout = "top-down" if top_down else "left-right"
+    image.layout = "top-down" if geo.top_down else "left-right"
     return image

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from treedistill._io import atomic_write_text
+from treedistill._files import atomic_write_text
 from treedistill.report import _plots
 from treedistill.report._evaluate import SCHEMA_VERSION
 
@@ -165,6 +165,13 @@ def _rows(n: int) -> str:
     return "1 row" if n == 1 else f"{n} rows"
 
 
+def _least_faithful_place(key: str, w: dict) -> str:
+    share = f"{pct(w['agreement'])} of {_rows(w['n'])}"
+    if key == "worst_rule":
+        return f"rule {w['rule']} ({share}: {one_line(w['text'])})"
+    return f"subgroup {one_line(w['column'])} = {one_line(w['level'])} ({share})"
+
+
 def _summary_sentences(report) -> list[str]:
     s = report["summary"]
     data = report["data"]
@@ -180,22 +187,17 @@ def _summary_sentences(report) -> list[str]:
     ]
     worst = []
     perfect = []
-    if s.get("worst_rule") and s["worst_rule"]["agreement"] >= 1.0:
-        perfect.append("every rule")
-    elif s.get("worst_rule"):
-        r = s["worst_rule"]
-        worst.append(
-            f"rule {r['rule']} ({pct(r['agreement'])} of {_rows(r['n'])}: "
-            f"{one_line(r['text'])})"
-        )
-    if s.get("worst_subgroup") and s["worst_subgroup"]["agreement"] >= 1.0:
-        perfect.append("every subgroup")
-    elif s.get("worst_subgroup"):
-        g = s["worst_subgroup"]
-        worst.append(
-            f"subgroup {one_line(g['column'])} = {one_line(g['level'])} "
-            f"({pct(g['agreement'])} of {_rows(g['n'])})"
-        )
+    for key, everywhere in (
+        ("worst_rule", "every rule"),
+        ("worst_subgroup", "every subgroup"),
+    ):
+        w = s.get(key)
+        if not w:
+            continue
+        if w["agreement"] >= 1.0:
+            perfect.append(everywhere)
+        else:
+            worst.append(_least_faithful_place(key, w))
     first = parts[0]
     if worst:
         first += "; it is least faithful in " + " and in ".join(worst)
@@ -312,24 +314,23 @@ def render_html(report: Mapping) -> str:
     Returns
     -------
     str
+        A whole HTML document; it loads nothing from elsewhere.
     """
-    ctx = _context(report, images=True)
-    return _environment(True).get_template("report.html.j2").render(**ctx)
+    return _render(report, "report.html.j2", html=True)
 
 
 def render_markdown(report: Mapping) -> str:
     """The report's numbers as Markdown tables (no figures).
 
-    Parameters
-    ----------
-    report : dict
-
-    Returns
-    -------
-    str
+    Same sections and numbers as :func:`render_html`; cell text is escaped so
+    that no value can add markup.
     """
-    ctx = _context(report, images=False)
-    return _environment(False).get_template("report.md.j2").render(**ctx)
+    return _render(report, "report.md.j2", html=False)
+
+
+def _render(report: Mapping, template: str, *, html: bool) -> str:
+    ctx = _context(report, images=html)
+    return _environment(html).get_template(template).render(**ctx)
 
 
 def render_rules(report: Mapping) -> str:

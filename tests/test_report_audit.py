@@ -1,0 +1,125 @@
+"""treedistill.report._audit: per-rule, per-subgroup and per-row audit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from treedistill import extract_rules
+from treedistill.report import (
+    evaluate,
+    render_html,
+)
+
+
+def test_per_rule_audit(report_binary):
+    report, tree = report_binary["report"], report_binary["models"]["tree"]
+    rules, leaves = report["rules"], report["leaves"]
+    expected = extract_rules(tree)
+    assert [r["text"] for r in rules] == [r.text for r in expected]
+    assert [r["rule"] for r in rules] == list(range(1, len(expected) + 1))
+    assert sum(r["n_test"] for r in rules) == 150
+    assert sum(r["coverage_test"] for r in rules) == pytest.approx(1.0, abs=1e-5)
+    assert sum(r["n_synthetic"] for r in rules) == 800
+    rates = [r["agreement"] for r in leaves if r["agreement"] is not None]
+    assert rates == sorted(rates)
+    assert {r["rule"] for r in leaves} == {r["rule"] for r in rules}
+    # Per-rule agreement recomputed from the leaves rows fall in.
+    X_te = report_binary["X_te"]
+    leaf_of_row = tree.apply(X_te)
+    agree = np.argmax(tree.predict_proba(X_te), 1) == np.argmax(
+        tree.teacher_proba(X_te), 1
+    )
+    for r in rules:
+        mask = leaf_of_row == r["leaf"]
+        assert r["n_test"] == int(mask.sum())
+        if mask.any():
+            assert r["agreement"] == pytest.approx(agree[mask].mean(), abs=1e-6)
+
+
+def test_subgroups_cover_every_row(report_binary):
+    report = report_binary["report"]
+    sub = report["subgroups"]
+    assert sub["columns"] == ["sex", "smoker", "ward"]
+    for column in sub["columns"]:
+        rows = [r for r in sub["rows"] if r["column"] == column]
+        assert sum(r["n"] for r in rows) == 150
+        for r in rows:
+            for name in ("tree", "boosted"):
+                m = r["models"][name]
+                assert 0 <= m["agreement"] <= 1
+                assert m["agreement_ci"][0] <= m["agreement"] <= m["agreement_ci"][1]
+    wards = {r["level"] for r in sub["rows"] if r["column"] == "ward"}
+    assert wards == {"cardiology", "general", "renal", "(missing)"}
+    missing = report_binary["X_te"]["ward"].isna().sum()
+    assert next(r["n"] for r in sub["rows"] if r["level"] == "(missing)") == int(
+        missing
+    )
+
+
+def test_numeric_subgroup_in_quartiles_and_unknown_column(report_binary):
+    b = report_binary
+    report = evaluate(
+        {"tree": b["models"]["tree"]},
+        b["X_te"],
+        b["y_te"],
+        b["X_tr"],
+        b["y_tr"],
+        subgroups=["glucose"],
+        size_grid=(),
+        n_synthetic=0,
+        shap_rows=0,
+    )
+    rows = report["subgroups"]["rows"]
+    assert [r["column"] for r in rows] == ["glucose"] * 4
+    assert rows[0]["level"].startswith("<= ") and rows[-1]["level"].startswith("> ")
+    assert sum(r["n"] for r in rows) == 150
+    assert report["size_curve"]["points"] == []
+    assert report["fidelity"]["synthetic"] == []
+    with pytest.raises(ValueError, match="subgroup column 'weight'"):
+        evaluate(
+            {"tree": b["models"]["tree"]},
+            b["X_te"],
+            b["y_te"],
+            b["X_tr"],
+            b["y_tr"],
+            subgroups=["weight"],
+        )
+
+
+def test_disagreements_are_row_indices_without_values(report_binary):
+    report = report_binary["report"]
+    d = report["disagreements"]
+    assert d["model"] == "tree"
+    index = set(report_binary["X_te"].index.tolist())
+    assert 0 < len(d["rows"]) <= 20
+    tvs = [r["tv"] for r in d["rows"]]
+    assert tvs == sorted(tvs, reverse=True)
+    for r in d["rows"]:
+        assert r["row"] in index
+        assert "values" not in r
+        assert r["teacher_class"] in ("high", "low")
+        assert sum(r["teacher_proba"]) == pytest.approx(1, abs=1e-5)
+    assert d["n_differ"] == round(150 * (1 - report["summary"]["agreement"]))
+
+
+def test_include_values_shows_the_rows_values(report_binary):
+    b = report_binary
+    report = evaluate(
+        {"tree": b["models"]["tree"]},
+        b["X_te"],
+        b["y_te"],
+        b["X_tr"],
+        b["y_tr"],
+        include_values=True,
+        size_grid=(),
+        n_synthetic=0,
+        shap_rows=0,
+    )
+    first = report["disagreements"]["rows"][0]
+    row = b["X_te"].loc[first["row"]]
+    assert set(first["values"]) == set(b["X_te"].columns)
+    assert first["values"]["age"] == int(row["age"])
+    assert first["values"]["smoker"] == row["smoker"]
+    html = render_html(report)
+    assert f"smoker={row['smoker']}" in html

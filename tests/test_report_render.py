@@ -1,0 +1,113 @@
+"""treedistill.report._render: HTML, Markdown, rules and the files written."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+
+from tests import _report_cases as cases
+from tests._report_cases import HOSTILE
+from treedistill.report import (
+    evaluate,
+    render_html,
+    render_markdown,
+    render_rules,
+    report_json,
+    write_report,
+)
+
+_IMG = re.compile(r"<img\s[^>]*src=\"([^\"]*)\"")
+
+
+def test_write_report_writes_four_self_contained_files(report_binary, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "new" / "run"
+    paths = write_report(report_binary["report"], out)
+    assert [p.name for p in paths] == [
+        "report.html",
+        "report.json",
+        "report.md",
+        "rules.txt",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for ref in ("http://", "https://", 'src="//', 'href="//', "url("):
+        assert ref not in html
+    srcs = _IMG.findall(html)
+    assert len(srcs) >= 6
+    for src in srcs:
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        with Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :]))) as im:
+            im.load()
+            assert im.format == "PNG" and im.width > 100 and im.height > 100
+    assert json.loads((out / "report.json").read_text()) == report_binary["report"]
+    rules = (out / "rules.txt").read_text().splitlines()
+    assert len(rules) == len(report_binary["report"]["rules"])
+    assert rules[0].startswith("Rule 1: IF ")
+    assert all(" THEN " in line for line in rules)
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_html_shows_the_summary_and_run_info(report_binary):
+    report = report_binary["report"]
+    html = render_html(report)
+    s = report["summary"]
+    assert f"The {s['n_leaves']}-leaf tree agrees with the teacher on" in html
+    assert f"{100 * s['agreement']:.1f}%" in html
+    assert "cohort.csv" in html
+    assert 'class="chosen"' in html  # the chosen sweep row is highlighted
+    for title in (
+        "1. Fidelity to the teacher",
+        "2. Fidelity against tree size",
+        "4. Where the explanation fails",
+        "5. The explanation",
+        "6. Run",
+    ):
+        assert title in html
+    assert html.count("How to read this") >= 8
+
+
+def test_rendering_needs_only_the_json(report_binary, tmp_path):
+    report = report_binary["report"]
+    again = json.loads(report_json(report))
+    assert render_html(again) == render_html(report)
+    assert render_markdown(again) == render_markdown(report)
+    assert render_rules(again) == render_rules(report)
+
+
+def test_markdown_has_the_same_numbers(report_binary):
+    report = report_binary["report"]
+    md = render_markdown(report)
+    for row in report["fidelity"]["held_out"][1:]:
+        assert f"| {row['label']} | {row['n_leaves']} | " in md
+        assert f"{100 * row['agreement']:.1f}%" in md
+    assert "data:image" not in md
+    assert "**sweep**" in md
+
+
+def test_hostile_column_name_is_escaped(tmp_path):
+    X_tr, X_te, y_tr, y_te, teacher = cases.cohort(rename={"ward": HOSTILE})
+    tree = cases.tree(teacher).fit(X_tr, y_tr)
+    report = evaluate(
+        {"tree": tree},
+        X_te,
+        y_te,
+        X_tr,
+        y_tr,
+        size_grid=(4,),
+        n_synthetic=200,
+        shap_rows=10,
+    )
+    assert HOSTILE in report["subgroups"]["columns"]
+    write_report(report, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert HOSTILE not in md
+    assert "\\<script\\>" in md

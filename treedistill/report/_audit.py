@@ -1,0 +1,200 @@
+"""Where the student departs from the teacher: per rule, per subgroup, per row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from treedistill._json import scalar
+from treedistill._rules import extract_rules, format_number
+from treedistill.report._fidelity_section import rate_ci
+from treedistill.report._inputs import Inputs
+
+__all__ = [
+    "MAX_SUBGROUP_VALUES",
+    "N_DISAGREEMENTS",
+    "disagreements_section",
+    "rules_section",
+    "subgroups_section",
+]
+
+N_DISAGREEMENTS = 20
+MAX_SUBGROUP_VALUES = 10
+
+_LEAF_KEYS = (
+    "rule",
+    "leaf",
+    "prediction",
+    "n_test",
+    "coverage_test",
+    "agreement",
+    "agreement_ci",
+    "student_accuracy",
+    "n_synthetic",
+    "agreement_synthetic",
+)
+
+
+# ---------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------
+def rules_section(
+    model, test_leaf, agree, hit, syn_leaf, syn_agree, seed
+) -> tuple[list, list, dict]:
+    """The rules with their held-out audit, the same rows least faithful first,
+    and the rule number of each leaf id."""
+    rules = extract_rules(model)
+    n = len(test_leaf)
+    rule_of_leaf = {}
+    out = []
+    for rule in rules:
+        i = rule.number  # the one rule numbering (treedistill.rule_numbers)
+        rule_of_leaf[rule.leaf] = i
+        mask = test_leaf == rule.leaf
+        rate, ci = rate_ci(agree[mask], seed)
+        syn_n = syn_rate = None
+        if syn_leaf is not None:
+            syn_mask = syn_leaf == rule.leaf
+            syn_n = int(syn_mask.sum())
+            syn_rate = float(syn_agree[syn_mask].mean()) if syn_n else None
+        out.append(
+            {
+                "rule": i,
+                "leaf": int(rule.leaf),
+                "text": rule.text,
+                "conditions": list(rule.conditions),
+                "prediction": scalar(rule.prediction),
+                "distribution": [float(p) for p in rule.distribution],
+                "coverage_transfer": float(rule.coverage),
+                "n_transfer": int(rule.n_samples),
+                "n_test": int(mask.sum()),
+                "coverage_test": float(mask.sum() / n) if n else None,
+                "agreement": rate,
+                "agreement_ci": ci,
+                "student_accuracy": float(hit[mask].mean()) if mask.any() else None,
+                "n_synthetic": syn_n,
+                "agreement_synthetic": syn_rate,
+            }
+        )
+    leaves = sorted(
+        out,
+        key=lambda r: (
+            r["agreement"] is None,
+            r["agreement"] if r["agreement"] is not None else 0.0,
+            -r["n_test"],
+            r["rule"],
+        ),
+    )
+    leaf_rows = [{k: r[k] for k in _LEAF_KEYS} for r in leaves]
+    return out, leaf_rows, rule_of_leaf
+
+
+# ---------------------------------------------------------------------------
+# Subgroups
+# ---------------------------------------------------------------------------
+def _key_str(v) -> str:
+    return str(scalar(v))
+
+
+def _categorical_levels(test: pd.Series, missing: np.ndarray):
+    values = test.to_numpy(dtype=object)
+    present = sorted({_key_str(v) for v in values[~missing]})
+    text = np.array(
+        [_key_str(v) if not m else "" for v, m in zip(values, missing, strict=True)],
+        dtype=object,
+    )
+    return [(level, (text == level) & ~missing) for level in present]
+
+
+def _numeric_levels(test: pd.Series, train: pd.Series):
+    v = pd.to_numeric(test).to_numpy(dtype=np.float64, na_value=np.nan)
+    ref = pd.to_numeric(train).to_numpy(dtype=np.float64, na_value=np.nan)
+    ref = ref[~np.isnan(ref)]
+    distinct = np.unique(np.concatenate([ref, v[~np.isnan(v)]]))
+    if distinct.size <= MAX_SUBGROUP_VALUES:
+        return [(format_number(float(x)), v == x) for x in np.unique(v[~np.isnan(v)])]
+    edges = np.unique(np.quantile(ref, [0.25, 0.5, 0.75])) if ref.size else []
+    out = []
+    for lo, hi in zip([-np.inf, *edges], [*edges, np.inf], strict=True):
+        mask = (v > lo) & (v <= hi)
+        if np.isinf(lo):
+            label = f"<= {format_number(float(hi))}"
+        elif np.isinf(hi):
+            label = f"> {format_number(float(lo))}"
+        else:
+            label = f"{format_number(float(lo))} – {format_number(float(hi))}"
+        out.append((label, mask))
+    return out
+
+
+def _subgroup_levels(col, test: pd.Series, train: pd.Series):
+    missing = test.isna().to_numpy()
+    if col.is_categorical:
+        out = _categorical_levels(test, missing)
+    else:
+        out = _numeric_levels(test, train)
+    if missing.any():
+        out.append(("(missing)", missing))
+    return out
+
+
+def subgroups_section(inputs: Inputs, columns, agree_by_model: dict, seed) -> list:
+    """Agreement of each model per level of each audited column."""
+    schema = inputs.schema
+    test_frame, train_frame = inputs.test.frame, inputs.train.frame
+    rows = []
+    for name in columns:
+        col = schema.column(name)
+        for level, mask in _subgroup_levels(col, test_frame[name], train_frame[name]):
+            n = int(mask.sum())
+            if n == 0:
+                continue
+            entry = {"column": name, "level": level, "n": n, "models": {}}
+            for model_name, agree in agree_by_model.items():
+                rate, ci = rate_ci(agree[mask], seed)
+                entry["models"][model_name] = {"agreement": rate, "agreement_ci": ci}
+            rows.append(entry)
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Rows that differ most
+# ---------------------------------------------------------------------------
+def disagreements_section(
+    inputs: Inputs, s_test, agree, rule_of_row, include_values: bool
+) -> dict:
+    """The held-out rows where the primary model and the teacher differ most (TV).
+
+    ``rule_of_row`` gives each row's rule number, or is ``None``.
+    """
+    classes = inputs.classes
+    test = inputs.test
+    p_test, t_test = test.teacher_proba, test.teacher_class
+    tv = 0.5 * np.abs(p_test - s_test).sum(axis=1)
+    order = np.argsort(-tv, kind="stable")[:N_DISAGREEMENTS]
+    rows = []
+    for i in order:
+        if tv[i] <= 0:
+            break
+        entry = {
+            "row": inputs.row_ids[i],
+            "teacher_class": scalar(classes[t_test[i]]),
+            "student_class": scalar(classes[int(np.argmax(s_test[i]))]),
+            "classes_differ": bool(t_test[i] != np.argmax(s_test[i])),
+            "teacher_proba": p_test[i].tolist(),
+            "student_proba": s_test[i].tolist(),
+            "tv": float(tv[i]),
+            "true_class": scalar(classes[test.y_idx[i]]),
+        }
+        if rule_of_row is not None:
+            entry["rule"] = rule_of_row[i]
+        if include_values:
+            entry["values"] = {
+                c: scalar(test.frame.iloc[i][c]) for c in inputs.schema.names
+            }
+        rows.append(entry)
+    return {
+        "model": inputs.primary_name,
+        "n_differ": int((~agree).sum()),
+        "rows": rows,
+    }

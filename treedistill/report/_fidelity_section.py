@@ -1,0 +1,224 @@
+"""The fidelity table, the hard-label baselines, confusion and calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.tree import DecisionTreeClassifier
+
+from treedistill._metrics import agreement_interval, fidelity
+from treedistill.report._describe import boosted_leaves, model_label
+from treedistill.report._inputs import Inputs
+
+__all__ = [
+    "Entry",
+    "N_CALIBRATION_BINS",
+    "baseline_size",
+    "calibration_section",
+    "confusion_section",
+    "fidelity_tables",
+    "rate_ci",
+    "tree_baseline",
+]
+
+N_CALIBRATION_BINS = 10
+
+
+def rate_ci(agree: np.ndarray, seed) -> tuple[float | None, list | None]:
+    """The agreement rate of a boolean array and its 95% interval (None if empty)."""
+    if agree.size == 0:
+        return None, None
+    lo, hi = agreement_interval(agree, random_state=seed)
+    return float(agree.mean()), [lo, hi]
+
+
+def tree_baseline(X_enc, y_idx, k, n_leaves, criterion, seed):
+    """A plain scikit-learn tree on hard labels; returns it and a (n, k) proba function."""
+    est = DecisionTreeClassifier(
+        max_leaf_nodes=max(2, int(n_leaves)), criterion=criterion, random_state=seed
+    ).fit(X_enc, y_idx)
+    cols = est.classes_.astype(int)
+
+    def proba(Z):
+        out = np.zeros((len(Z), k))
+        out[:, cols] = est.predict_proba(Z)
+        return out
+
+    return est, proba
+
+
+def baseline_size(inputs: Inputs) -> tuple[int, str]:
+    """Leaves and criterion of the baselines: those of the tree student if any."""
+    if inputs.tree_name is not None:
+        student = inputs.models[inputs.tree_name].student_
+        return student.get_n_leaves(), student.criterion
+    return boosted_leaves(inputs.primary), "entropy"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the fidelity table: a model or baseline and its predictions."""
+
+    key: str
+    label: str
+    kind: str
+    n_leaves: int | None
+    proba_test: np.ndarray
+    proba_synthetic: np.ndarray | None
+
+
+def _baseline_entries(inputs: Inputs, seed: int) -> list[Entry]:
+    n_leaves, criterion = baseline_size(inputs)
+    k = len(inputs.classes)
+    train, syn = inputs.train, inputs.synthetic
+    out = []
+    for key, name, y in (
+        ("truth_tree", "Tree on the true labels", train.y_idx),
+        ("hard_surrogate", "Hard-label surrogate", train.teacher_class),
+    ):
+        est, proba = tree_baseline(train.encoded, y, k, n_leaves, criterion, seed)
+        leaves = int(est.get_n_leaves())
+        out.append(
+            Entry(
+                key=key,
+                label=f"{name} ({leaves} leaves)",
+                kind="baseline",
+                n_leaves=leaves,
+                proba_test=proba(inputs.test.encoded),
+                proba_synthetic=proba(syn.encoded) if syn is not None else None,
+            )
+        )
+    return out
+
+
+def _row(entry: Entry, p_teacher, p_model, y_idx, seed) -> dict:
+    fid = fidelity(p_teacher, p_model, y_idx, random_state=seed)
+    row = {
+        "key": entry.key,
+        "label": entry.label,
+        "kind": entry.kind,
+        "n_leaves": entry.n_leaves,
+        "n": fid["n"],
+        "agreement": fid["agreement"],
+        "agreement_ci": fid["agreement_ci"],
+        "kl": fid["kl"],
+        "tv": fid["tv"],
+    }
+    if y_idx is not None:
+        row["accuracy"] = fid.get("student_accuracy")
+        row["roc_auc"] = fid.get("student_roc_auc")
+    return row
+
+
+def _teacher_row(p_teacher, y_idx, seed) -> dict:
+    fid = fidelity(p_teacher, p_teacher, y_idx, random_state=seed)
+    return {
+        "key": "teacher",
+        "label": "Teacher",
+        "kind": "teacher",
+        "n_leaves": None,
+        "n": fid["n"],
+        "accuracy": fid.get("teacher_accuracy"),
+        "roc_auc": fid.get("teacher_roc_auc"),
+        "agreement": None,
+        "agreement_ci": None,
+        "kl": None,
+        "tv": None,
+    }
+
+
+def fidelity_tables(
+    inputs: Inputs,
+    proba_test: dict,
+    proba_syn: dict,
+    infos: dict,
+    *,
+    seed: int,
+    tree_seed: int,
+) -> dict:
+    """The held-out and synthetic fidelity tables: teacher, baselines, students.
+
+    ``seed`` draws the bootstrap intervals, ``tree_seed`` the baseline trees.
+    """
+    entries = _baseline_entries(inputs, tree_seed)
+    for name in inputs.names:
+        entries.append(
+            Entry(
+                key=name,
+                label=model_label(name, inputs.models[name]),
+                kind="student",
+                n_leaves=infos[name]["n_leaves"],
+                proba_test=proba_test[name],
+                proba_synthetic=proba_syn.get(name),
+            )
+        )
+    test, syn = inputs.test, inputs.synthetic
+    held_out = [_teacher_row(test.teacher_proba, test.y_idx, seed)]
+    synthetic = []
+    for entry in entries:
+        held_out.append(
+            _row(entry, test.teacher_proba, entry.proba_test, test.y_idx, seed)
+        )
+        if syn is not None:
+            synthetic.append(
+                _row(entry, syn.teacher_proba, entry.proba_synthetic, None, seed)
+            )
+    return {"held_out": held_out, "synthetic": synthetic}
+
+
+def confusion_section(inputs: Inputs, proba_test: dict) -> dict:
+    """Teacher class × student class counts on the held-out rows, per model."""
+    k = len(inputs.classes)
+    t_cls = inputs.test.teacher_class
+    matrices = {}
+    for name in inputs.names:
+        m = np.zeros((k, k), dtype=np.int64)
+        np.add.at(m, (t_cls, np.argmax(proba_test[name], axis=1)), 1)
+        matrices[name] = m.tolist()
+    return {"labels": list(inputs.classes), "matrices": matrices}
+
+
+def _calibration(p: np.ndarray, y_idx: np.ndarray) -> dict:
+    k = p.shape[1]
+    if k == 2:
+        conf = p[:, 1]
+        hit = y_idx == 1
+    else:
+        conf = p.max(axis=1)
+        hit = np.argmax(p, axis=1) == y_idx
+    which = np.clip((conf * N_CALIBRATION_BINS).astype(int), 0, N_CALIBRATION_BINS - 1)
+    bins = []
+    ece = 0.0
+    for b in range(N_CALIBRATION_BINS):
+        mask = which == b
+        n = int(mask.sum())
+        if not n:
+            continue
+        mean_pred = float(conf[mask].mean())
+        observed = float(hit[mask].mean())
+        ece += n / len(conf) * abs(observed - mean_pred)
+        bins.append(
+            {
+                "low": b / N_CALIBRATION_BINS,
+                "high": (b + 1) / N_CALIBRATION_BINS,
+                "n": n,
+                "mean_predicted": mean_pred,
+                "observed": observed,
+            }
+        )
+    return {"bins": bins, "ece": ece}
+
+
+def calibration_section(inputs: Inputs, proba_test: dict) -> dict:
+    """Reliability bins of the teacher and of each model on the held-out rows."""
+    k = len(inputs.classes)
+    y_idx = inputs.test.y_idx
+    curves = {"teacher": _calibration(inputs.test.teacher_proba, y_idx)}
+    for name in inputs.names:
+        curves[name] = _calibration(proba_test[name], y_idx)
+    return {
+        "kind": "positive" if k == 2 else "top_class",
+        "positive_class": inputs.classes[1] if k == 2 else None,
+        "curves": curves,
+    }

@@ -1,0 +1,113 @@
+"""The report's headline: overall agreement and where the student is least faithful."""
+
+from __future__ import annotations
+
+import math
+
+from treedistill.report._fidelity_section import rate_ci
+
+__all__ = ["summary_section"]
+
+
+def _min_n(n: int) -> int:
+    return max(5, int(math.ceil(0.02 * n)))
+
+
+def _least_faithful(items, n, *, size, rate, tie):
+    """The item with the lowest agreement, preferring ones with enough rows.
+
+    Items with at least ``_min_n(n)`` rows are compared first, so that one row in a
+    tiny leaf does not outrank a large group; when all of those agree fully, any
+    item with a disagreement is named instead.
+    """
+    if not items:
+        return None
+
+    def key(r):
+        return (rate(r), -size(r), *tie(r))
+
+    big = [r for r in items if size(r) >= _min_n(n)]
+    worst = min(big, key=key) if big else None
+    if worst is None or rate(worst) >= 1.0:
+        lowest = min(items, key=key)
+        if worst is None or rate(lowest) < 1.0:
+            worst = lowest
+    return worst
+
+
+def summary_section(
+    name, info, agree, held_out, synthetic, leaves, rules, subgroups, seed
+) -> dict:
+    """The headline: the primary model's agreement, its baselines, and where it is
+    least faithful (rule, synthetic rule, subgroup)."""
+    n = int(agree.size)
+    rate, ci = rate_ci(agree, seed)
+    by_key = {r["key"]: r for r in held_out}
+    syn = {r["key"]: r for r in synthetic}
+    out = {
+        "model": name,
+        "student": info["student"],
+        "n_leaves": info.get("n_leaves"),
+        "n_trees": info.get("n_trees"),
+        "n": n,
+        "agreement": rate,
+        "agreement_ci": ci,
+        "kl": by_key[name]["kl"],
+        "accuracy": by_key[name].get("accuracy"),
+        "teacher_accuracy": by_key["teacher"].get("accuracy"),
+        "surrogate_agreement": by_key["hard_surrogate"]["agreement"],
+        "surrogate_n_leaves": by_key["hard_surrogate"]["n_leaves"],
+        "synthetic_agreement": syn[name]["agreement"] if name in syn else None,
+        "surrogate_synthetic_agreement": (
+            syn["hard_surrogate"]["agreement"] if "hard_surrogate" in syn else None
+        ),
+        "min_n": _min_n(n),
+    }
+    worst = _worst_rule(leaves, n, n_key="n_test", rate_key="agreement")
+    if worst is not None:
+        worst["text"] = next(r["text"] for r in rules if r["rule"] == worst["rule"])
+    out["worst_rule"] = worst
+    out["worst_rule_synthetic"] = None
+    if synthetic:
+        out["worst_rule_synthetic"] = _worst_rule(
+            leaves, None, n_key="n_synthetic", rate_key="agreement_synthetic"
+        )
+    out["worst_subgroup"] = _worst_subgroup(subgroups, n, name)
+    return out
+
+
+def _worst_rule(leaves, n: int | None, *, n_key: str, rate_key: str) -> dict | None:
+    """The least faithful rule by ``rate_key`` among rules with ``n_key`` rows;
+    ``n`` is the total (``None``: the sum over the rules)."""
+    seen = [r for r in leaves or () if r[n_key]]
+    if n is None:
+        n = sum(r[n_key] or 0 for r in leaves or ())
+    worst = _least_faithful(
+        seen,
+        n,
+        size=lambda r: r[n_key],
+        rate=lambda r: r[rate_key],
+        tie=lambda r: (r["rule"],),
+    )
+    if worst is None:
+        return None
+    return {"rule": worst["rule"], "n": worst[n_key], "agreement": worst[rate_key]}
+
+
+def _worst_subgroup(subgroups, n: int, name: str) -> dict | None:
+    if not subgroups:
+        return None
+    worst = _least_faithful(
+        subgroups,
+        n,
+        size=lambda r: r["n"],
+        rate=lambda r: r["models"][name]["agreement"],
+        tie=lambda r: (r["column"], r["level"]),
+    )
+    return {
+        "column": worst["column"],
+        "level": worst["level"],
+        "n": worst["n"],
+        "agreement": worst["models"][name]["agreement"],
+        "agreement_ci": worst["models"][name]["agreement_ci"],
+    }

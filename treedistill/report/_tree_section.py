@@ -1,0 +1,104 @@
+"""The tree student as data for its drawing: nodes, split questions, sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from treedistill._json import scalar
+from treedistill._rules import split_question
+
+__all__ = ["node_depths", "tree_section"]
+
+
+def node_depths(tree) -> np.ndarray:
+    """Depth of every node of a scikit-learn ``tree_`` (the root is 0)."""
+    depth = np.zeros(tree.node_count, dtype=np.int64)
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        for child in (tree.children_left[node], tree.children_right[node]):
+            if child != -1:
+                depth[child] = depth[node] + 1
+                stack.append(child)
+    return depth
+
+
+def _split_text(model, node: int) -> dict:
+    tree = model.student_.tree_
+    schema = model.schema_
+    feat = schema.features[int(tree.feature[node])]
+    col = schema.column(feat.column)
+    t = float(tree.threshold[node])
+    # Worded as the rules are (scikit-learn's split on missingness alone: known
+    # values go left, threshold None).
+    question, left, right = split_question(model, node)
+    t = t if np.isfinite(t) else None
+    missing = None
+    if col.has_missing:
+        missing = "left" if bool(tree.missing_go_to_left[node]) else "right"
+    return {
+        "question": question,
+        "left_label": left,
+        "right_label": right,
+        "column": col.name,
+        "feature": feat.name,
+        "threshold": t,
+        "missing_goes": missing,
+    }
+
+
+def _held_out_per_node(tree, depths: np.ndarray, test_leaf: np.ndarray) -> np.ndarray:
+    """Held-out rows per node: a node holds the rows of the leaves below it."""
+    counts = np.bincount(test_leaf, minlength=tree.node_count).astype(np.int64)
+    for node in np.argsort(-depths, kind="stable"):
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left != -1:
+            counts[node] = counts[left] + counts[right]
+    return counts
+
+
+def _columns_used(schema, used) -> list[str]:
+    out = []
+    for j in used:
+        c = schema.features[int(j)].column
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def tree_section(model, test_leaf: np.ndarray, rule_of_leaf: dict) -> dict:
+    """Every node of the tree student (split question or leaf distribution)."""
+    student = model.student_
+    tree = student.tree_
+    classes = np.asarray(model.classes_)
+    depths = node_depths(tree)
+    n_test_node = _held_out_per_node(tree, depths, test_leaf)
+    nodes = []
+    for node in range(tree.node_count):
+        left, right = int(tree.children_left[node]), int(tree.children_right[node])
+        dist = student.value_[node]
+        entry = {
+            "id": node,
+            "depth": int(depths[node]),
+            "leaf": left == -1,
+            "left": left if left != -1 else None,
+            "right": right if right != -1 else None,
+            "distribution": [float(p) for p in dist],
+            "prediction": scalar(classes[int(np.argmax(dist))]),
+            "n_transfer": int(round(float(tree.weighted_n_node_samples[node]))),
+            "n_test": int(n_test_node[node]),
+            "rule": rule_of_leaf.get(node),
+        }
+        if left != -1:
+            entry.update(_split_text(model, node))
+        nodes.append(entry)
+    used = student.features_used()
+    names = model.schema_.feature_names_out
+    return {
+        "nodes": nodes,
+        "depth": student.get_depth(),
+        "n_leaves": student.get_n_leaves(),
+        "avg_path_length": float(depths[test_leaf].mean()) if len(test_leaf) else None,
+        "features_used": [names[int(j)] for j in used],
+        "columns_used": _columns_used(model.schema_, used),
+    }
