@@ -159,7 +159,9 @@ def _teacher(X: pd.DataFrame):
         [("cat", OneHotEncoder(handle_unknown="ignore"), text)],
         remainder="passthrough",
     )
-    return make_pipeline(pre, HistGradientBoostingClassifier(max_iter=40, random_state=0))
+    return make_pipeline(
+        pre, HistGradientBoostingClassifier(max_iter=40, random_state=0)
+    )
 
 
 def _fit(X, y, **params):

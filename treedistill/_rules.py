@@ -34,6 +34,7 @@ __all__ = [
     "format_number",
     "resolve_class_names",
     "rule_numbers",
+    "split_question",
 ]
 
 
@@ -223,6 +224,34 @@ def _numeric_condition(name, col, low, high, exact: bool = False) -> str:
     if high is not None:
         return f"{name} {hi_txt(high)}"
     return ""
+
+
+def split_question(model, node: int) -> tuple[str, str, str]:
+    """The question a split node asks, and the answers of its left and right branch.
+
+    ``("age <= 70", "yes", "no")``, ``("has hypertension", "no", "yes")``,
+    ``("smoker is current", "no", "yes")``, ``("bmi is known", "yes", "no")``;
+    worded as the rules are (exact thresholds with ``exact_rules``).
+    """
+    tree = model.student_.tree_
+    schema = model.schema_
+    feat = schema.features[int(tree.feature[node])]
+    col = schema.column(feat.column)
+    t = float(tree.threshold[node])
+    if not np.isfinite(t):
+        # A split on missingness alone: known values go left.
+        return f"{col.name} is known", "yes", "no"
+    if feat.is_indicator:
+        return f"{col.name} is {feat.level}", "no", "yes"
+    if col.is_boolean:
+        level = col.true_level
+        text = f"has {col.name}" if reads_as_has(level) else f"{col.name} is {level}"
+        return text, "no", "yes"
+    if _is_exact(model):
+        return f"{col.name} <= {format_threshold(t)}", "yes", "no"
+    if col.kind == "integer":
+        return f"{col.name} <= {int(np.floor(t))}", "yes", "no"
+    return f"{col.name} <= {format_number(t)}", "yes", "no"
 
 
 def resolve_class_names(spec, classes) -> tuple[list[str], np.ndarray]:
