@@ -91,7 +91,7 @@ def fitted(kind: str, k: int):
         return model.fit(X, y)
 
 
-def _split_values(model) -> dict[str, list[float]]:
+def split_values(model) -> dict[str, list[float]]:
     """Split values per numeric column, as the student compares them."""
     schema = model.schema_
     out: dict[str, list[float]] = {}
@@ -143,7 +143,7 @@ def scoring_rows(model, n: int = 3000, seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     frame.loc[rng.random(n) < 0.05, SMOKER] = UNSEEN
     edges = []
-    for col, thresholds in _split_values(model).items():
+    for col, thresholds in split_values(model).items():
         for t in thresholds:
             for v in edge_values(t):
                 row = frame.iloc[[int(rng.integers(n))]].copy()
