@@ -13,7 +13,8 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from treedistill._mlp import MLPTeacher, _fit_column, _transform_column
+from treedistill._mlp import MLPTeacher
+from treedistill._mlp_columns import fit_column, transform_column
 from treedistill.datasets import clinical_cohort_rule, make_clinical_cohort
 
 FAST = {"hidden_layer_sizes": (32,), "max_epochs": 30, "random_state": 0}
@@ -308,11 +309,11 @@ def test_predictions_independent_of_batching(mixed_fitted):
 # --------------------------------------------------------------------------- #
 def test_ple_edges_are_quantiles_and_encoding_is_piecewise_linear():
     x = np.arange(101, dtype=float)  # 0, 1, ..., 100
-    state = _fit_column(x, "numeric", "x", 4)
+    state = fit_column(x, "numeric", "x", 4)
     assert state["edges"] == [0.0, 25.0, 50.0, 75.0, 100.0]
     assert all(type(e) is float for e in state["edges"])
     values = np.array([-10.0, 0.0, 10.0, 25.0, 60.0, 100.0, 130.0])
-    z = _transform_column(values, state, "x")
+    z = transform_column(values, state, "x")
     assert z.shape == (7, 5)  # standardised value + 4 bins
     np.testing.assert_allclose(z[:, 0], (values - 50.0) / x.std())
     np.testing.assert_allclose(
@@ -333,10 +334,10 @@ def test_ple_few_distinct_values_constant_and_missing_columns():
     # At most n_bins + 1 distinct values: the values themselves are the edges,
     # so each value gets an exact thermometer code.
     x = np.array([1.0, 2.0, 2.0, 4.0, 8.0, np.nan] * 5)
-    state = _fit_column(x, "numeric", "x", 8)
+    state = fit_column(x, "numeric", "x", 8)
     assert state["edges"] == [1.0, 2.0, 4.0, 8.0]
     assert state["missing_indicator"]
-    z = _transform_column(np.array([1.0, 2.0, 4.0, 8.0, np.nan]), state, "x")
+    z = transform_column(np.array([1.0, 2.0, 4.0, 8.0, np.nan]), state, "x")
     assert z.shape == (5, 1 + 3 + 1)
     np.testing.assert_array_equal(
         z[:4, 1:4], [[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]]
@@ -345,14 +346,14 @@ def test_ple_few_distinct_values_constant_and_missing_columns():
     np.testing.assert_array_equal(z[4, 1:], [1.0, 0.0, 0.0, 1.0])
     # Two-valued, constant and all-missing columns get no encoding.
     for values in ([0.0, 1.0] * 10, [3.0] * 20, [np.nan] * 20):
-        st = _fit_column(np.array(values), "numeric", "c", 8)
+        st = fit_column(np.array(values), "numeric", "c", 8)
         assert st["edges"] == []
-        assert _transform_column(np.array(values), st, "c").shape[1] == 1 + int(
+        assert transform_column(np.array(values), st, "c").shape[1] == 1 + int(
             st["missing_indicator"]
         )
     # Heavy ties: duplicated quantiles are dropped, widths stay positive.
     tied = np.r_[np.zeros(900), np.arange(1.0, 101.0)]
-    edges = _fit_column(tied, "numeric", "t", 16)["edges"]
+    edges = fit_column(tied, "numeric", "t", 16)["edges"]
     assert edges[0] == 0.0 and edges[-1] == 100.0
     assert np.all(np.diff(edges) > 0)
     assert len(edges) < 17
@@ -545,9 +546,13 @@ def test_bad_parameter_message_is_one_line():
     X, y = load_wine(return_X_y=True)
     with pytest.raises(ValueError) as info:
         MLPTeacher(numeric_encoding="PLE").fit(X, y)
-    assert str(info.value) == (
-        "numeric_encoding must be 'ple' or 'standard', got 'PLE'"
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "The 'numeric_encoding' parameter of MLPTeacher must be a str among {"
     )
+    assert "'ple'" in message and "'standard'" in message
+    assert message.endswith("Got 'PLE' instead.")
 
 
 def test_tags():

@@ -10,19 +10,22 @@ without pickle (``torch.load(..., weights_only=True)``).
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 import os
 from collections.abc import Sequence
-from contextlib import contextmanager
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -32,8 +35,19 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from torch import nn
-from torch.nn import functional as F
+
+from treedistill._mlp_columns import (
+    column_kind,
+    fit_column,
+    n_outputs,
+    transform_column,
+)
+from treedistill._mlp_train import (
+    build_network,
+    torch_threads,
+    train_network,
+    validation_split,
+)
 
 __all__ = ["FORMAT_TAG", "MLPTeacher", "torch_threads"]
 
@@ -43,236 +57,18 @@ _FORMAT_VERSION = 2
 # Older file versions that load still reads (version 1 had no numeric encoding
 # options and always standardised numeric columns only).
 _READABLE_VERSIONS = (1, 2)
-_NUMERIC_ENCODINGS = ("ple", "standard")
+#: The values of ``numeric_encoding``.
+NUMERIC_ENCODINGS = ("ple", "standard")
 _PREDICT_BATCH = 8192
-# Hidden layers narrower than this get no LayerNorm: normalising 1 or 2 units
-# destroys (almost) all information they carry.
-_MIN_NORM_WIDTH = 4
-# Minimum decrease of the validation loss that resets the patience counter.
-_ES_TOL = 1e-4
-# With a validation split, the learning rate is multiplied by _LR_FACTOR after
-# more than _LR_PATIENCE epochs without improvement (by _ES_TOL): the smaller
-# steps let the network sharpen thresholds that the initial rate overshoots.
-_LR_FACTOR = 0.3
-_LR_PATIENCE = 4
-# Below this many rows there is no validation split / early stopping.
-_MIN_ROWS_FOR_VALIDATION = 20
-
-_INIT_PARAMS = (
-    "hidden_layer_sizes",
-    "dropout",
-    "learning_rate",
-    "weight_decay",
-    "batch_size",
-    "max_epochs",
-    "patience",
-    "validation_fraction",
-    "numeric_encoding",
-    "n_bins",
-    "random_state",
-)
-
-
-# --------------------------------------------------------------------------- #
-# Network
-# --------------------------------------------------------------------------- #
-def _build_network(
-    n_inputs: int, hidden: Sequence[int], n_outputs: int, dropout: float
-) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    width_in = n_inputs
-    for width in hidden:
-        layers.append(nn.Linear(width_in, width))
-        if width >= _MIN_NORM_WIDTH:
-            # LayerNorm normalises each row on its own: no batch statistics, so it
-            # trains fine with tiny (even size-1) batches and eval == train maths.
-            layers.append(nn.LayerNorm(width))
-        layers.append(nn.ReLU())
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width_in = width
-    layers.append(nn.Linear(width_in, n_outputs))
-    return nn.Sequential(*layers)
-
-
-# --------------------------------------------------------------------------- #
-# Preprocessing helpers (state is kept as plain Python types)
-# --------------------------------------------------------------------------- #
-def _column_kind(dtype: Any, label: Any) -> str:
-    """Return ``"numeric"`` or ``"categorical"`` for a DataFrame column dtype."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return "categorical"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_complex_dtype(dtype):
-        raise ValueError(f"Complex data not supported (column {label!r}).")
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "numeric"
-    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        return "categorical"
-    raise ValueError(
-        f"Column {label!r} has unsupported dtype {dtype}; use numeric, bool, "
-        "string, object or category columns."
-    )
-
-
-def _numeric_values(values: Any, label: Any) -> np.ndarray:
-    """Convert one column to a float64 array (NaN for missing); reject inf."""
-    try:
-        if isinstance(values, pd.Series):
-            if pd.api.types.is_numeric_dtype(
-                values.dtype
-            ) and not pd.api.types.is_bool_dtype(values.dtype):
-                out = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            else:
-                out = pd.to_numeric(values, errors="raise").to_numpy(
-                    dtype=np.float64, na_value=np.nan
-                )
-        else:
-            out = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"Column {label!r} was numeric during fit but could not be converted "
-            f"to numbers: {exc}"
-        ) from exc
-    out = np.array(out, dtype=np.float64, copy=True)
-    if np.isinf(out).any():
-        raise ValueError(
-            f"Input X contains infinity in column {label!r}; only finite values "
-            "and NaN (missing) are supported."
-        )
-    return out
-
-
-def _category_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return (missing mask, string keys of the non-missing values)."""
-    obj = np.asarray(
-        values.astype(object) if isinstance(values, pd.Series) else values,
-        dtype=object,
-    )
-    missing = np.asarray(pd.isna(obj), dtype=bool)
-    keys = np.array([str(v) for v in obj[~missing]], dtype=object)
-    return missing, keys
-
-
-def _ple_edges(x: np.ndarray, n_bins: int) -> list[float]:
-    """Bin edges of the piecewise-linear encoding of one column's observed values.
-
-    Quantile edges (duplicates dropped), or, when the column has at most
-    ``n_bins + 1`` distinct values, the distinct values themselves, so that each
-    observed value gets an exact thermometer code. An empty list (no encoding)
-    when fewer than 2 bins would result: the standardised value already carries
-    all the information of a constant or two-valued column.
-    """
-    distinct = np.unique(x)
-    if len(distinct) <= n_bins + 1:
-        edges = distinct
-    else:
-        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, n_bins + 1)))
-    if len(edges) < 3:
-        return []
-    return [float(e) for e in edges]
-
-
-def _fit_column(
-    values: Any, kind: str, label: Any, n_bins: int | None
-) -> dict[str, Any]:
-    if kind == "numeric":
-        x = _numeric_values(values, label)
-        missing = np.isnan(x)
-        observed = x[~missing]
-        median = float(np.median(observed)) if observed.size else 0.0
-        edges = _ple_edges(observed, n_bins) if n_bins and observed.size else []
-        x[missing] = median
-        mean = float(x.mean())
-        scale = float(x.std())
-        if not math.isfinite(scale) or scale <= 0.0:
-            scale = 1.0
-        if not math.isfinite(mean):
-            mean = 0.0
-        return {
-            "name": str(label),
-            "kind": "numeric",
-            "median": median,
-            "mean": mean,
-            "scale": scale,
-            "missing_indicator": bool(missing.any()),
-            "edges": edges,
-        }
-    _, keys = _category_keys(values)
-    categories = sorted(set(keys.tolist()))
-    return {"name": str(label), "kind": "categorical", "categories": categories}
-
-
-def _n_outputs(state: dict[str, Any]) -> int:
-    if state["kind"] == "numeric":
-        n_bins = max(len(state.get("edges", [])) - 1, 0)
-        return 1 + n_bins + int(state["missing_indicator"])
-    return len(state["categories"]) + 1
-
-
-def _transform_column(values: Any, state: dict[str, Any], label: Any) -> np.ndarray:
-    n = len(values)
-    if state["kind"] == "numeric":
-        x = _numeric_values(values, label)
-        missing = np.isnan(x)
-        x[missing] = state["median"]
-        blocks = [((x - state["mean"]) / state["scale"])[:, None]]
-        edges = state.get("edges", [])
-        if len(edges) > 1:
-            # Piecewise-linear encoding: for bin [lo, hi), clip((x - lo) / (hi - lo)).
-            lo = np.asarray(edges[:-1], dtype=np.float64)
-            width = np.diff(np.asarray(edges, dtype=np.float64))
-            blocks.append(np.clip((x[:, None] - lo) / width, 0.0, 1.0))
-        if state["missing_indicator"]:
-            blocks.append(missing.astype(np.float64)[:, None])
-        return np.hstack(blocks)
-    categories = state["categories"]
-    lookup = {c: i for i, c in enumerate(categories)}
-    missing, keys = _category_keys(values)
-    codes = np.full(n, len(categories), dtype=np.int64)  # the "missing" level
-    # Unseen categories get -1, i.e. an all-zero one-hot row.
-    codes[~missing] = np.fromiter(
-        (lookup.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)
-    )
-    out = np.zeros((n, len(categories) + 1), dtype=np.float64)
-    seen = codes >= 0
-    out[np.flatnonzero(seen), codes[seen]] = 1.0
-    return out
-
-
-def _check_param(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 # --------------------------------------------------------------------------- #
 # Estimator
 # --------------------------------------------------------------------------- #
-@contextmanager
-def torch_threads(n: int = 1):
-    """Run the block with ``n`` torch threads, then restore the previous count.
-
-    The small MLP teachers train as fast on one thread as on several, much faster
-    when the cores are busy, and give the same numbers on any machine (torch's
-    results depend on its thread count).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class MLPTeacher(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier (PyTorch) for raw tabular data.
 
@@ -385,6 +181,23 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     (2, 3)
     """
 
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "numeric_encoding": [StrOptions(set(NUMERIC_ENCODINGS))],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -416,62 +229,29 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     # Parameter validation
     # ------------------------------------------------------------------ #
     def _validated_hidden(self) -> tuple[int, ...]:
+        """``hidden_layer_sizes`` as a tuple, each width an integer >= 1."""
         hidden = self.hidden_layer_sizes
         if _is_int(hidden):
             hidden = (hidden,)
-        ok = isinstance(hidden, (Sequence, np.ndarray)) and not isinstance(
-            hidden, (str, bytes)
-        )
-        ok = ok and all(_is_int(h) and h >= 1 for h in hidden)
-        _check_param(
-            ok,
-            "hidden_layer_sizes must be a sequence of positive integers, "
-            f"got {self.hidden_layer_sizes!r}",
-        )
+        if not all(_is_int(h) and h >= 1 for h in hidden):
+            raise InvalidParameterError(
+                "hidden_layer_sizes must be a sequence of positive integers, "
+                f"got {self.hidden_layer_sizes!r}"
+            )
         return tuple(int(h) for h in hidden)
 
-    def _validate_params(self) -> None:
-        self._validated_hidden()
-        d = self.dropout
-        _check_param(
-            _is_real(d) and 0.0 <= d < 1.0, f"dropout must be in [0, 1), got {d!r}"
-        )
-        lr = self.learning_rate
-        _check_param(
-            _is_real(lr) and math.isfinite(lr) and lr > 0,
-            f"learning_rate must be a positive finite float, got {lr!r}",
-        )
-        wd = self.weight_decay
-        _check_param(
-            _is_real(wd) and math.isfinite(wd) and wd >= 0,
-            f"weight_decay must be a finite float >= 0, got {wd!r}",
-        )
-        for name in ("batch_size", "max_epochs", "patience"):
-            value = getattr(self, name)
-            _check_param(
-                _is_int(value) and value >= 1,
-                f"{name} must be a positive integer, got {value!r}",
-            )
-        vf = self.validation_fraction
-        _check_param(
-            _is_real(vf) and 0.0 <= vf < 1.0,
-            f"validation_fraction must be in [0, 1), got {vf!r}",
-        )
-        enc = self.numeric_encoding
-        _check_param(
-            isinstance(enc, str) and enc in _NUMERIC_ENCODINGS,
-            f"numeric_encoding must be 'ple' or 'standard', got {enc!r}",
-        )
-        nb = self.n_bins
-        _check_param(
-            _is_int(nb) and nb >= 2,
-            f"n_bins must be an integer >= 2, got {nb!r}",
-        )
-        rs = self.random_state
-        _check_param(
-            rs is None or _is_int(rs) or isinstance(rs, np.random.RandomState),
-            f"random_state must be None, an int or a numpy RandomState, got {rs!r}",
-        )
+    def _check_params(self) -> tuple[int, ...]:
+        """What ``_parameter_constraints`` cannot say; return the hidden layer widths.
+
+        scikit-learn's integer intervals accept ``True``, which is refused here,
+        and each hidden layer width must be a positive integer.
+        """
+        for name in ("batch_size", "max_epochs", "patience", "n_bins"):
+            if isinstance(getattr(self, name), bool):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of MLPTeacher must be an int, not a bool."
+                )
+        return self._validated_hidden()
 
     # ------------------------------------------------------------------ #
     # Input handling
@@ -495,9 +275,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"X has duplicated column names: {dup!r}")
             labels = list(X.columns)
             cols = [X.iloc[:, j] for j in range(n_cols)]
-            kinds = [
-                _column_kind(c.dtype, lab) for c, lab in zip(cols, labels, strict=True)
-            ]
+            kinds = [column_kind(c, lab) for c, lab in zip(cols, labels, strict=True)]
             return cols, labels, kinds
         X = check_array(
             X,
@@ -550,7 +328,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
 
     def _design_matrix(self, cols: list[Any], labels: list[Any]) -> np.ndarray:
         blocks = [
-            _transform_column(c, s, lab)
+            transform_column(c, s, lab)
             for c, s, lab in zip(cols, self._preprocessing, labels, strict=True)
         ]
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float64)
@@ -558,6 +336,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ #
     # Fit
     # ------------------------------------------------------------------ #
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
         X: Any,
@@ -582,8 +361,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         self : MLPTeacher
             The fitted estimator.
         """
-        self._validate_params()
-        hidden = self._validated_hidden()
+        hidden = self._check_params()
         n_bins = self.n_bins if self.numeric_encoding == "ple" else None
         if y is None:
             raise ValueError(
@@ -621,7 +399,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
             )
 
         self._preprocessing = [
-            _fit_column(c, k, lab, n_bins)
+            fit_column(c, k, lab, n_bins)
             for c, k, lab in zip(cols, kinds, labels, strict=True)
         ]
         Z = self._design_matrix(cols, labels)
@@ -629,141 +407,30 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         np_rng = np.random.default_rng(seed)
-        train_idx, val_idx = self._split(y_enc, sw, np_rng)
+        split = validation_split(y_enc, sw, self.validation_fraction, np_rng)
 
         with torch_threads(1), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = _build_network(Z.shape[1], hidden, len(classes), self.dropout)
-            history = self._train(model, Z, y_enc, sw, train_idx, val_idx, seed)
+            model = build_network(Z.shape[1], hidden, len(classes), self.dropout)
+            history = train_network(
+                model,
+                Z,
+                y_enc,
+                sw,
+                split,
+                seed,
+                learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+            )
 
         self.classes_ = classes
         self.model_ = model.double().eval()
         self.n_iter_, self.best_epoch_, self.loss_curve_, val_curve = history
         self.validation_loss_curve_ = val_curve
         return self
-
-    def _split(
-        self, y_enc: np.ndarray, sw: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        n = len(y_enc)
-        all_idx = np.arange(n)
-        if self.validation_fraction == 0 or n < _MIN_ROWS_FOR_VALIDATION:
-            return all_idx, None
-        counts = np.bincount(y_enc)
-        if counts.min() >= 2:
-            val_parts = []
-            for c in range(len(counts)):
-                members = rng.permutation(np.flatnonzero(y_enc == c))
-                n_val_c = min(
-                    len(members) - 1,
-                    int(round(self.validation_fraction * len(members))),
-                )
-                val_parts.append(members[:n_val_c])
-            val_idx = np.sort(np.concatenate(val_parts))
-        else:
-            n_val = min(n - 1, max(1, int(round(self.validation_fraction * n))))
-            val_idx = np.sort(rng.permutation(n)[:n_val])
-        if len(val_idx) == 0 or sw[val_idx].sum() <= 0:
-            return all_idx, None
-        mask = np.ones(n, dtype=bool)
-        mask[val_idx] = False
-        train_idx = all_idx[mask]
-        if sw[train_idx].sum() <= 0:
-            return all_idx, None
-        return train_idx, val_idx
-
-    def _train(
-        self,
-        model: nn.Module,
-        Z: np.ndarray,
-        y_enc: np.ndarray,
-        sw: np.ndarray,
-        train_idx: np.ndarray,
-        val_idx: np.ndarray | None,
-        seed: int,
-    ) -> tuple[int, int, list[float], list[float] | None]:
-        X_all = torch.from_numpy(np.array(Z, dtype=np.float32, copy=True))
-        y_all = torch.from_numpy(np.array(y_enc, dtype=np.int64, copy=True))
-        w_all = torch.from_numpy(np.array(sw, dtype=np.float32, copy=True))
-
-        X_tr, y_tr = X_all[train_idx], y_all[train_idx]
-        # Normalise so that the loss is a weighted mean of the per-row losses
-        # (exactly the plain mean when all weights are equal).
-        w_tr = w_all[train_idx]
-        w_tr = w_tr / w_tr.mean()
-        if val_idx is not None:
-            X_va, y_va, w_va = X_all[val_idx], y_all[val_idx], w_all[val_idx]
-            w_va_sum = w_va.sum()
-
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-        )
-        scheduler = None
-        if val_idx is not None:
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer,
-                factor=_LR_FACTOR,
-                patience=_LR_PATIENCE,
-                threshold=_ES_TOL,
-                threshold_mode="abs",
-            )
-        gen = torch.Generator().manual_seed(seed)
-        n_train = len(train_idx)
-        bs = min(self.batch_size, n_train)
-
-        best_state = None
-        best_loss = math.inf
-        patience_ref = math.inf
-        best_epoch = 0
-        stale = 0
-        loss_curve: list[float] = []
-        val_curve: list[float] | None = [] if val_idx is not None else None
-        epoch = 0
-        for epoch in range(1, self.max_epochs + 1):
-            model.train()
-            perm = torch.randperm(n_train, generator=gen)
-            epoch_loss = 0.0
-            for start in range(0, n_train, bs):
-                batch = perm[start : start + bs]
-                logits = model(X_tr[batch])
-                losses = F.cross_entropy(logits, y_tr[batch], reduction="none")
-                loss = (losses * w_tr[batch]).sum() / len(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                epoch_loss += float(loss.detach()) * len(batch)
-            loss_curve.append(epoch_loss / n_train)
-            if not math.isfinite(loss_curve[-1]):
-                raise FloatingPointError(
-                    f"MLPTeacher training diverged (loss {loss_curve[-1]}) at epoch "
-                    f"{epoch}; try a smaller learning_rate."
-                )
-            if val_idx is None:
-                continue
-            model.eval()
-            with torch.inference_mode():
-                v_losses = F.cross_entropy(model(X_va), y_va, reduction="none")
-                v_loss = float((v_losses * w_va).sum() / w_va_sum)
-            val_curve.append(v_loss)
-            if scheduler is not None:
-                scheduler.step(v_loss)
-            if v_loss < best_loss:
-                best_loss = v_loss
-                best_epoch = epoch
-                best_state = copy.deepcopy(model.state_dict())
-            if v_loss < patience_ref - _ES_TOL:
-                patience_ref = v_loss
-                stale = 0
-            else:
-                stale += 1
-                if stale >= self.patience:
-                    break
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        else:
-            best_epoch = epoch
-        model.eval()
-        return epoch, best_epoch, loss_curve, val_curve
 
     # ------------------------------------------------------------------ #
     # Prediction
@@ -800,16 +467,9 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Decision scores following the scikit-learn convention.
 
-        Parameters
-        ----------
-        X : array-like or pandas DataFrame of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems ``logit[1] - logit[0]`` (positive means
-            ``classes_[1]``); otherwise the logits.
+        ``X`` is as for :meth:`predict_logits`. Two classes give shape
+        (n_samples,), ``logit[1] - logit[0]`` (positive means ``classes_[1]``);
+        more give the logits, shape (n_samples, n_classes).
         """
         logits = self.predict_logits(X)
         if logits.shape[1] == 2:
@@ -817,48 +477,19 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         return logits
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (softmax of :meth:`predict_logits`).
+        """Class probabilities: the softmax of :meth:`predict_logits`.
 
-        Parameters
-        ----------
-        X : array-like or pandas DataFrame of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+        ``X`` is as for :meth:`predict_logits`; shape (n_samples, n_classes),
+        columns in the order of ``classes_``, rows summing to 1.
         """
         return softmax(self.predict_logits(X), axis=1)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of the class probabilities.
-
-        Parameters
-        ----------
-        X : array-like or pandas DataFrame of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
+        """Logarithm of :meth:`predict_proba`, computed from the logits directly."""
         return log_softmax(self.predict_logits(X), axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like or pandas DataFrame of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, taken from ``classes_``.
-        """
+        """Class labels (from ``classes_``) of the largest logit, shape (n_samples,)."""
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_logits(X), axis=1)]
 
@@ -1010,6 +641,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         est = cls(**params)
         est._validate_params()
+        est._check_params()
         est._preprocessing = list(payload["preprocessing"])
         est.classes_ = np.asarray(
             payload["classes"], dtype=np.dtype(payload["classes_dtype"])
@@ -1024,8 +656,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         est.loss_curve_ = list(payload["loss_curve"])
         vc = payload["validation_loss_curve"]
         est.validation_loss_curve_ = None if vc is None else list(vc)
-        n_inputs = sum(_n_outputs(s) for s in est._preprocessing)
-        model = _build_network(
+        n_inputs = sum(n_outputs(s) for s in est._preprocessing)
+        model = build_network(
             n_inputs, est._validated_hidden(), len(est.classes_), est.dropout
         )
         model.load_state_dict(payload["state_dict"])
