@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from treedistill._arrow_csv import read_csv_arrow
 from treedistill._cleaning import CLEANING_ATTR, MISSING_TOKENS, clean_frame
 from treedistill._files import first_line, quoted
 from treedistill.exceptions import DataError
@@ -138,6 +139,9 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
 
 
 def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
+    fast = read_csv_arrow(p, suffix)  # None: the strict reader below decides
+    if fast is not None:
+        return fast
     try:
         data = p.read_bytes()
     except OSError as exc:
