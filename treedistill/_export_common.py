@@ -161,7 +161,9 @@ class TreeSpec:
 
 
 def _split_precision(student) -> str:
-    precision = getattr(student, "split_precision", None)
+    precision = getattr(student, "split_precision", None)  # a saved tree
+    if precision not in ("float32", "float64"):  # a live SoftTree (after snapping)
+        precision = getattr(student, "split_precision_", None)
     if precision in ("float32", "float64"):
         return precision
     from sklearn.tree import BaseDecisionTree

@@ -151,7 +151,7 @@ def _describe(name, col, b: _Bounds, exact: bool = False) -> str:
     if b.only_missing:
         return f"{name} is missing"
     if col.is_boolean:
-        text = _boolean_condition(name, col, b.low, b.high)
+        text = _boolean_condition(name, col, b)
     elif col.is_categorical:
         text = _categorical_condition(name, col, b, exact)
     else:
@@ -182,20 +182,39 @@ def _categorical_condition(name, col, b: _Bounds, exact: bool) -> str:
     return f"{name} is one of {{{', '.join(map(str, rest))}}}"
 
 
-def _boolean_condition(name, col, low, high) -> str:
-    """A boolean column (encoded 0/1) on one side of its split."""
-    if low is not None and high is not None and low >= high:
+def _boolean_condition(name, col, b: _Bounds) -> str:
+    """A two-valued column on one side of its split(s): the value it must have.
+
+    Text columns split on one level's indicator, numeric 0/1 columns at a
+    threshold in [0, 1); a value that is neither level is scored as missing.
+    """
+    false_level, true_level = _boolean_pair(col)
+    if b.is_level is not None:
+        level = b.is_level
+    elif b.not_levels:
+        rest = [lv for lv in (false_level, true_level) if lv not in b.not_levels]
+        if len(rest) != 1:
+            return ""
+        level = rest[0]
+    elif b.low is not None:  # x > t with 0 <= t < 1
+        level = true_level
+    elif b.high is not None:
+        level = false_level
+    else:
         return ""
-    if high is not None and high < 0 or low is not None and low >= 1:
-        return ""
-    if low is None and high is None:
-        return ""
-    true_side = low is not None  # x > t with 0 <= t < 1: the true value
-    level = col.true_level
-    if true_side:
-        return f"has {name}" if reads_as_has(level) else f"{name} is {level}"
-    false_level = col.levels[0] if col.levels[1] == level else col.levels[1]
-    return f"no {name}" if reads_as_has(level) else f"{name} is {false_level}"
+    return _boolean_text(name, col, level)
+
+
+def _boolean_pair(col) -> tuple:
+    true_level = col.true_level
+    false_level = col.levels[0] if col.levels[1] == true_level else col.levels[1]
+    return false_level, true_level
+
+
+def _boolean_text(name, col, level) -> str:
+    if not reads_as_has(col.true_level):
+        return f"{name} is {level}"
+    return f"has {name}" if level == col.true_level else f"no {name}"
 
 
 def _numeric_condition(name, col, low, high, exact: bool = False) -> str:
@@ -241,12 +260,11 @@ def split_question(model, node: int) -> tuple[str, str, str]:
     if not np.isfinite(t):
         # A split on missingness alone: known values go left.
         return f"{col.name} is known", "yes", "no"
+    if col.is_boolean:
+        level = feat.level if feat.is_indicator else col.true_level
+        return _boolean_text(col.name, col, level), "no", "yes"
     if feat.is_indicator:
         return f"{col.name} is {feat.level}", "no", "yes"
-    if col.is_boolean:
-        level = col.true_level
-        text = f"has {col.name}" if reads_as_has(level) else f"{col.name} is {level}"
-        return text, "no", "yes"
     if _is_exact(model):
         return f"{col.name} <= {format_threshold(t)}", "yes", "no"
     if col.kind == "integer":

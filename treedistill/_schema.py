@@ -74,7 +74,9 @@ class ColumnInfo:
 
     @property
     def is_boolean(self) -> bool:
-        """One 0/1 column for the student; ``levels`` are the two values."""
+        """A two-valued column; ``levels`` are the two values, ``true_level`` the
+        "yes". Numeric ones stay one 0/1 column, text/bool ones one column per
+        level; a value that is neither level is scored as missing."""
         return self.true_level is not None
 
 
@@ -103,7 +105,7 @@ class TabularSchema:
         self.columns = columns
         self.features: list[EncodedFeature] = []
         for col in columns:
-            if col.is_categorical and not col.is_boolean:
+            if col.is_categorical:
                 for level in col.levels:
                     self.features.append(
                         EncodedFeature(f"{col.name}={level}", col.name, level)
@@ -214,7 +216,7 @@ class TabularSchema:
         j = 0
         for col in self.columns:
             s = X[col.name]
-            if col.is_boolean:
+            if col.is_boolean and not col.is_categorical:
                 out[:, j] = boolean_values(
                     s, col.name, col.levels, col.true_level, warn_unseen=warn_unseen
                 )
@@ -230,12 +232,14 @@ class TabularSchema:
                     out[missing, j] = np.nan
                     j += 1
                 unseen = ~known & ~missing
+                if col.is_boolean:  # neither of the two values: scored as missing
+                    out[unseen, j - len(col.levels) : j] = np.nan
                 if warn_unseen and unseen.any():
                     examples = sorted({str(v) for v in values[unseen]})[:3]
                     warnings.warn(
                         f"column {col.name!r} has {int(unseen.sum())} value(s) not seen "
                         f"in training (e.g. {', '.join(examples)}); they match no "
-                        "category",
+                        + ("category" if not col.is_boolean else "value: scored as missing"),
                         UnseenCategoryWarning,
                         stacklevel=2,
                     )
