@@ -20,9 +20,18 @@ CSV_DATASETS = {
     "pima": ("pima_diabetes.csv", "Outcome", ()),
     "heart_failure": ("heart_failure_clinical_records.csv", "DEATH_EVENT", ()),
     "kidney": ("chronic_kidney_disease.csv", "classification", ("id",)),
+    "hypothyroid": ("hypothyroid.csv", "Target", ()),
+    "thyroid0387": ("thyroid0387.csv", "Target", ()),
 }
 SKLEARN_DATASETS = ("breast_cancer", "wine", "digits")
-ALL_DATASETS = (*SKLEARN_DATASETS, *CSV_DATASETS)
+# Simulated: the bundled cohort design with a 5% binary outcome (5,000 patients).
+SIMULATED_DATASETS = ("rare_cohort",)
+ALL_DATASETS = (*SKLEARN_DATASETS, *CSV_DATASETS, *SIMULATED_DATASETS)
+# Rare-outcome and long-tailed sets (the ``--rare`` suite of fidelity.py).
+RARE_DATASETS = ("hypothyroid", "rare_cohort", "thyroid0387")
+# Diagnosis codes seen fewer times than this are pooled into one class "other":
+# a stratified 60/20/20 split needs a few rows of each class in every part.
+MIN_CLASS_ROWS = 20
 
 
 def limit_threads(n: int = 1) -> None:
@@ -46,12 +55,14 @@ def limit_threads(n: int = 1) -> None:
     torch.set_num_threads(n)
 
 
-def shared_datasets_present() -> bool:
-    return all((SHARED_DATASETS / f).is_file() for f, _, _ in CSV_DATASETS.values())
+def shared_datasets_present(names=None) -> bool:
+    """Whether the clinical CSV files (of ``names``, default all) are present."""
+    files = [CSV_DATASETS[n][0] for n in (names or CSV_DATASETS) if n in CSV_DATASETS]
+    return all((SHARED_DATASETS / f).is_file() for f in files)
 
 
 def _clean_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    """Minimal cleaning when ``treedistill._io`` is not available."""
+    """Minimal cleaning when treedistill's table reader is not available."""
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     for name in frame.columns:
@@ -70,13 +81,20 @@ def _load_csv(name: str) -> tuple[pd.DataFrame, np.ndarray]:
     file, target, drop = CSV_DATASETS[name]
     path = SHARED_DATASETS / file
     try:
-        from treedistill._io import prepare_data, read_table
+        from treedistill import prepare_data, read_table
     except ImportError:  # fall back to plain pandas + the cleaning above
         frame = _clean_csv(pd.read_csv(path))
         y = frame[target].to_numpy()
         X = frame.drop(columns=[target, *drop])
         return X, y
-    X, y, _ = prepare_data(read_table(path), target, drop=drop, source=file)
+    frame = read_table(path)
+    known = frame[target].notna()
+    labels = frame.loc[known, target].astype(str).str.strip().to_numpy()
+    pooled = pool_rare_classes(labels, MIN_CLASS_ROWS)
+    if pooled is not labels:
+        frame[target] = frame[target].astype(object)
+        frame.loc[known, target] = pooled
+    X, y, _ = prepare_data(frame, target, drop=drop, source=file)
     return X, y
 
 
@@ -99,6 +117,13 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
         y = np.asarray(bunch.target)
     elif name in CSV_DATASETS:
         X, y = _load_csv(name)
+    elif name == "rare_cohort":
+        from treedistill.datasets import make_clinical_cohort
+
+        X, y = make_clinical_cohort(
+            5000, missing_rate=0.05, prevalence=0.05, random_state=0
+        )
+        y = y.to_numpy()
     else:
         raise ValueError(f"unknown data set {name!r}; choose from {list(ALL_DATASETS)}")
     X = X.reset_index(drop=True)
@@ -109,8 +134,19 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
             X[col] = s.astype("category")
         elif pd.api.types.is_bool_dtype(s.dtype):
             X[col] = s.astype("category")
-    classes, y_index = np.unique(np.asarray(y).astype(str), return_inverse=True)
+    y = pool_rare_classes(np.asarray(y).astype(str), MIN_CLASS_ROWS)
+    classes, y_index = np.unique(y, return_inverse=True)
     return X, y_index.astype(np.int64), [str(c) for c in classes]
+
+
+def pool_rare_classes(y: np.ndarray, min_rows: int) -> np.ndarray:
+    """Labels seen fewer than ``min_rows`` times become one class ``"other"``
+    (unchanged when no label is that rare)."""
+    values, counts = np.unique(y, return_counts=True)
+    rare = values[counts < min_rows]
+    if rare.size == 0:
+        return y
+    return np.where(np.isin(y, rare), "other", y)
 
 
 def split_60_20_20(

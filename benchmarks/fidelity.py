@@ -25,10 +25,14 @@ the teacher (95% bootstrap CI), KL(teacher || student) and accuracy (real rows).
 ``--tune`` instead compares distillation settings on the *validation* rows (the
 test rows are not looked at) and writes ``tuning.md`` / ``tuning.json``.
 
+``--rare`` runs the rare-outcome suite instead (see ``_rare.py``): operating
+points, per-class and risk-ranking fidelity against baselines (b) and (c).
+
 Usage::
 
     python benchmarks/fidelity.py [--quick] [--seeds 5] [--out reports/benchmarks]
     python benchmarks/fidelity.py --tune [--seeds 5]
+    python benchmarks/fidelity.py --rare [--tune] [--seeds 5] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -593,6 +597,19 @@ def parse_args(argv=None):
         action="store_true",
         help="compare distillation settings on the validation rows",
     )
+    p.add_argument(
+        "--rare",
+        action="store_true",
+        help="the rare-outcome suite (hypothyroid, a 5%% cohort, thyroid0387): "
+        "operating points, risk ranking and baselines (b) and (c); writes "
+        "fidelity_rare.* (with --tune: tuning_rare.*)",
+    )
+    p.add_argument(
+        "--n-synthetic",
+        type=int,
+        default=20_000,
+        help="rows of the fresh synthetic evaluation draw (--rare)",
+    )
     return p.parse_args(argv)
 
 
@@ -602,6 +619,10 @@ def main(argv=None) -> int:
     out = Path(args.out)
     if args.from_json:
         return _render_saved(Path(args.from_json), out)
+    if args.rare:
+        import _rare
+
+        return _rare.run(args, out)
     present = shared_datasets_present()
     datasets = list(args.datasets or (QUICK_DATASETS if args.quick else ALL_DATASETS))
     skipped = [d for d in datasets if d in CSV_DATASETS and not present]

@@ -73,6 +73,36 @@ def test_fidelity_quick_writes_tables(tmp_path):
     assert "## Targets (8 and 16 leaves)" in md
 
 
+def test_fidelity_rare_quick_writes_targets_and_every_measure(tmp_path):
+    proc = _run("fidelity.py", tmp_path, "--rare", "--jobs", "1", "--teachers", "xgb")
+    md = (tmp_path / "fidelity_rare.md").read_text()
+    data = json.loads((tmp_path / "fidelity_rare.json").read_text())
+    assert data["seeds"] == [0, 1]
+    assert data["settings"]["datasets"] == ["rare_cohort"]
+    assert data["settings"]["leaves"] == [8]
+    # 1 data set x 2 seeds x 1 teacher x 1 budget x (b, c, td_prev, td) x 2 splits
+    assert len(data["records"]) == 2 * 4 * 2
+    assert {r["method"] for r in data["records"]} == {"b", "c", "td_prev", "td"}
+    assert {r["split"] for r in data["records"]} == {"test", "synthetic"}
+    for r in data["records"]:
+        for key in ("agreement", "flagged", "overlap", "flag_auc"):
+            assert 0.0 <= r[key] <= 1.0, (key, r)
+        assert -1.0 <= r["spearman"] <= 1.0 and r["kl"] >= 0.0
+        assert ("roc_auc" in r) == (r["split"] == "test")
+    # the positive class is the minority ("high", 5%) and the flag rate its share
+    for cell in data["cells"]:
+        assert cell["positive"] == "high"
+        assert 0.03 < min(cell["prevalence"]) < 0.07
+    targets = data["targets"]
+    assert len(targets) == 2 * 5  # five targets on test and on synthetic rows
+    assert {t["best_baseline"] for t in targets} <= {"b", "c"}
+    assert all(isinstance(t["met"], bool) for t in targets)
+    assert "## Targets on the held-out test rows" in md
+    assert "flag AUC ≥ best baseline + 0.03" in md and "KL ≤ half of (b)'s" in md
+    assert "| rare_cohort | xgb | 8 | c |" in md
+    assert "Targets (test rows)" in proc.stdout
+
+
 def test_fidelity_says_when_clinical_data_are_missing(tmp_path, monkeypatch):
     sys.path.insert(0, str(BENCH))
     try:
