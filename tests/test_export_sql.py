@@ -148,12 +148,12 @@ def test_saved_student_exports_the_same_sql(case, tmp_path):
 def test_hostile_names_and_values_stay_inside_their_quotes():
     model = fitted("tree", 3)
     sql = to_sql(model, table='my "table"; DROP')
-    assert sql.endswith('FROM "my ""table""; DROP"')
+    assert sql.endswith('FROM "my ""table""; DROP" AS "src"')
     tree = model.student_.tree_
     used = [model.schema_.features[j] for j in set(tree.feature[tree.feature >= 0])]
     assert {f.column for f in used} >= {AGE, GLUCOSE, SMOKER}
     for feat in used:
-        assert quote_identifier(feat.column) in sql
+        assert '"src".' + quote_identifier(feat.column) in sql
         if feat.is_indicator:
             assert sql_literal(feat.level) in sql
     assert sql_literal(LEVELS[1]) == "'it''s \"current\"; --'"
@@ -221,6 +221,15 @@ def test_nul_characters_are_refused():
 
 def test_table_may_be_schema_qualified():
     sql = to_sql(fitted("tree", 2), table=("main", "scores in"))
-    assert sql.endswith('FROM "main"."scores in"')
+    assert sql.endswith('FROM "main"."scores in" AS "src"')
     with pytest.raises(ParameterError, match="table must be"):
         to_sql(fitted("tree", 2), table=3)
+
+
+def test_a_column_missing_from_the_table_is_an_error_not_a_literal():
+    """SQLite reads an unknown "name" as text; qualified names cannot be."""
+    model = fitted("tree", 2)
+    frame = scoring_rows(model).iloc[:10].drop(columns=[AGE])
+    con = _sqlite_table(frame)
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        con.execute(to_sql(model, table="scores_in"))

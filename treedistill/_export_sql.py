@@ -35,6 +35,9 @@ __all__ = ["SQL_DIALECTS", "to_sql"]
 #: PostgreSQL); ``duckdb`` adds ``isnan`` so float NaN counts as missing.
 SQL_DIALECTS = ("ansi", "duckdb", "sqlite")
 _INDENT = "  "
+# Columns are qualified with the table's alias: SQLite reads an unknown quoted
+# name as a text literal, a qualified one is an error.
+ALIAS = '"src"'
 
 
 def quote_identifier(name: str) -> str:
@@ -88,8 +91,12 @@ class _Writer:
         self.spec = spec
         self.dialect = dialect
 
+    def column(self, name: str) -> str:
+        """A column of the scored table, qualified by its alias."""
+        return f"{ALIAS}.{quote_identifier(name)}"
+
     def missing(self, column: str, numeric: bool) -> str:
-        q = quote_identifier(column)
+        q = self.column(column)
         if numeric and self.dialect == "duckdb":
             return f"({q} IS NULL OR isnan({q}))"
         return f"{q} IS NULL"
@@ -101,7 +108,7 @@ class _Writer:
         """
         spec = self.spec
         feat = spec.schema.features[int(spec.feature[node])]
-        q = quote_identifier(feat.column)
+        q = self.column(feat.column)
         miss_left = bool(spec.missing_left[node])
         parts = []
         if feat.is_indicator:
@@ -220,10 +227,10 @@ def to_sql(
             writer.case(lambda leaf, k=k: sql_number(float(spec.value[leaf, k])))
         )
     exprs.append(writer.case(lambda leaf: str(spec.rule[leaf])))
-    select = [quote_identifier(c) for c in passthrough]
+    select = [writer.column(c) for c in passthrough]
     select += [
         f"{expr} AS {quote_identifier(name)}"
         for expr, name in zip(exprs, names, strict=True)
     ]
     body = ",\n".join(_INDENT + s for s in select)
-    return f"SELECT\n{body}\nFROM {source}"
+    return f"SELECT\n{body}\nFROM {source} AS {ALIAS}"
