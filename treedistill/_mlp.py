@@ -69,6 +69,36 @@ def _is_int(value: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # Estimator
 # --------------------------------------------------------------------------- #
+def _targets(y: Any, sample_weight: Any, first_column: Any):
+    """Check ``y`` and ``sample_weight``; return (classes, y as indices, weights)."""
+    y = column_or_1d(y, warn=True)
+    if y.dtype == object and np.asarray(pd.isna(y), dtype=bool).any():
+        raise ValueError("Input y contains missing values (NaN or None).")
+    n_samples = len(first_column)
+    check_consistent_length(first_column, y)
+    check_classification_targets(y)
+    classes, y_enc = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            "MLPTeacher needs samples of at least 2 classes in the data, but "
+            f"the data contains only 1 class: {classes[0]!r}"
+        )
+    sw = _check_sample_weight(
+        sample_weight,
+        np.empty((n_samples, 0)),
+        dtype=np.float64,
+        ensure_non_negative=True,
+    )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight must be finite")
+    if np.count_nonzero(np.bincount(y_enc, weights=sw) > 0) < 2:
+        raise ValueError(
+            "MLPTeacher needs samples of at least 2 classes with positive "
+            "sample_weight."
+        )
+    return classes, y_enc, sw
+
+
 class MLPTeacher(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier (PyTorch) for raw tabular data.
 
@@ -372,31 +402,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         X_for_names = X if isinstance(X, pd.DataFrame) else np.empty((0, len(cols)))
         validate_data(self, X_for_names, skip_check_array=True)
 
-        y = column_or_1d(y, warn=True)
-        if y.dtype == object and np.asarray(pd.isna(y), dtype=bool).any():
-            raise ValueError("Input y contains missing values (NaN or None).")
-        n_samples = len(cols[0])
-        check_consistent_length(cols[0], y)
-        check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                "MLPTeacher needs samples of at least 2 classes in the data, but "
-                f"the data contains only 1 class: {classes[0]!r}"
-            )
-        sw = _check_sample_weight(
-            sample_weight,
-            np.empty((n_samples, 0)),
-            dtype=np.float64,
-            ensure_non_negative=True,
-        )
-        if not np.all(np.isfinite(sw)):
-            raise ValueError("sample_weight must be finite")
-        if np.count_nonzero(np.bincount(y_enc, weights=sw) > 0) < 2:
-            raise ValueError(
-                "MLPTeacher needs samples of at least 2 classes with positive "
-                "sample_weight."
-            )
+        classes, y_enc, sw = _targets(y, sample_weight, cols[0])
 
         self._preprocessing = [
             fit_column(c, k, lab, n_bins)
