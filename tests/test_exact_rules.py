@@ -262,6 +262,15 @@ def test_adversarial_values_at_thresholds(synthetic):
     assert assert_exact(model, X_adv) == len(X_adv)
 
 
+def test_a_refined_tree_goes_through_the_same_snapping():
+    X, y = _synthetic(600, 2)
+    model = _fit(X, y, categorical_features=["thal"], search="tao")
+    assert model.student_.split_precision_ == "float64"
+    X_test, _ = _synthetic(200, 3)
+    assert assert_exact(model, X_test) == 200
+    assert assert_exact(model, adversarial_rows(model, X_test)) > 100
+
+
 def test_saved_student_keeps_exact_thresholds_and_rules(synthetic, tmp_path):
     model, X_test = synthetic
     bundle = load_student(save_student(model, tmp_path / "student.json"))
