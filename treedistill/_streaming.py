@@ -1,0 +1,484 @@
+"""Distillation in bounded memory: a chunked transfer set and a tree from histograms.
+
+A transfer set of millions of rows does not have to be held at once. Here it is
+drawn, labelled by the teacher and encoded one chunk at a time and written to a
+:class:`ChunkSpill` (plain binary files on disk). The histogram tree is then
+grown by :class:`StreamedHistTree` in passes over the spill: each pass reads one
+chunk at a time, routes its rows down the tree grown so far and adds their
+per-bin class sums to the histograms of the nodes that need them. Memory is the
+chunk, one ``(n_features, n_bins, K + 1)`` histogram per open node, and the bin
+sample (at most 200,000 rows), not the transfer set.
+
+:class:`StreamedHistTree` grows the tree of :class:`~treedistill._hist_tree.HistTree`
+on the same rows: the same bin edges (drawn from the same row sample for the
+same ``random_state``), the same best-first order, the same thresholds (midpoints
+between the largest value sent left and the smallest sent right). Histograms are
+summed chunk by chunk, so node values agree with the in-memory tree to rounding
+(about 1e-15), and splits agree unless two candidate splits tie to that
+precision. To know which node to split next, a pass computes the children's
+histograms of every node waiting on the heap (the ones best-first growth may
+split next), so the number of passes is about the depth of the tree, not the
+number of leaves.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from treedistill._hist_tree import (
+    _BIN_SUBSAMPLE,
+    _EPSILON,
+    _LEAF,
+    _UNDEFINED,
+    HistTree,
+    TreeArrays,
+    _Context,
+    _cut_points,
+    _impurity_sum,
+    _midpoint,
+)
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "ChunkSpill", "StreamedHistTree"]
+
+#: Rows per chunk unless told otherwise: ~80 MB of float64 at 30 features, 3 classes.
+DEFAULT_CHUNK_ROWS = 262_144
+
+Chunks = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
+
+
+class ChunkSpill:
+    """A table of float64 arrays written chunk by chunk to files and read back.
+
+    Each named field (``"X"``, ``"Q"``, …) is one file of rows of fixed width;
+    the files are removed by :meth:`close` (or when the spill is used as a
+    context manager).
+
+    Parameters
+    ----------
+    widths : dict of str -> int
+        Columns of each field.
+    directory : str or Path, optional
+        Where the files go (a fresh temporary folder inside it); default: the
+        system's temporary folder.
+    dtypes : dict of str -> dtype, optional
+        Per-field dtype (default float64).
+    """
+
+    def __init__(self, widths: dict[str, int], directory=None, dtypes=None):
+        self.widths = {k: int(v) for k, v in widths.items()}
+        self.dtypes = {k: np.dtype((dtypes or {}).get(k, np.float64)) for k in widths}
+        self._dir = tempfile.TemporaryDirectory(prefix="treedistill-", dir=directory)
+        self.path = Path(self._dir.name)
+        self._files = {k: open(self.path / f"{k}.bin", "wb") for k in widths}  # noqa: SIM115
+        self.bounds: list[int] = [0]
+
+    @property
+    def n_rows(self) -> int:
+        """Rows written so far."""
+        return self.bounds[-1]
+
+    def append(self, **arrays: np.ndarray) -> None:
+        """Write one chunk: an array per field, all with the same number of rows."""
+        if set(arrays) != set(self.widths):
+            raise ValueError(f"a chunk needs the fields {sorted(self.widths)}")
+        n = {len(a) for a in arrays.values()}
+        if len(n) != 1:
+            raise ValueError("the fields of a chunk must have the same number of rows")
+        for key, a in arrays.items():
+            a = np.ascontiguousarray(a, dtype=self.dtypes[key])
+            if a.ndim != 2 or a.shape[1] != self.widths[key]:
+                raise ValueError(
+                    f"field {key!r} must have shape (rows, {self.widths[key]}), "
+                    f"got {a.shape}"
+                )
+            a.tofile(self._files[key])
+        self.bounds.append(self.bounds[-1] + n.pop())
+
+    def add_field(self, key: str, width: int, dtype=np.float64) -> None:
+        """Start a new field, to be filled chunk by chunk with :meth:`write_chunk`."""
+        self.widths[key] = int(width)
+        self.dtypes[key] = np.dtype(dtype)
+        self._files[key] = open(self.path / f"{key}.bin", "wb")  # noqa: SIM115
+
+    def write_chunk(self, key: str, array: np.ndarray) -> None:
+        """Append the next chunk of a field added with :meth:`add_field`."""
+        np.ascontiguousarray(array, dtype=self.dtypes[key]).tofile(self._files[key])
+
+    def _flush(self) -> None:
+        for f in self._files.values():
+            f.flush()
+
+    def chunks(self, *keys: str) -> Iterator[tuple[np.ndarray, ...]]:
+        """The chunks as written, one tuple of arrays (in ``keys`` order) each."""
+        self._flush()
+        handles = [open(self.path / f"{k}.bin", "rb") for k in keys]  # noqa: SIM115
+        try:
+            for start, stop in zip(self.bounds[:-1], self.bounds[1:], strict=True):
+                n = stop - start
+                out = []
+                for key, fh in zip(keys, handles, strict=True):
+                    w, dt = self.widths[key], self.dtypes[key]
+                    a = np.fromfile(fh, dtype=dt, count=n * w)
+                    out.append(a.reshape(n, w))
+                yield tuple(out)
+        finally:
+            for fh in handles:
+                fh.close()
+
+    def nbytes(self) -> int:
+        """Bytes on disk."""
+        self._flush()
+        return sum(os.path.getsize(self.path / f"{k}.bin") for k in self.widths)
+
+    def close(self) -> None:
+        """Remove the files."""
+        for f in self._files.values():
+            f.close()
+        self._dir.cleanup()
+
+    def __enter__(self) -> ChunkSpill:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _bin_chunk(X: np.ndarray, cuts: list[np.ndarray], n_bins: int) -> np.ndarray:
+    """Bin indices (n, d) as ``bin_features`` gives them, row-major uint8."""
+    out = np.empty(X.shape, dtype=np.uint8)
+    for j, c in enumerate(cuts):
+        col = X[:, j]
+        b = np.searchsorted(c, col, side="left")
+        b[np.isnan(col)] = n_bins - 1
+        out[:, j] = b
+    return out
+
+
+class _Plan:
+    """What one pass computes for one waiting node: its smaller child's histogram
+    and the values either side of its split."""
+
+    def __init__(self, node: int, split: dict, small: int):
+        self.node, self.split, self.small = node, split, small
+        self.hist: np.ndarray | None = None
+        self.left_max = -np.inf
+        self.right_min = np.inf
+
+
+class StreamedHistTree(HistTree):
+    """:class:`~treedistill._hist_tree.HistTree` grown from chunks of rows.
+
+    Same parameters and fitted attributes as ``HistTree``; fit with
+    :meth:`fit_chunks` (or :meth:`fit_spill`). Sample weights are not supported.
+
+    Attributes
+    ----------
+    n_passes_ : int
+        Passes made over the data (the bin sample, the root, then one per level
+        of growth).
+    """
+
+    bin_subsample: int | None = _BIN_SUBSAMPLE
+
+    # ------------------------------------------------------------- binning
+    def _cuts(self, chunks: Chunks, n: int, d: int) -> tuple[list, int]:
+        """Cut points from the same row sample that ``bin_features`` draws."""
+        sub = self.bin_subsample
+        if sub is not None and n > sub:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n, size=int(sub), replace=False))
+        else:
+            rows = None
+        parts, start = [], 0
+        for X, _ in chunks():
+            stop = start + len(X)
+            if rows is None:
+                parts.append(np.array(X, dtype=np.float64))
+            else:
+                lo, hi = np.searchsorted(rows, [start, stop])
+                parts.append(np.asarray(X, dtype=np.float64)[rows[lo:hi] - start])
+            start = stop
+        sample = np.concatenate(parts) if parts else np.empty((0, d))
+        cuts = []
+        for j in range(d):
+            col = sample[:, j]
+            cuts.append(_cut_points(col[~np.isnan(col)], int(self.max_bins)))
+        n_bins = max(len(c) for c in cuts) + 2 if cuts else 2
+        return cuts, n_bins
+
+    def _shape(self, chunks: Chunks) -> tuple[int, int, int]:
+        n, d, k = 0, None, None
+        for X, Q in chunks():
+            if X.ndim != 2 or Q.ndim != 2 or len(X) != len(Q):
+                raise ValueError(
+                    f"chunk X {X.shape} and Q {Q.shape} must be 2-D with the same "
+                    "number of rows"
+                )
+            if d is None:
+                d, k = X.shape[1], Q.shape[1]
+            elif (X.shape[1], Q.shape[1]) != (d, k):
+                raise ValueError("every chunk must have the same columns")
+            n += len(X)
+        if not n:
+            raise ValueError("cannot fit a tree on 0 rows")
+        return n, d, k
+
+    # ----------------------------------------------------------------- fit
+    def fit_spill(self, spill: ChunkSpill, x_key: str = "X", q_key: str = "Q"):
+        """Grow the tree on the rows of a :class:`ChunkSpill`."""
+        return self.fit_chunks(lambda: spill.chunks(x_key, q_key))
+
+    def fit_chunks(self, chunks: Chunks) -> StreamedHistTree:
+        """Grow the tree on the rows that ``chunks()`` yields, chunk by chunk.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterable of ``(X, Q)`` pairs each time it is called
+            (once per pass), the same rows in the same order every time: ``X``
+            of shape (rows, n_features), float, NaN for missing; ``Q`` of shape
+            (rows, n_classes), the soft labels.
+
+        Returns
+        -------
+        self
+        """
+        if self.criterion not in ("entropy", "gini"):
+            raise ValueError(
+                f"criterion must be one of ['entropy', 'gini'], got {self.criterion!r}"
+            )
+        if not 2 <= int(self.max_bins) <= 255:
+            raise ValueError(
+                f"max_bins must be between 2 and 255, got {self.max_bins!r}"
+            )
+        n, d, k = self._shape(chunks)
+        cuts, n_bins = self._cuts(chunks, n, d)
+        self.n_bins_, self.bin_cuts_ = n_bins, cuts
+        self._grower = _Grower(self, chunks, cuts, n_bins, n, d, k)
+        try:
+            self._grower.grow()
+        finally:
+            grower = self._grower
+            del self._grower
+        S = np.asarray(grower.sums)
+        W = S.sum(axis=1, keepdims=True)
+        self.value_ = S / np.where(W > 0, W, 1.0)
+        self.tree_ = TreeArrays(grower.nodes, self.value_, d)
+        self.n_features_in_ = d
+        self.n_classes_ = k
+        self.split_order_ = np.asarray(grower.order, dtype=np.intp)
+        self.n_passes_ = grower.n_passes + 2
+        return self
+
+
+class _Grower:
+    """Best-first growth of one :class:`StreamedHistTree` fit."""
+
+    def __init__(self, tree, chunks, cuts, n_bins, n, d, k):
+        self.chunks, self.cuts, self.n_bins = chunks, cuts, n_bins
+        self.n, self.d, self.k = n, d, k
+        self.criterion = tree.criterion
+        self.msl = max(int(tree.min_samples_leaf), 1)
+        self.max_depth = np.inf if tree.max_depth is None else int(tree.max_depth)
+        self.budget = (
+            np.inf if tree.max_leaf_nodes is None else int(tree.max_leaf_nodes) - 1
+        )
+        keys = ("left", "right", "feature", "threshold", "missing_left")
+        self.nodes = {key: [] for key in (*keys, "impurity", "n", "w", "depth")}
+        self.sums: list[np.ndarray] = []
+        self.order: list[int] = []
+        self.split_bin: list[int] = []
+        # The split search of the in-memory tree, on histograms given to it.
+        self.search = _Context(None, None, None, n_bins, self.criterion, self.msl, d, k)
+        self.n_passes = 0
+
+    # ------------------------------------------------------------ nodes
+    def add_node(self, n_rows: int, depth: int, S: np.ndarray) -> tuple[int, float]:
+        nodes = self.nodes
+        node_id = len(nodes["left"])
+        W = float(S.sum())
+        nodes["left"].append(_LEAF)
+        nodes["right"].append(_LEAF)
+        nodes["feature"].append(_UNDEFINED)
+        nodes["threshold"].append(float(_UNDEFINED))
+        nodes["missing_left"].append(0)
+        imp = float(_impurity_sum(S, self.criterion)) / W if W > 0 else 0.0
+        nodes["impurity"].append(imp)
+        nodes["n"].append(int(n_rows))
+        nodes["w"].append(float(n_rows))
+        nodes["depth"].append(depth)
+        self.sums.append(S)
+        self.split_bin.append(-1)
+        return node_id, imp
+
+    def splittable(self, n_rows, depth, imp) -> bool:
+        return (
+            depth < self.max_depth and n_rows >= max(2, 2 * self.msl) and imp > _EPSILON
+        )
+
+    def counts(self, hist: np.ndarray, split: dict) -> tuple[int, int]:
+        """Rows sent left and right by ``split`` (exact: sums of whole counts)."""
+        c = hist[split["feature"], :, self.k]
+        n_left = c[: split["bin"] + 1].sum() + (c[-1] if split["missing_left"] else 0.0)
+        return int(round(n_left)), int(round(c.sum() - n_left))
+
+    # ---------------------------------------------------------- passes
+    def _route(self, B: np.ndarray) -> np.ndarray:
+        """Node of the grown tree that each binned row is in now."""
+        left = np.asarray(self.nodes["left"], dtype=np.intp)
+        right = np.asarray(self.nodes["right"], dtype=np.intp)
+        feature = np.asarray(self.nodes["feature"], dtype=np.intp)
+        sbin = np.asarray(self.split_bin, dtype=np.intp)
+        mleft = np.asarray(self.nodes["missing_left"], dtype=bool)
+        nan_bin = self.n_bins - 1
+        node = np.zeros(len(B), dtype=np.intp)
+        active = np.arange(len(B))
+        while active.size:
+            at = node[active]
+            inner = left[at] != _LEAF
+            active, at = active[inner], at[inner]
+            if not active.size:
+                break
+            b = B[active, feature[at]].astype(np.intp)
+            go_left = np.where(b == nan_bin, mleft[at], b <= sbin[at])
+            node[active] = np.where(go_left, left[at], right[at])
+        return node
+
+    def _side_left(self, b: np.ndarray, split_bin, missing_left) -> np.ndarray:
+        go_left = b <= split_bin
+        return np.where(b == self.n_bins - 1, missing_left, go_left)
+
+    def _accumulate(self, hist, slot, B, Q, n_slots):
+        nb, k = self.n_bins, self.k
+        size = n_slots * nb
+        base = slot * nb
+        for j in range(self.d):
+            idx = base + B[:, j]
+            for c in range(k):
+                hist[:, j, :, c] += np.bincount(
+                    idx, weights=Q[:, c], minlength=size
+                ).reshape(n_slots, nb)
+            hist[:, j, :, k] += np.bincount(idx, minlength=size).reshape(n_slots, nb)
+
+    def root_pass(self) -> np.ndarray:
+        hist = np.zeros((1, self.d, self.n_bins, self.k + 1))
+        for X, Q in self.chunks():
+            B = _bin_chunk(np.asarray(X, dtype=np.float64), self.cuts, self.n_bins)
+            slot = np.zeros(len(B), dtype=np.intp)
+            self._accumulate(hist, slot, B.astype(np.intp), np.asarray(Q, float), 1)
+        return hist[0]
+
+    def plan_pass(self, plans: list[_Plan]) -> None:
+        """Fill the smaller-child histogram and split values of every plan."""
+        self.n_passes += 1
+        n_slots = len(plans)
+        slot_of = np.full(len(self.nodes["left"]), -1, dtype=np.intp)
+        for s, p in enumerate(plans):
+            slot_of[p.node] = s
+        feat = np.array([p.split["feature"] for p in plans], dtype=np.intp)
+        sbin = np.array([p.split["bin"] for p in plans], dtype=np.intp)
+        mleft = np.array([p.split["missing_left"] for p in plans], dtype=bool)
+        small = np.array([p.small for p in plans], dtype=np.intp)
+        hist = np.zeros((n_slots, self.d, self.n_bins, self.k + 1))
+        left_max = np.full(n_slots, -np.inf)
+        right_min = np.full(n_slots, np.inf)
+        for X, Q in self.chunks():
+            X = np.asarray(X, dtype=np.float64)
+            B = _bin_chunk(X, self.cuts, self.n_bins)
+            slot = slot_of[self._route(B)]
+            rows = np.flatnonzero(slot >= 0)
+            if not rows.size:
+                continue
+            slot = slot[rows]
+            b = B[rows, feat[slot]].astype(np.intp)
+            go_left = self._side_left(b, sbin[slot], mleft[slot])
+            x = X[rows, feat[slot]]
+            real = ~np.isnan(x)
+            np.maximum.at(left_max, slot[go_left & real], x[go_left & real])
+            np.minimum.at(right_min, slot[~go_left & real], x[~go_left & real])
+            mine = (~go_left).astype(np.intp) == small[slot]
+            self._accumulate(
+                hist,
+                slot[mine],
+                B[rows[mine]].astype(np.intp),
+                np.asarray(Q, dtype=np.float64)[rows[mine]],
+                n_slots,
+            )
+        for s, p in enumerate(plans):
+            p.hist, p.left_max, p.right_min = hist[s], left_max[s], right_min[s]
+
+    # ----------------------------------------------------------- growth
+    def grow(self) -> None:
+        root_hist = self.root_pass()
+        root_S = root_hist[0, :, : self.k].sum(axis=0)
+        root_id, root_imp = self.add_node(self.n, 0, root_S)
+        heap: list = []
+        waiting: dict[int, tuple] = {}  # node -> (hist, split)
+        plans: dict[int, _Plan] = {}
+        if self.splittable(self.n, 0, root_imp):
+            split = self.search.best_split(root_hist, self.n, root_S)
+            if split is not None:
+                heapq.heappush(heap, (-split["gain"], root_id))
+                waiting[root_id] = (root_hist, split)
+        while heap and self.budget > 0:
+            node_id = heap[0][1]
+            if node_id not in plans:
+                todo = []
+                for _, nid in heap:
+                    if nid not in plans:
+                        h, sp = waiting[nid]
+                        nl, nr = self.counts(h, sp)
+                        todo.append(_Plan(nid, sp, 0 if nl <= nr else 1))
+                self.plan_pass(todo)
+                plans.update({p.node: p for p in todo})
+            heapq.heappop(heap)
+            self.split_node(
+                node_id, waiting.pop(node_id), plans.pop(node_id), heap, waiting
+            )
+
+    def split_node(self, node_id, entry, plan, heap, waiting) -> None:
+        hist, split = entry
+        nodes = self.nodes
+        self.budget -= 1
+        self.order.append(node_id)
+        n_left, n_right = self.counts(hist, split)
+        if split["only_missing_right"]:
+            threshold = float(np.inf)
+        else:
+            threshold = _midpoint(float(plan.left_max), float(plan.right_min))
+        nodes["feature"][node_id] = split["feature"]
+        nodes["threshold"][node_id] = threshold
+        self.split_bin[node_id] = split["bin"]
+        nodes["missing_left"][node_id] = int(
+            split["missing_left"] if split["has_missing"] else n_left > n_right
+        )
+        depth = nodes["depth"][node_id] + 1
+        children = []
+        for n_child, S in ((n_left, split["left_sum"]), (n_right, split["right_sum"])):
+            cid, imp = self.add_node(n_child, depth, S)
+            children.append((cid, n_child, S, self.splittable(n_child, depth, imp)))
+        nodes["left"][node_id] = children[0][0]
+        nodes["right"][node_id] = children[1][0]
+        if self.budget <= 0:
+            return
+        need = [c[3] for c in children]
+        if not any(need):
+            return
+        small = plan.small
+        hists = [None, None]
+        hists[small] = plan.hist
+        if need[1 - small]:
+            hists[1 - small] = hist - plan.hist
+        for (cid, n_child, S, ok), h in zip(children, hists, strict=True):
+            if not ok:
+                continue
+            child_split = self.search.best_split(h, n_child, S)
+            if child_split is not None:
+                heapq.heappush(heap, (-child_split["gain"], cid))
+                waiting[cid] = (h, child_split)
