@@ -3,8 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.tree import DecisionTreeClassifier
 
-from treedistill.datasets import cohort_risk, make_clinical_cohort
+from treedistill.datasets import (
+    CLINICAL_COHORT_DEPTH,
+    clinical_cohort_rule,
+    cohort_risk,
+    make_clinical_cohort,
+)
 
 
 @pytest.mark.parametrize("prevalence", [0.02, 0.05, 0.10])
@@ -54,3 +60,26 @@ def test_default_output_is_unchanged_by_the_prevalence_option():
 def test_bad_prevalence_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_clinical_cohort(100, **kwargs)
+
+
+# ------------------------------------------------------------- the cohort data
+def test_clinical_cohort_follows_its_rule():
+    X, y = make_clinical_cohort(3000, label_noise=0.0, random_state=0)
+    np.testing.assert_array_equal(y.to_numpy(), clinical_cohort_rule(X))
+    assert set(y) == {"low", "high"}
+    assert 0.15 < (y == "high").mean() < 0.5
+    X3, y3 = make_clinical_cohort(3000, n_classes=3, label_noise=0.1, random_state=0)
+    assert set(y3) == {"low", "medium", "high"}
+    assert 0.85 < np.mean(y3.to_numpy() == clinical_cohort_rule(X3, 3)) < 0.95
+    tree = DecisionTreeClassifier(max_depth=CLINICAL_COHORT_DEPTH).fit(
+        pd.get_dummies(X), y
+    )
+    assert tree.score(pd.get_dummies(X), y) == 1.0
+
+
+def test_clinical_cohort_missing_values_only_in_unused_columns():
+    X, _ = make_clinical_cohort(2000, missing_rate=0.1, random_state=1)
+    assert (
+        X[["creatinine", "cholesterol", "ward"]].isna().mean().between(0.07, 0.13).all()
+    )
+    assert X.drop(columns=["creatinine", "cholesterol", "ward"]).notna().all().all()

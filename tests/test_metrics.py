@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from treedistill import fidelity, kl_divergence
+from treedistill import agreement_interval, fidelity, kl_divergence, total_variation
 from treedistill._fidelity import flag_weights, weighted_auc, wilson
 from treedistill.exceptions import ParameterError
 
@@ -214,3 +214,35 @@ def test_perfect_student_has_nonzero_width_intervals():
         assert est["value"] == 1.0 and est["low"] < 1.0 and est["high"] == 1.0
     assert out["overall_agreement"]["low"] < 1.0
     assert out["degenerate"] == []
+
+
+# -------------------------------------------------------------------- metrics
+def test_fidelity_numbers():
+    t = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    s = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.3, 0.7]])
+    out = fidelity(t, s, np.array([0, 1, 0, 0]))
+    assert out["n"] == 4
+    assert out["agreement"] == 0.75
+    assert out["tv"] == pytest.approx((0.1 + 0.1 + 0.2 + 0) / 4)
+    assert out["kl"] > 0
+    assert out["student_accuracy"] == 0.5 and out["teacher_accuracy"] == 0.75
+    assert kl_divergence(t, t) == pytest.approx(0.0)
+    assert total_variation(t, t) == 0.0
+
+
+def test_kl_floors_zero_student_probabilities():
+    t = np.array([[0.5, 0.5]])
+    s = np.array([[1.0, 0.0]])
+    assert np.isfinite(kl_divergence(t, s))
+    expected = 0.5 * np.log(0.5) + 0.5 * np.log(0.5 / 1e-6)
+    assert kl_divergence(t, s) == pytest.approx(expected, rel=1e-4)
+
+
+def test_agreement_interval_matches_normal_approximation_and_is_seeded():
+    agree = np.r_[np.ones(900, bool), np.zeros(100, bool)]
+    lo, hi = agreement_interval(agree)
+    se = np.sqrt(0.9 * 0.1 / 1000)
+    assert lo == pytest.approx(0.9 - 1.96 * se, abs=0.006)
+    assert hi == pytest.approx(0.9 + 1.96 * se, abs=0.006)
+    assert agreement_interval(agree) == (lo, hi)
+    assert agreement_interval(0.9, 1000) == (lo, hi)
