@@ -71,12 +71,15 @@ def save_student(
     Returns
     -------
     Path
+        The file written.
 
     Raises
     ------
+    ParameterError
+        If ``model`` is not a fitted distilled classifier (``parameter="model"``)
+        or ``metadata`` is not plain JSON.
     DataError
-        If ``model`` is not a fitted distilled classifier, or its labels or
-        categories are not str, int, float or bool.
+        If its labels or categories are not str, int, float or bool.
     """
     if isinstance(model, StudentBundle):
         doc = dict(model._document)

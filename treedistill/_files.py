@@ -58,6 +58,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     -------
     Path
         ``path`` as a :class:`pathlib.Path`.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` is a folder or its folder cannot be created (``path`` names
+        the place at fault).
     """
     target = Path(path)
     if target.is_dir():
@@ -133,6 +139,11 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     Returns
     -------
     str
+
+    Raises
+    ------
+    DataError
+        If the file does not exist or is a folder.
     """
     digest = hashlib.sha256()
     try:

@@ -46,6 +46,13 @@ _ENSEMBLE_VERSION = 1
 SKOPS_ALLOWED_MODULES = ("sklearn", "numpy", "scipy.sparse", "scipy.special", "xgboost")
 
 
+def _failed(path, problem: str, exc: BaseException) -> TeacherError:
+    """``teacher file 'PATH' PROBLEM (Type: first line of exc)``, naming the path."""
+    return TeacherError(
+        f"teacher file {quoted(path)} {problem} ({first_line(exc)})", path=path
+    )
+
+
 def _coerce_classes(classes) -> list | None:
     """``classes`` as labels: a comma-separated string or a sequence.
 
@@ -185,9 +192,13 @@ def load_teacher(
 
     Raises
     ------
-    DataError
-        For a missing file, an unknown format, a refused pickle or skops type, a
-        file that does not load, or a model that is not a fitted classifier.
+    TeacherError
+        For a missing file, an unknown format, a refused skops type, a file that
+        does not load, or a model that is not a fitted classifier (``path`` names
+        the file).
+    ParameterError
+        For a pickle file without ``trust_pickle`` (``parameter="trust_pickle"``),
+        a bad ``ensemble`` or ``classes``, or ``.pt2`` without ``classes``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -316,10 +327,8 @@ def _load_torch_teacher(p: Path, path):
             path=path,
         ) from None
     except Exception as exc:  # noqa: BLE001
-        raise TeacherError(
-            f"teacher file {quoted(path)} is not a treedistill teacher saved with "
-            f"torch ({first_line(exc)})",
-            path=path,
+        raise _failed(
+            path, "is not a treedistill teacher saved with torch", exc
         ) from None
     if isinstance(payload, dict) and payload.get("format") == _ENSEMBLE_TAG:
         return _ensemble_from_payload(payload, path)
@@ -413,11 +422,7 @@ def _load_skops(p: Path, path):
     try:
         untrusted = sio.get_untrusted_types(file=p)
     except Exception as exc:  # noqa: BLE001
-        raise TeacherError(
-            f"teacher file {quoted(path)} is not a readable skops file "
-            f"({first_line(exc)})",
-            path=path,
-        ) from None
+        raise _failed(path, "is not a readable skops file", exc) from None
     refused = [t for t in untrusted if not _skops_type_allowed(t)]
     if refused:
         raise TeacherError(
@@ -429,10 +434,7 @@ def _load_skops(p: Path, path):
     try:
         return sio.load(p, trusted=list(untrusted))
     except Exception as exc:  # noqa: BLE001
-        raise TeacherError(
-            f"teacher file {quoted(path)} does not load with skops ({first_line(exc)})",
-            path=path,
-        ) from None
+        raise _failed(path, "does not load with skops", exc) from None
 
 
 def _load_xgboost(p: Path, path):
@@ -464,10 +466,7 @@ def _load_pickle(p: Path, path):
     try:
         return joblib.load(p)
     except Exception as exc:  # noqa: BLE001
-        raise TeacherError(
-            f"teacher file {quoted(path)} does not unpickle ({first_line(exc)})",
-            path=path,
-        ) from None
+        raise _failed(path, "does not unpickle", exc) from None
 
 
 def save_teacher(teacher, path: str | os.PathLike[str]) -> Path:
@@ -490,10 +489,11 @@ def save_teacher(teacher, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     Path
+        The file written (atomically).
 
     Raises
     ------
-    DataError
+    TeacherError
         For any other teacher (save those with skops or xgboost's ``save_model``)
         or an unfitted one.
     """
