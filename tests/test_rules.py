@@ -5,12 +5,19 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from treedistill import DistilledTreeClassifier, extract_rules, rule_numbers
+from treedistill import (
+    DistilledTreeClassifier,
+    export_rules,
+    extract_rules,
+    rule_numbers,
+)
 from treedistill._bundle import load_student, save_student
 from treedistill.datasets import make_clinical_cohort
+from treedistill.exceptions import ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +70,63 @@ def test_rule_numbers_match_extract_rules_and_saved_bundle(fitted, tmp_path):
 def test_rule_numbers_refuse_what_is_not_a_tree():
     with pytest.raises(TypeError, match="rule numbers need a fitted tree student"):
         rule_numbers(LogisticRegression())
+
+
+# ------------------------------------------------- class names, declared columns
+def test_class_names_give_display_names_and_order():
+    from treedistill._rules import leaf_summary, resolve_class_names
+
+    names, order = resolve_class_names({1: "stroke", 0: "no stroke"}, [0, 1])
+    assert names == ["no stroke", "stroke"] and order.tolist() == [1, 0]
+    names, order = resolve_class_names({"0": "no stroke", "1": "stroke"}, [0, 1])
+    assert names == ["no stroke", "stroke"] and order.tolist() == [0, 1]
+    assert leaf_summary([0.98, 0.02], names, order, risk=True) == "stroke risk 2%"
+    names, order = resolve_class_names(["high", "medium"], ["high", "low", "medium"])
+    assert order.tolist() == [0, 2, 1] and names == ["high", "low", "medium"]
+    summary = leaf_summary([0.6, 0.1, 0.3], names, order, risk=False)
+    assert summary == "high 60% · medium 30% · low 10%"
+    assert leaf_summary([0.001, 0.999], names[:2], [0, 1], risk=True) == "low risk >99%"
+    with pytest.raises(ParameterError, match="class_names: 'mid' is not a class"):
+        resolve_class_names(["mid"], ["high", "low"])
+    with pytest.raises(ParameterError, match="given twice"):
+        resolve_class_names([0, "0"], [0, 1])
+
+
+def test_categorical_features_by_name_index_or_mask():
+    from treedistill._booleans import resolve_categorical
+
+    cols = ["age", "thal", "cp"]
+    assert resolve_categorical(None, cols) == []
+    assert resolve_categorical("thal, cp", cols) == ["thal", "cp"]
+    assert resolve_categorical([1, -1], cols) == ["thal", "cp"]
+    assert resolve_categorical(np.array([False, True, True]), cols) == ["thal", "cp"]
+    with pytest.raises(ParameterError, match="column 'chol' is not in the data"):
+        resolve_categorical(["chol"], cols)
+    with pytest.raises(ParameterError, match="index 5 is out of range"):
+        resolve_categorical([5], cols)
+    with pytest.raises(ParameterError, match="mask of 2 values"):
+        resolve_categorical([True, False], cols)
+
+
+def test_declared_categories_and_class_names_in_fitted_rules(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"thal": rng.choice([3, 6, 7], n), "age": rng.integers(30, 80, n)})
+    y = np.where((X["thal"] == 6) | (X["age"] > 70), 1, 0)
+    model = DistilledTreeClassifier(
+        LogisticRegression(max_iter=2000),
+        max_leaf_nodes=4,
+        augment_factor=1.0,
+        random_state=0,
+        exact_rules=True,
+        categorical_features=["thal"],
+        class_names={0: "no stroke", 1: "stroke"},
+    ).fit(X, y)
+    assert model.schema_.column("thal").levels == [3, 6, 7]
+    text = export_rules(model)
+    assert "thal is" in text and "thal <=" not in text and "thal >" not in text
+    assert "stroke risk" in text
+    assert all(r.label in ("stroke", "no stroke") for r in extract_rules(model))
+    bundle = load_student(save_student(model, tmp_path / "s.json"))
+    assert bundle.class_names_ == ["no stroke", "stroke"]
+    assert export_rules(bundle) == text
