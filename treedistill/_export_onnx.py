@@ -14,8 +14,8 @@ a category not seen in training.
   nodes; ``label`` is the class of that rule, ties resolved as ``predict`` does).
 - **Boosted student**: the xgboost trees in one ``TreeEnsembleRegressor`` (one
   target per class margin, the base margin as ``base_values``), multiplied by the
-  temperature and passed through ``Softmax``; outputs ``label`` and
-  ``probabilities``.
+  temperature and passed through ``Softmax``; outputs ``label`` (the class of
+  the largest float32 probability) and ``probabilities``.
 
 Thresholds are float64 tensors and inputs double, so no value is rounded to
 float32 on the way in; where the student itself rounds to float32 (scikit-learn's
