@@ -235,3 +235,120 @@ def test_chronic_kidney_disease_loads_with_the_right_kinds():
     assert s["columns"]["id"]["action"] == "kept: looks like an identifier"
     X2, _, s2 = prepare_data(df, "classification", drop=["id"])
     assert "id" not in X2.columns and s2["n_features"] == 24
+
+
+# --------------------------------------------------------------------------- #
+# Types understood before training
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    ("values", "example"),
+    [
+        (lambda n: [f"2021-03-{1 + i % 28:02d}" for i in range(n)], "2021-03-01"),
+        (lambda n: [f"{1 + i % 28:02d}/03/2021" for i in range(n)], "01/03/2021"),
+        (lambda n: [f"2021-03-04T10:{i % 60:02d}:00" for i in range(n)], "2021-03"),
+    ],
+)
+def test_prepare_data_refuses_date_text_columns(values, example):
+    df = cohort_csv().assign(visit=values(40))
+    with pytest.raises(DataError) as info:
+        prepare_data(df, "Outcome")
+    message = str(info.value)
+    assert message.startswith(f"column 'visit' holds dates (e.g. '{example}")
+    assert "drop it, or derive a number from it" in message
+    assert info.value.column == "visit"
+
+
+def test_prepare_data_keeps_text_that_only_looks_a_little_like_dates():
+    codes = ["2021-03-04"] * 3 + ["A1", "B2"] * 18 + ["C"]
+    X, _, _ = prepare_data(cohort_csv().assign(code=codes), "Outcome")
+    assert X["code"].dtype == object
+
+
+def test_prepare_data_refuses_many_classes_unless_asked():
+    n = 400
+    df = pd.DataFrame(
+        {"x": np.arange(n) % 7, "z": np.arange(n) % 3, "y": np.arange(n) % 100}
+    )
+    with pytest.raises(ParameterError) as info:
+        prepare_data(df, "y")
+    assert str(info.value) == (
+        "target column 'y' has 100 classes for 400 rows (4.0 per class): it looks "
+        "like a number to predict, not class labels; set many_classes to distil "
+        "100 classes anyway"
+    )
+    assert info.value.parameter == "many_classes"
+    _, y, summary = prepare_data(df, "y", many_classes=True)
+    assert len(summary["classes"]) == 100 and len(np.unique(y)) == 100
+    # 3 classes with 5 rows each are enough
+    small = pd.DataFrame({"x": np.arange(15), "y": np.arange(15) % 3})
+    assert prepare_data(small, "y")[2]["rows_used"] == 15
+
+
+def test_prepare_data_refuses_very_many_text_levels():
+    df = cohort_csv(400).assign(Outcome=np.arange(400) % 2)
+    df["code"] = [f"c{i}" for i in range(400)]
+    with pytest.raises(DataError) as info:
+        prepare_data(df, "Outcome")
+    assert str(info.value) == (
+        "column 'code' is text with 400 distinct values (more than 200): each would "
+        "become its own 0/1 feature; drop it, or group its values into fewer "
+        "categories"
+    )
+    X, _, _ = prepare_data(df, "Outcome", drop=["code"])
+    assert "code" not in X.columns
+
+
+@pytest.mark.parametrize("big", [1e308, -1e150, 1e100])
+def test_prepare_data_refuses_extreme_magnitudes(big):
+    df = cohort_csv()
+    df.loc[2, "bmi"] = big
+    with pytest.raises(DataError) as info:
+        prepare_data(df, "Outcome")
+    assert str(info.value).startswith(
+        f"column 'bmi' has values too large to learn from (row 3 holds {big!r}; "
+        "at most 1e+100 in size)"
+    )
+    assert info.value.column == "bmi"
+    df.loc[2, "bmi"] = 1e99
+    assert prepare_data(df, "Outcome")[0]["bmi"].max() == 1e99
+
+
+def test_prepare_data_names_a_float_target_value_plainly():
+    df = cohort_csv().assign(Outcome=np.linspace(0.5, 51.257, 40))
+    with pytest.raises(DataError) as info:
+        prepare_data(df, "Outcome")
+    assert "(e.g. 0.5)" in str(info.value) and "np.float64" not in str(info.value)
+
+
+def test_prepare_data_strips_the_target_and_drop_names():
+    df = cohort_csv().rename(columns={"Outcome": "Dataset"})
+    X, y, summary = prepare_data(df, "Dataset ", drop=[" age"])
+    assert summary["target"] == "Dataset" and "age" not in X.columns
+    assert len(y) == 40
+
+
+def test_prepare_data_warns_about_decimal_commas(tmp_path):
+    rows = "".join(f'"{i},5",{i % 2}\n' for i in range(12))
+    frame = read_table(write(tmp_path, "d.csv", "dose,y\n" + rows))
+    X, _, summary = prepare_data(frame, "y")
+    assert X["dose"].tolist()[:2] == [0.5, 1.5]
+    assert (
+        "column 'dose': numbers written with a decimal comma read as numbers"
+        in summary["warnings"]
+    )
+
+
+def test_prepare_data_issues_warnings_of_their_class_on_request():
+    from treedistill.exceptions import (
+        DataWarning,
+        IdentifierColumnWarning,
+        IgnoredColumnWarning,
+    )
+
+    df = cohort_csv().assign(patient_id=np.arange(40), empty=np.nan)
+    _, _, quiet = prepare_data(df, "Outcome")
+    with pytest.warns(DataWarning) as record:
+        _, _, summary = prepare_data(df, "Outcome", warn=True)
+    assert [str(w.message) for w in record] == summary["warnings"] == quiet["warnings"]
+    kinds = {type(w.message) for w in record}
+    assert {IdentifierColumnWarning, IgnoredColumnWarning} <= kinds

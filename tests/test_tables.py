@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -187,3 +188,94 @@ def test_messages_name_the_path_as_given(tmp_path, monkeypatch):
         "data file 'x.xlsx' is not CSV or Parquet "
         "(accepted: .csv, .tsv, .txt, .parquet, .pq)"
     )
+
+
+# --------------------------------------------------------------------------- #
+# read_table: files that would be misread, named for what they are
+# --------------------------------------------------------------------------- #
+def _text_table(n: int = 300) -> str:
+    rows = "".join(f"{20 + i},{'M' if i % 2 else 'F'},{i % 2}\n" for i in range(n))
+    return "age,sex,y\n" + rows
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message", "line"),
+    [
+        (
+            "utf16.csv",
+            _text_table().encode("utf-16-le"),
+            "is UTF-16 text without a byte-order mark, not UTF-8; save it as UTF-8",
+            None,
+        ),
+        (
+            "utf16be.csv",
+            _text_table().encode("utf-16-be"),
+            "is UTF-16 text without a byte-order mark",
+            None,
+        ),
+        (
+            "packed.csv",
+            gzip.compress(_text_table().encode()),
+            "is gzip-compressed, not text; decompress it first (gunzip)",
+            None,
+        ),
+        (
+            "book.csv",
+            b"PK\x03\x04" + b"\x00" * 40,
+            "is a zip archive (an Excel workbook?), not text",
+            None,
+        ),
+        (
+            "nul.csv",
+            b"a,b,c\n1,2,3\n4,x\x00y,6\n7,8,9\n",
+            "line 3 holds a NUL byte (\\x00, at byte 15), which is not text",
+            3,
+        ),
+        (
+            "open-quote.csv",
+            b'a,b,c\n1,"x,3\n4,5,6\n7,8,9\n',
+            'line 2 opens a quote (") that is not closed before line 4',
+            2,
+        ),
+        (
+            "open-quote-last.csv",
+            b'a,b,c\n1,2,3\n4,5,"x\n7,8,9\n',
+            'line 3 opens a quote (") that is not closed before line 4',
+            3,
+        ),
+    ],
+)
+def test_read_table_names_what_a_misread_file_is(
+    tmp_path, name, content, message, line
+):
+    path = write(tmp_path, name, content)
+    before = path.read_bytes()
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    assert f"data file {str(path)!r}" in str(info.value)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+    assert info.value.path == str(path) and info.value.line == line
+    assert path.read_bytes() == before
+
+
+def test_read_table_keeps_a_closed_multi_line_field(tmp_path):
+    frame = frame_from(tmp_path, 'a,b,c\n1,2,"two\nlines"\n4,5,6\n')
+    assert frame["c"].tolist() == ["two\nlines", "6"]
+
+
+def test_read_table_quoted_decimal_commas_in_a_comma_file(tmp_path):
+    frame = frame_from(tmp_path, 'a,b,y\n"6,8",x,1\n"7,25",y,0\n3,z,1\n')
+    assert frame["a"].tolist() == [6.8, 7.25, 3.0]
+    assert frame.attrs["treedistill.cleaning"]["decimal_comma"] == ["a"]
+
+
+def test_read_table_refuses_commas_that_may_mark_thousands(tmp_path):
+    path = write(tmp_path, "t.csv", 'a,b,y\n"1,234",x,1\n"7,250",y,0\n3,z,1\n')
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    assert str(info.value) == (
+        f"data file {str(path)!r}: column 'a' holds numbers such as '1,234' whose "
+        "comma may mark thousands or decimals; write them without it (1234 or 1.234)"
+    )
+    assert info.value.column == "a" and info.value.path == str(path)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from treedistill._schema import is_categorical
+from treedistill.exceptions import DataError
 
 __all__ = ["CLEANING_ATTR", "MISSING_TOKENS", "clean_frame", "merge_notes"]
 
@@ -25,6 +26,7 @@ MISSING_TOKENS = frozenset(
 #: Where :func:`~treedistill.read_table` keeps its cleaning notes in ``frame.attrs``.
 CLEANING_ATTR = "treedistill.cleaning"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3},\d{3}$")
 
 
 def _empty_notes() -> dict[str, Any]:
@@ -62,7 +64,7 @@ def merge_notes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clean_series(
-    series: pd.Series, *, from_csv: bool, decimal_comma: bool
+    series: pd.Series, name: str, *, from_csv: bool, decimal_comma: bool | str
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Clean one column; see :func:`~treedistill.read_table` for the rules."""
     dtype = series.dtype
@@ -80,7 +82,7 @@ def _clean_series(
                 return series.astype(np.int64), {}
             return series.astype(np.float64), {}
         return series, {}
-    return _clean_text(series, from_csv=from_csv, decimal_comma=decimal_comma)
+    return _clean_text(series, name, from_csv=from_csv, decimal_comma=decimal_comma)
 
 
 def _strip_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,8 +100,15 @@ def _strip_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ~missing, raw, stripped
 
 
-def _parse_numbers(kept: np.ndarray, decimal_comma: bool) -> tuple[Any, bool]:
-    """The cells as numbers (or None when one is not) and whether commas were read."""
+def _parse_numbers(
+    kept: np.ndarray, decimal_comma: bool | str, name: str
+) -> tuple[Any, bool]:
+    """The cells as numbers (or None when one is not) and whether commas were read.
+
+    With ``decimal_comma="unambiguous"`` (a comma- or tab-separated file), commas
+    are read as decimal commas unless every one of them could also separate
+    thousands (``"1,234"``): such a column is refused rather than guessed.
+    """
     if not kept.size:
         return None, False
     parsed = pd.to_numeric(pd.Series(kept, dtype=object), errors="coerce")
@@ -109,6 +118,16 @@ def _parse_numbers(kept: np.ndarray, decimal_comma: bool) -> tuple[Any, bool]:
         swapped = [v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v for v in kept]
         parsed = pd.to_numeric(pd.Series(swapped, dtype=object), errors="coerce")
         if parsed.notna().all():
+            commas = [v for v in kept if "," in v]
+            if decimal_comma == "unambiguous" and all(
+                _THOUSANDS.match(v) for v in commas
+            ):
+                raise DataError(
+                    f"column {name!r} holds numbers such as {commas[0]!r} whose "
+                    "comma may mark thousands or decimals; write them without it "
+                    "(1234 or 1.234)",
+                    column=name,
+                )
             return parsed.to_numpy(), True
     return None, False
 
@@ -122,7 +141,7 @@ def _merged_variants(raw: np.ndarray, kept: np.ndarray) -> dict[str, list[str]]:
 
 
 def _clean_text(
-    series: pd.Series, *, from_csv: bool, decimal_comma: bool
+    series: pd.Series, name: str, *, from_csv: bool, decimal_comma: bool | str
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Clean a text column: strip, turn missing markers into NaN, read numbers."""
     info: dict[str, Any] = {}
@@ -143,7 +162,7 @@ def _clean_text(
     present_idx = np.flatnonzero(present)[~tokens]
     kept = stripped[~tokens]
     n = len(series)
-    numeric, comma = _parse_numbers(kept, decimal_comma)
+    numeric, comma = _parse_numbers(kept, decimal_comma, name)
     if comma:
         info["decimal_comma"] = True
     if numeric is not None:
@@ -172,7 +191,7 @@ def clean_frame(
     frame: pd.DataFrame,
     *,
     from_csv: bool = False,
-    decimal_comma: bool = False,
+    decimal_comma: bool | str = False,
     skip: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Clean every column of ``frame`` (those in ``skip`` are passed through).
@@ -190,7 +209,9 @@ def clean_frame(
         if name in skip:
             columns[name] = s
             continue
-        cleaned, info = _clean_series(s, from_csv=from_csv, decimal_comma=decimal_comma)
+        cleaned, info = _clean_series(
+            s, name, from_csv=from_csv, decimal_comma=decimal_comma
+        )
         columns[name] = cleaned
         if not info:
             continue

@@ -26,13 +26,27 @@ from treedistill.exceptions import (
     ParameterError,
 )
 
-__all__ = ["HIGH_CARDINALITY", "MOSTLY_NUMERIC", "prepare_data"]
+__all__ = [
+    "HIGH_CARDINALITY",
+    "MAX_LEVELS",
+    "MAX_MAGNITUDE",
+    "MIN_ROWS_PER_CLASS",
+    "MOSTLY_NUMERIC",
+    "prepare_data",
+]
 
 #: A categorical column with more distinct values than this is kept with a warning.
 HIGH_CARDINALITY = 50
 #: A text column in which at least this share of the values are numbers is taken
 #: to be a numeric column with bad cells, and refused.
 MOSTLY_NUMERIC = 0.9
+#: A text column with more distinct values than this is refused (one-hot width).
+MAX_LEVELS = 200
+#: Numbers at least this large (in absolute value) are refused.
+MAX_MAGNITUDE = 1e100
+#: Below this many rows per class on average (with 3 or more classes), the target
+#: is refused unless ``many_classes=True``: it looks like a number to predict.
+MIN_ROWS_PER_CLASS = 5
 
 _ID_NAMES = re.compile(
     r"^(id|idx|index|row|rowid|row_id|row_number|record|record_id|uuid|key)$"
@@ -40,6 +54,10 @@ _ID_NAMES = re.compile(
     re.IGNORECASE,
 )
 _MIN_ID_ROWS = 20
+_DATE = re.compile(
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
 
 
 def prepare_data(
@@ -48,6 +66,7 @@ def prepare_data(
     *,
     drop: Iterable[str] = (),
     source: str = "data",
+    many_classes: bool = False,
     warn: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Split a table into features and labels, checking everything on the way.
@@ -63,6 +82,12 @@ def prepare_data(
     target of non-integer numbers                refused (not class labels)
     a class with a single row                    refused (at least 2 needed)
     ``drop`` names an absent column or target    refused
+    3+ classes, fewer than 5 rows per class on   refused unless ``many_classes``
+    average (:data:`MIN_ROWS_PER_CLASS`)
+    text column of dates (``2021-03-04`` …)      refused (drop it or derive a
+                                                 number)
+    text column with > 200 distinct values       refused (:data:`MAX_LEVELS`)
+    numbers of size >= 1e100                     refused (:data:`MAX_MAGNITUDE`)
     no feature column left                       refused
     numeric column with ``inf`` / ``-inf``       refused
     text column in which >= 90% of the present   refused, naming the first bad
@@ -96,6 +121,10 @@ def prepare_data(
         Columns not to use as features (identifiers, leaks …).
     source : str, default="data"
         How to name the table in messages (e.g. the file name).
+    many_classes : bool, default=False
+        Accept a target with 3 or more classes and fewer than
+        :data:`MIN_ROWS_PER_CLASS` rows per class on average (refused by default:
+        such a target is usually a number to predict).
     warn : bool, default=False
         Also issue each of the summary's warnings as a Python warning of its
         class: :class:`~treedistill.exceptions.IdentifierColumnWarning` for an
@@ -126,14 +155,16 @@ def prepare_data(
     DataError
         In the refused cases above (``column`` names the column at fault).
     ParameterError
-        When ``drop`` names the target or a column that is not in the table.
+        When ``drop`` names the target or a column that is not in the table
+        (``parameter="drop"``), or the target has too many classes for its rows
+        (``parameter="many_classes"``).
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
             f"{_where(source)} must be a pandas DataFrame, got {type(frame).__name__}"
         )
     where = _where(source)
-    target = str(target)
+    target = str(target).strip()  # column names are compared stripped
     drop = _check_names(frame, target, drop, where)
     # category and bool columns are categorical by the user's own choice
     explicit = {
@@ -147,6 +178,12 @@ def prepare_data(
     notes = merge_notes(pre_notes, notes)
     log = _Log()
     used, y, classes, counts, reasons = _target(cleaned, target, where, log)
+    if not many_classes:
+        _refuse_many_classes(target, len(classes), len(used))
+    for name in notes["decimal_comma"]:
+        log.add(
+            f"column {name!r}: numbers written with a decimal comma read as numbers"
+        )
     columns, features, dropped = _features(used, cleaned, target, drop, explicit, log)
     if not features:
         raise DataError(
@@ -221,7 +258,7 @@ def _check_names(
             f"target column {target!r} is not in {where}{_suggest(target, names)}",
             column=target,
         )
-    drop = [str(d) for d in ([drop] if isinstance(drop, str) else drop)]
+    drop = [str(d).strip() for d in ([drop] if isinstance(drop, str) else drop)]
     for d in drop:
         if d == target:
             raise ParameterError(
@@ -282,7 +319,7 @@ def _labels(series: pd.Series, target: str) -> np.ndarray:
                 f"target column {target!r} has infinite values", column=target
             )
         if not np.all(values == np.round(values)):
-            example = values[values != np.round(values)][0]
+            example = scalar(values[values != np.round(values)][0])
             raise DataError(
                 f"target column {target!r} holds non-integer numbers (e.g. "
                 f"{example!r}); a classification target needs class labels",
@@ -351,11 +388,19 @@ def _judge_feature(
     """Refuse a feature column or note what it is; return its summary entry."""
     categorical = is_categorical(s)
     if categorical and name not in explicit:
+        _refuse_dates(name, full)
         _refuse_mostly_numeric(name, full)
     elif not categorical:
         _refuse_non_finite(name, full)
     kind = "categorical" if categorical else "numeric"
     n_distinct = int(s.nunique(dropna=True))
+    if categorical and n_distinct > MAX_LEVELS:
+        raise DataError(
+            f"column {name!r} is text with {n_distinct} distinct values (more than "
+            f"{MAX_LEVELS}): each would become its own 0/1 feature; drop it, or "
+            "group its values into fewer categories",
+            column=name,
+        )
     label = ""
     if n_distinct == 1:
         label = "constant"
@@ -415,6 +460,33 @@ def _first_text_cell(series: pd.Series) -> tuple[int, str, int, int]:
     )
 
 
+def _refuse_many_classes(target: str, n_classes: int, n_rows: int) -> None:
+    """Refuse a target with too few rows per class (unless opted in)."""
+    if n_classes >= 3 and n_rows < MIN_ROWS_PER_CLASS * n_classes:
+        raise ParameterError(
+            f"target column {target!r} has {n_classes} classes for {n_rows} rows "
+            f"({n_rows / n_classes:.1f} per class): it looks like a number to "
+            f"predict, not class labels; set many_classes to distil "
+            f"{n_classes} classes anyway",
+            parameter="many_classes",
+        )
+
+
+def _refuse_dates(name: str, series: pd.Series) -> None:
+    """Refuse a text column whose values are mostly dates or date-times."""
+    present = series.dropna().astype(str)
+    if not len(present):
+        return
+    dates = present.str.match(_DATE)
+    if dates.mean() >= MOSTLY_NUMERIC:
+        raise DataError(
+            f"column {name!r} holds dates (e.g. {present[dates].iloc[0]!r}), which "
+            "a tree cannot split on; drop it, or derive a number from it (such as "
+            "an age or the days since an event)",
+            column=name,
+        )
+
+
 def _refuse_mostly_numeric(name: str, series: pd.Series) -> None:
     """Refuse a text column whose present values are mostly numbers."""
     first, value, n_bad, n_present = _first_text_cell(series)
@@ -435,11 +507,21 @@ def _refuse_non_finite(name: str, series: pd.Series) -> None:
             "numbers nor text",
             column=name,
         )
-    inf = np.isinf(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    inf = np.isinf(values)
     if inf.any():
         raise DataError(
             f"column {name!r} has infinite values (first at row "
             f"{int(np.flatnonzero(inf)[0]) + 1})",
+            column=name,
+        )
+    huge = np.abs(values) >= MAX_MAGNITUDE
+    if huge.any():
+        first = int(np.flatnonzero(huge)[0])
+        raise DataError(
+            f"column {name!r} has values too large to learn from (row {first + 1} "
+            f"holds {scalar(values[first])!r}; at most {MAX_MAGNITUDE:g} in size); "
+            "rescale the column (e.g. take its logarithm) or drop it",
             column=name,
         )
 

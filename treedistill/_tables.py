@@ -24,6 +24,13 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_CHARS = 65536
 _SNIFF_ROWS = 50
+_ARCHIVES = (
+    (b"\x1f\x8b", "is gzip-compressed, not text; decompress it first (gunzip)"),
+    (
+        b"PK\x03\x04",
+        "is a zip archive (an Excel workbook?), not text; export it as CSV",
+    ),
+)
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -43,8 +50,10 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
       ``N/A``, ``nan``, ``null``, ``None`` …; matched exactly) are missing;
     - a text column whose remaining values all parse as numbers becomes numeric
       (int64 when they are whole numbers and none is missing, else float64);
-      in a ``;``-separated file, numbers written with a decimal comma
-      (``"1,5"``) are read as such when no value of the column has a ``.``;
+      numbers written with a decimal comma (``"1,5"``, quoted in a
+      comma-separated file) are read as such when no value of the column has a
+      ``.``; in a comma- or tab-separated file, a column in which every comma
+      could also separate thousands (``"1,234"``) is refused;
     - other text columns are ``object`` columns of ``str`` with ``NaN`` for
       missing; bool and category columns become such text columns too.
 
@@ -82,10 +91,17 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = _read_parquet(p, path)
         delimiter = None
     else:
+        _check_bytes(p, path)
         frame, delimiter = _read_csv(p, path, suffix)
-    frame, notes = clean_frame(
-        frame, from_csv=delimiter is not None, decimal_comma=(delimiter == ";")
-    )
+    comma = {None: False, ";": True}.get(delimiter, "unambiguous")
+    try:
+        frame, notes = clean_frame(
+            frame, from_csv=delimiter is not None, decimal_comma=comma
+        )
+    except DataError as exc:
+        raise DataError(
+            f"data file {quoted(path)}: {exc}", path=path, column=exc.column
+        ) from None
     frame.attrs[CLEANING_ATTR] = notes
     return frame
 
@@ -138,9 +154,54 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
+def _check_bytes(p: Path, path) -> None:
+    """Refuse compressed files, UTF-16 without a byte-order mark and NUL bytes.
+
+    Each would otherwise be blamed on something else (field counts, UTF-8), or,
+    for NUL bytes, pass unnoticed into the cells.
+    """
+    with p.open("rb") as fh:
+        head = fh.read(_SNIFF_CHARS)
+    for magic, what in _ARCHIVES:
+        if head.startswith(magic):
+            raise DataError(f"data file {quoted(path)} {what}", path=path)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return  # named as UTF-16 when decoded
+    nul = np.frombuffer(head, dtype=np.uint8) == 0
+    if nul.sum() >= len(head) // 4:
+        at_even = int(nul[::2].sum())
+        if max(at_even, int(nul.sum()) - at_even) >= 0.9 * nul.sum():
+            raise DataError(
+                f"data file {quoted(path)} is UTF-16 text without a byte-order "
+                "mark, not UTF-8; save it as UTF-8",
+                path=path,
+            )
+    at, line = _find_nul(p)
+    if at >= 0:
+        raise DataError(
+            f"data file {quoted(path)}: line {line} holds a NUL byte (\\x00, at "
+            f"byte {at}), which is not text; remove it",
+            path=path,
+            line=line,
+        )
+
+
+def _find_nul(p: Path) -> tuple[int, int]:
+    """(byte position, line) of the first NUL byte of a file, or (-1, -1)."""
+    offset, lines = 0, 1
+    with p.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                return offset + at, lines + chunk.count(b"\n", 0, at)
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+    return -1, -1
+
+
 def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
     fast = read_csv_arrow(p, suffix)  # None: the strict reader below decides
-    if fast is not None:
+    if fast is not None and not _last_cell_open(fast[0], p):
         return fast
     try:
         data = p.read_bytes()
@@ -157,14 +218,21 @@ def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
     header: list[str] | None = None
     rows: list[list[str]] = []
+    start = 1
     try:
         for record in reader:
             if not record or (len(record) == 1 and not record[0].strip()):
+                start = reader.line_num + 1
                 continue  # a blank line
             if header is None:
                 header = record
                 _check_header(header, path)
+                start = reader.line_num + 1
                 continue
+            if len(record) != len(header) or (
+                reader.line_num > start and _runs_to_the_end(record, text)
+            ):
+                _refuse_open_quote(record, start, reader.line_num, path)
             if len(record) != len(header):
                 raise DataError(
                     f"data file {quoted(path)}: line {reader.line_num} has "
@@ -174,6 +242,7 @@ def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
                     line=reader.line_num,
                 )
             rows.append(record)
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(
             f"data file {quoted(path)} does not parse as CSV near line "
@@ -195,6 +264,36 @@ def _read_csv(p: Path, path, suffix: str) -> tuple[pd.DataFrame, str]:
         }
     )
     return frame, delim
+
+
+def _last_cell_open(frame: pd.DataFrame, p: Path) -> bool:
+    """Whether the last row holds a line break and the file ends without a quote.
+
+    A quote opened and never closed swallows the rest of the file into one cell;
+    the strict reader then names the line where it opened.
+    """
+    last = frame.iloc[-1].tolist()
+    if not any(isinstance(v, str) and "\n" in v for v in last):
+        return False
+    with p.open("rb") as fh:
+        fh.seek(max(0, p.stat().st_size - 64))
+        return fh.read().rstrip()[-1:] != b'"'
+
+
+def _runs_to_the_end(record: list[str], text: str) -> bool:
+    """Whether a multi-line record is the file's last one, with no closing quote."""
+    return bool(record) and "\n" in record[-1] and text.rstrip()[-1:] != '"'
+
+
+def _refuse_open_quote(record: list[str], start: int, end: int, path) -> None:
+    """Refuse a record in which a quote opened and never closed (or closed late)."""
+    if end > start and any("\n" in field for field in record):
+        raise DataError(
+            f'data file {quoted(path)}: line {start} opens a quote (") that is '
+            f"not closed before line {end}; close it or remove the stray quote",
+            path=path,
+            line=start,
+        )
 
 
 def _check_header(header: Sequence[object], path) -> None:
