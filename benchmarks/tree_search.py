@@ -54,21 +54,33 @@ DATASETS = {
     "thyroid0387": (SHARED / "thyroid0387.csv", "Target", ()),
 }
 METHODS = ("greedy", "tao", "tao8", "hard")
+MIN_CLASS_ROWS = 10
 SEARCH = {"greedy": ("greedy", 1), "tao": ("tao", 1), "tao8": ("tao", 8)}
 
 
-def load(name: str):
-    from treedistill import prepare_data, read_table
-
-    path, target, drop = DATASETS[name]
-    X, y, _ = prepare_data(read_table(path), target, drop=drop, source=path.name)
-    X = X.reset_index(drop=True)
+def _categories(X: pd.DataFrame) -> pd.DataFrame:
+    """Text and bool columns as pandas categories (what xgboost reads as such)."""
+    X = X.copy()
     for col in X.columns:
         s = X[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             X[col] = s.astype("category")
         elif pd.api.types.is_bool_dtype(s.dtype):
             X[col] = s.astype("category")
+    return X
+
+
+def load(name: str):
+    from treedistill import prepare_data, read_table
+
+    path, target, drop = DATASETS[name]
+    frame = read_table(path)
+    # Classes seen fewer than MIN_CLASS_ROWS times (thyroid0387 has codes seen once)
+    # are dropped: a teacher cannot learn them and a split cannot stratify them.
+    counts = frame[target].value_counts()
+    frame = frame[frame[target].isin(counts.index[counts >= MIN_CLASS_ROWS])]
+    X, y, _ = prepare_data(frame, target, drop=drop, source=path.name)
+    X = _categories(X.reset_index(drop=True))
     classes, y_index = np.unique(np.asarray(y).astype(str), return_inverse=True)
     return X, y_index.astype(np.int64)
 
@@ -179,6 +191,8 @@ def fit_times(n_rows: int, repeats: int, size: int = 16) -> dict:
     from treedistill.datasets import make_clinical_cohort
 
     X, y = make_clinical_cohort(n_rows, missing_rate=0.05, random_state=0)
+    X = _categories(X)
+    y = np.unique(np.asarray(y).astype(str), return_inverse=True)[1]
     teacher = make_teacher("xgb", 0).fit(X, y)
     out = {}
     for method, (search, n_starts) in SEARCH.items():
@@ -251,7 +265,8 @@ def summarise(records: list[dict], leaves) -> list[str]:
                 f"{100 * (w['tao8'] - w['hard']).mean():+.2f} / "
                 f"{100 * (w['tao8'] - w['greedy']).mean():+.2f}"
             )
-        lines.append(f"| {ds} | {te} | " + " | ".join(cells) + " |")
+        seeds = g.index.get_level_values("seed").nunique()
+        lines.append(f"| {ds} | {te} ({seeds} seeds) | " + " | ".join(cells) + " |")
     lines += ["", "## Risk and probability measures (two-class sets)", ""]
     lines += [
         "| leaves | measure | greedy | tao | tao8 | hard (b) | tao8 - greedy |",
@@ -283,6 +298,59 @@ def summarise(records: list[dict], leaves) -> list[str]:
     return lines
 
 
+def targets(records: list[dict], times: dict) -> list[str]:
+    """The issue's targets, met or not, for each search."""
+    df = pd.DataFrame(records)
+    key = ["dataset", "teacher", "seed", "size"]
+    lines = ["## Targets", ""]
+    lines += ["| target | tao | tao8 |", "| --- | --- | --- |"]
+
+    def wide(measure, size):
+        sub = df[(df["size"] == size) & df[measure].notna()]
+        return sub.pivot_table(index=key, columns="method", values=measure)
+
+    def verdict(ok, text):
+        return f"{'met' if ok else 'not met'}: {text}"
+
+    rows = []
+    for size, need in ((8, 1.0), (16, 0.5)):
+        if size not in set(df["size"]):
+            continue
+        w = wide("agreement", size)
+        cells = []
+        for m in ("tao", "tao8"):
+            gain = 100 * (w[m] - w["hard"]).mean()
+            cells.append(verdict(gain >= need, f"{gain:+.2f}"))
+        rows.append([f"agreement >= (b) + {need} at {size} leaves", *cells])
+        cells = []
+        for m in ("tao", "tao8"):
+            per = 100 * (w[m] - w["hard"]).groupby(level="dataset").mean()
+            cells.append(
+                verdict(per.min() >= -0.3, f"worst {per.idxmin()} {per.min():+.2f}")
+            )
+        rows.append([f"no data set below (b) - 0.3 at {size} leaves", *cells])
+        for measure, better in (("flagged", 1), ("spearman", 1), ("kl", -1)):
+            if measure not in df or df[measure].notna().sum() == 0:
+                continue
+            w = wide(measure, size)
+            cells = []
+            for m in ("tao", "tao8"):
+                d = float((w[m] - w["greedy"]).mean())
+                scale = 100.0 if measure == "flagged" else 1.0
+                cells.append(verdict(better * d >= 0, f"{scale * d:+.4f}"))
+            rows.append([f"{measure} no worse than greedy at {size} leaves", *cells])
+    if times:
+        cells = [
+            verdict(
+                times[m] <= 10 * times["greedy"], f"{times[m] / times['greedy']:.1f}x"
+            )
+            for m in ("tao", "tao8")
+        ]
+        rows.append(["fit time <= 10x greedy", *cells])
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small smoke run")
@@ -294,6 +362,20 @@ def parse_args(argv=None):
     p.add_argument("--fit-rows", type=int, default=10_000)
     p.add_argument("--fit-repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks")
+    p.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="JSON-lines file each finished cell is appended to; cells already "
+        "in it are not run again",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=float,
+        default=None,
+        help="seconds after which no new cell is started (the tables then say "
+        "how many seeds each data set got)",
+    )
     return p.parse_args(argv)
 
 
@@ -310,19 +392,40 @@ def main(argv=None) -> int:
         print(f"skipping {n}: {DATASETS[n][0]} is absent", file=sys.stderr)
     names = [n for n in names if n not in skipped]
     records, t0 = [], time.perf_counter()
-    for name in names:
-        for teacher in args.teachers:
-            for seed in range(args.seeds):
-                records += run_cell(name, teacher, seed, args.leaves, args.n_eval)
-            print(
-                f"{name} {teacher} done at {time.perf_counter() - t0:.0f}s", flush=True
-            )
+    done = set()
+    if args.records is not None and args.records.is_file():
+        for line in args.records.read_text().splitlines():
+            rec = json.loads(line)
+            records.append(rec)
+            done.add((rec["dataset"], rec["teacher"], rec["seed"]))
+    stopped = False
+    # Seed-major order: a run stopped early still covers every data set.
+    for seed in range(args.seeds):
+        for name in names:
+            for teacher in args.teachers:
+                if (name, teacher, seed) in done:
+                    continue
+                if args.stop_after and time.perf_counter() - t0 > args.stop_after:
+                    stopped = True
+                    break
+                cell = run_cell(name, teacher, seed, args.leaves, args.n_eval)
+                records += cell
+                if args.records is not None:
+                    with args.records.open("a") as fh:
+                        fh.writelines(json.dumps(r) + "\n" for r in cell)
+                elapsed = time.perf_counter() - t0
+                print(
+                    f"seed {seed} {name} {teacher} done at {elapsed:.0f}s", flush=True
+                )
+    if stopped:
+        print(f"stopped starting cells after {args.stop_after} s", flush=True)
     times = fit_times(args.fit_rows, args.fit_repeats)
     lines = summarise(records, args.leaves)
     lines += ["", f"## Estimator fit time at {args.fit_rows:,} real rows", ""]
     lines += ["| search | fit s | x greedy |", "| --- | --- | --- |"]
     for m, s in times.items():
         lines.append(f"| {m} | {s:.2f} | {s / times['greedy']:.1f} |")
+    lines += [""] + targets(records, times)
     text = "\n".join(lines)
     print(text)
     meta = {

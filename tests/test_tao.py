@@ -80,7 +80,8 @@ def test_multistart_keeps_the_best_start_and_is_deterministic():
         np.testing.assert_array_equal(getattr(a.tree_, name), getattr(b.tree_, name))
     np.testing.assert_array_equal(a.value_, b.value_)
     assert a.search_ == "tao-multistart"
-    assert len(a.search_info_["sweeps"]) == 4
+    # The greedy tree and the two best other starts are refined.
+    assert len(a.search_info_["sweeps"]) == 3
     assert _loss(a, X, Q, "gini") <= _loss(one, X, Q, "gini") * (1 + 1e-12)
 
 
@@ -170,6 +171,39 @@ def test_saved_refined_tree_predicts_like_the_live_one(tmp_path):
     save_student(model, path)
     loaded = load_student(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_refined_tree_goes_through_threshold_snapping():
+    X, y = make_clinical_cohort(600, missing_rate=0.1, random_state=2)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    pre = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), ["sex", "smoker", "ward"])],
+        remainder="passthrough",
+    )
+    teacher = make_pipeline(pre, HistGradientBoostingClassifier(max_iter=30)).fit(X, y)
+    model = DistilledTreeClassifier(
+        teacher,
+        search="tao",
+        exact_rules=True,
+        max_leaf_nodes=8,
+        augment_factor=3.0,
+        random_state=0,
+    ).fit(X, y)
+    assert model.search_ == "tao"
+    assert model.student_.snapped_
+    t = model.student_.tree_
+    inner = t.children_left != -1
+    age = list(model.feature_names_out_).index("age")
+    # Integer columns get whole-number thresholds after snapping.
+    cuts = t.threshold[inner & (t.feature == age)]
+    np.testing.assert_array_equal(cuts, np.round(cuts))
+    # The real rows keep their leaves through the snapping.
+    leaves = model.apply(X)
+    np.testing.assert_array_equal(model.predict_proba(X), model.student_.value_[leaves])
 
 
 @parametrize_with_checks(

@@ -19,8 +19,9 @@ repeat until one changes nothing, so the refined tree's soft loss on the
 transfer set is never above the greedy tree's, with the same number of leaves.
 
 Multi-start adds further greedy trees, grown on random subsets of the columns with
-a randomly chosen criterion, refines each, and keeps the one with the lowest soft
-loss on the transfer set (the greedy tree's refinement is always a candidate).
+a randomly chosen criterion, refines the greedy tree and the ``REFINED_STARTS``
+others of lowest loss, and keeps the tree with the lowest soft loss on the transfer
+set (the greedy tree's refinement is always a candidate).
 
 Missing values: a row with a missing value follows the node's ``missing_go_to_left``;
 both directions are searched where the node has missing rows. One-hot category
@@ -28,6 +29,8 @@ indicators are columns like any other (a split at 0.5 tests one level).
 """
 
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -40,6 +43,8 @@ SEARCHES = ("greedy", "tao")
 _CRITERIA = ("gini", "entropy")
 _LEAF = -1
 _TOL = 1e-10
+# Starts refined by TAO besides the greedy tree (the others are only grown).
+REFINED_STARTS = 2
 
 
 def soft_loss(Q: np.ndarray, P: np.ndarray, criterion: str) -> np.ndarray:
@@ -146,16 +151,22 @@ class _Search:
         return np.asarray(out, dtype=np.intp)
 
     # -------------------------------------------------------------- search
-    def _scan(self, rows, channels, score_fn):
-        """Best split of ``rows`` over every column and bin.
+    def _scan(self, rows, channels, score_fn, features=None):
+        """Best split of ``rows`` over the columns (all, or ``features``) and bins.
 
         ``channels`` (n_rows, c) are summed per bin; the last channel must count
         rows. ``score_fn(left, right)`` scores left/right channel sums (..., c).
         Returns (score, feature, bin, missing_left) or None.
         """
+        found = self._scan_each(rows, channels, score_fn, features)
+        return min(found, default=None)
+
+    def _scan_each(self, rows, channels, score_fn, features=None):
+        """The best split on each column that has a valid one (see ``_scan``)."""
         nb, msl = self.n_bins, self.msl
-        best = None
-        for j in range(self.binned.shape[0]):
+        features = range(self.binned.shape[0]) if features is None else features
+        found = []
+        for j in features:
             b = self.binned[j, rows].astype(np.intp)
             hist = np.stack(
                 [np.bincount(b, weights=ch, minlength=nb) for ch in channels.T], axis=1
@@ -166,6 +177,7 @@ class _Search:
             total = cum[-1] + miss
             n_real = total[-1] - miss[-1]
             lefts = [cum, cum + miss] if has_miss else [cum]
+            best = None
             for direction, left in enumerate(lefts):
                 right = total - left
                 n_left_real = cum[:, -1]
@@ -180,8 +192,23 @@ class _Search:
                 score = np.where(ok, score_fn(left, right), np.inf)
                 i = int(np.argmin(score))
                 if best is None or score[i] < best[0]:
-                    best = (float(score[i]), j, i, direction == 1)
-        return best
+                    best = (float(score[i]), int(j), i, direction == 1)
+            if best is not None:
+                found.append(best)
+        return found
+
+    def best_leaf_split(self, rows, features=None, each=False):
+        """Best split of a leaf's ``rows`` by the greedy criterion."""
+        k = self.Q.shape[1]
+        crit = self.criterion
+
+        def score_fn(lft, rgt):
+            return _impurity_sum(lft[..., :k], crit) + _impurity_sum(rgt[..., :k], crit)
+
+        channels = np.column_stack([self.Qw[rows], np.ones(rows.size)])
+        if each:
+            return self._scan_each(rows, channels, score_fn, features)
+        return self._scan(rows, channels, score_fn, features)
 
     def _cut(self, feature: int, b: int) -> float:
         cuts = self.cuts[feature]
@@ -363,8 +390,10 @@ def refine_tree(
         The targets the student was fit to.
     sample_weight : ndarray of shape (n_samples,), optional
     n_starts : int, default=1
-        Greedy starts refined; the first is ``student``'s own tree, the others
-        are grown on random column subsets with a random criterion.
+        Greedy starts; the first is ``student``'s own tree, the others are grown
+        on random column subsets with a random criterion. The greedy tree and the
+        ``REFINED_STARTS`` others of lowest soft loss are refined by TAO; the
+        tree of lowest soft loss is kept.
     max_sweeps : int, default=10
         Largest number of passes over the nodes per start.
     max_bins : int, default=255
@@ -376,14 +405,14 @@ def refine_tree(
     dict
         ``loss_greedy`` and ``loss`` (the soft loss of ``student``'s tree before
         and after, summed over rows), ``start`` (index of the start kept) and
-        ``sweeps`` (passes made on each start).
+        ``sweeps`` (passes made on each refined start: the greedy tree, then the
+        ``REFINED_STARTS`` other starts of lowest loss).
     """
     X = np.asarray(X, dtype=np.float64)
     Q = np.asarray(Q, dtype=np.float64)
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
     criterion = student.criterion
     msl = max(int(student.min_samples_leaf), 1)
-    rng = np.random.default_rng(random_state)
     binned, cuts, n_bins = bin_features(X, max_bins, random_state=random_state)
 
     def new_search():
@@ -394,16 +423,26 @@ def refine_tree(
     first.retighten()
     first.refit()
     loss_greedy = first.loss()
-    best, best_loss, best_start, sweeps = first, np.inf, 0, []
-    for start in range(int(n_starts)):
-        if start == 0:
-            search = first
-        else:
-            search = _random_start(new_search(), student, X, Q, w, rng, max_bins)
-        sweeps.append(_refine(search, max_sweeps))
-        loss = search.loss()
-        if loss < best_loss - _TOL * (abs(best_loss) + 1.0) or start == 0:
-            best, best_loss, best_start = search, loss, start
+    starts = [first]
+    if int(n_starts) > 1:
+        # Other starts: the root split on the 2nd, 3rd, ... best column, then
+        # greedy growth below it.
+        roots = sorted(first.best_leaf_split(np.arange(len(X)), each=True))
+        for split in roots[1 : int(n_starts)]:
+            search = _grow(new_search(), student, root_split=split)
+            search.refit()
+            starts.append(search)
+    # TAO moves a tree a little; the starts differ more. Refine the greedy tree
+    # and the REFINED_STARTS other starts of lowest loss as grown.
+    others = sorted(range(1, len(starts)), key=lambda i: (starts[i].loss(), i))
+    refined = [0, *others[:REFINED_STARTS]]
+    sweeps = {}
+    best, best_loss, best_start = first, np.inf, 0
+    for i in refined:
+        sweeps[i] = _refine(starts[i], max_sweeps)
+        loss = starts[i].loss()
+        if i == 0 or loss < best_loss - _TOL * (abs(best_loss) + 1.0):
+            best, best_loss, best_start = starts[i], loss, i
     best.retighten()
     tree = best.arrays()
     student.tree_ = tree
@@ -413,29 +452,65 @@ def refine_tree(
         "loss_greedy": loss_greedy,
         "loss": best_loss,
         "start": best_start,
-        "sweeps": sweeps,
+        "sweeps": [sweeps[i] for i in refined],
     }
 
 
-def _random_start(search: _Search, student, X, Q, w, rng, max_bins) -> _Search:
-    """A greedy tree on a random subset of the columns, with a random criterion."""
-    from treedistill._hist_tree import HistTree
+def _grow(search: _Search, student, root_split=None) -> _Search:
+    """Grow a tree best-first by the greedy criterion on the binned columns, as
+    the builders do, with the root's split given (or the best one)."""
+    n = len(search.X)
+    crit, msl = search.criterion, search.msl
+    max_depth = np.inf if student.max_depth is None else int(student.max_depth)
+    leaves = student.max_leaf_nodes
+    budget = np.inf if leaves is None else int(leaves) - 1
+    parts = {"left": [_LEAF], "right": [_LEAF], "feature": [-2], "threshold": [-2.0]}
+    parts["missing"], depth, rows_of, heap = [False], [0], {0: np.arange(n)}, []
 
-    d = X.shape[1]
-    keep = np.flatnonzero(rng.random(d) < 0.75)
-    if keep.size == 0:
-        keep = np.array([int(rng.integers(d))])
-    crit = _CRITERIA[int(rng.integers(2))]
-    est = HistTree(
-        criterion=crit,
-        max_depth=student.max_depth,
-        max_leaf_nodes=student.max_leaf_nodes,
-        min_samples_leaf=student.min_samples_leaf,
-        max_bins=max_bins,
-        random_state=int(rng.integers(2**31 - 1)),
-    ).fit(X[:, keep], Q, sample_weight=w)
-    search.load(*_tree_parts(est.tree_, keep))
-    search.leaf = np.asarray(est.apply(X[:, keep]), dtype=np.intp)
+    def push(node, split):
+        if split is None:
+            return
+        gain = float(_impurity_sum(search.Qw[rows_of[node]].sum(0), crit)) - split[0]
+        if gain > 0:
+            heapq.heappush(heap, (-gain, node, split))
+
+    def best(node):
+        r = rows_of[node]
+        if depth[node] >= max_depth or r.size < 2 * msl:
+            return None
+        return search.best_leaf_split(r)
+
+    push(0, best(0) if root_split is None else root_split)
+    while heap and budget > 0:
+        _, node, (_, j, b, miss_left) = heapq.heappop(heap)
+        budget -= 1
+        r = rows_of.pop(node)
+        x = search.X[r, j]
+        cut = search._cut(j, b)
+        go = np.where(np.isnan(x), miss_left, x <= cut)
+        parts["feature"][node], parts["threshold"][node] = j, cut
+        parts["missing"][node] = miss_left
+        for side in (go, ~go):
+            rows_of[len(depth)] = r[side]
+            for key, v in (("left", _LEAF), ("right", _LEAF), ("feature", -2)):
+                parts[key].append(v)
+            parts["threshold"].append(-2.0)
+            parts["missing"].append(False)
+            depth.append(depth[node] + 1)
+        parts["left"][node], parts["right"][node] = len(depth) - 2, len(depth) - 1
+        if budget > 0:
+            push(len(depth) - 2, best(len(depth) - 2))
+            push(len(depth) - 1, best(len(depth) - 1))
+    search.load(
+        parts["left"],
+        parts["right"],
+        parts["feature"],
+        parts["threshold"],
+        parts["missing"],
+    )
+    search.leaf = np.empty(n, dtype=np.intp)
+    for node, r in rows_of.items():
+        search.leaf[r] = node
     return search
 
 
@@ -448,7 +523,7 @@ class SearchedSoftTree(SoftTree):
     max_bins :
         As in :class:`SoftTree` (they shape the greedy start).
     n_starts : int, default=1
-        Greedy starts refined (see :func:`refine_tree`).
+        Greedy starts (see :func:`refine_tree`).
     max_sweeps : int, default=10
 
     Attributes
