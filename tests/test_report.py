@@ -41,13 +41,14 @@ TOP_KEYS = {
     "disagreements",
     "shap",
     "summary",
+    "operating_points",
 }
 
 
 def test_top_level_keys_and_version(report_binary):
     report = report_binary["report"]
     assert set(report) == TOP_KEYS
-    assert report["schema_version"] == "1"
+    assert report["schema_version"] == "2"
     assert report["model_order"] == ["tree", "boosted"]
     assert report["primary_model"] == "tree"
     assert report["run"] == report_binary["run_info"]
@@ -56,7 +57,7 @@ def test_top_level_keys_and_version(report_binary):
     assert data["n_train"] == 450
     assert data["n_synthetic"] == 800
     assert data["classes"] == ["high", "low"]
-    assert data["positive_class"] == "low"
+    assert data["positive_class"] == "high"  # the minority class of y_train
     assert sum(data["test_class_counts"]) == 150
     assert [c["name"] for c in data["columns"]] == list(report_binary["X_te"].columns)
 

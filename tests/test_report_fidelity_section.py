@@ -60,7 +60,7 @@ def test_confusion_and_calibration_are_consistent(report_binary):
         assert m.shape == (2, 2) and m.sum() == 150
         assert np.trace(m) / m.sum() == pytest.approx(agreement[name], abs=1e-6)
     cal = report["calibration"]
-    assert cal["kind"] == "positive" and cal["positive_class"] == "low"
+    assert cal["kind"] == "positive" and cal["positive_class"] == "high"
     assert set(cal["curves"]) == {"teacher", "tree", "boosted"}
     for curve in cal["curves"].values():
         assert sum(b["n"] for b in curve["bins"]) == 150

@@ -118,7 +118,10 @@ def test_predictions_csv_neutralises_formulas(tmp_path):
     )  # fmt: skip
     out = write_predictions(frame, tmp_path / "p.csv")
     back = pd.read_csv(out)
-    assert back["name"].tolist()[:2] == ['\'=HYPERLINK("http://x")', "'+cmd|' /C calc'!A0"]
+    assert back["name"].tolist()[:2] == [
+        '\'=HYPERLINK("http://x")',
+        "'+cmd|' /C calc'!A0",
+    ]
     assert back["prediction"].tolist() == ["'=1+1", "b", "b"]
     assert back["x"].tolist() == [-1.5, 2.0, 3.0]
     with pytest.raises(OutputError, match="already exists|another process"):
@@ -128,7 +131,7 @@ def test_predictions_csv_neutralises_formulas(tmp_path):
 def test_read_report_checks_the_schema(finished, tmp_path):
     out = finished / "out"
     doc = read_report(out)
-    assert doc["schema_version"] == "1"
+    assert doc["schema_version"] == "2"
     bad = tmp_path / "bad"
     shutil.copytree(out, bad)
     tampered = dict(doc)

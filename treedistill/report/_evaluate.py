@@ -26,7 +26,7 @@ from treedistill.report._fidelity_section import (
     confusion_section,
     fidelity_tables,
 )
-from treedistill.report._headline import summary_section
+from treedistill.report._headline import chosen_point, summary_section
 from treedistill.report._inputs import (
     Inputs,
     check_models,
@@ -34,13 +34,19 @@ from treedistill.report._inputs import (
     check_options,
     prepare,
 )
+from treedistill.report._operating import (
+    OperatingPoints,
+    curve_measures,
+    operating_points,
+)
+from treedistill.report._sentences import headline_sentences
 from treedistill.report._shap_section import shap_section
 from treedistill.report._size_curve import SizeCurveConfig, agreement_rate, size_curve
 from treedistill.report._tree_section import tree_section
 
 __all__ = ["evaluate", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def evaluate(
@@ -99,8 +105,13 @@ def evaluate(
     Returns
     -------
     dict
-        JSON-serialisable; ``schema_version`` is ``"1"``. Floats are rounded to 6
-        significant digits and NaN is ``None``.
+        JSON-serialisable; ``schema_version`` is ``"2"``. Floats are rounded to 6
+        significant digits and NaN is ``None``. ``summary["sentences"]`` is the
+        headline in words (what is degenerate about the teacher first);
+        ``operating_points`` the positive class, threshold and flag rate used;
+        every model's fidelity row carries ``measures`` (per class, at each
+        operating point, ranking, probability, truth; see
+        :func:`treedistill.fidelity`).
     """
 
     checked = check_models(models)
@@ -113,28 +124,28 @@ def evaluate(
     check_operating_points(
         positive_class, threshold, flag_rate, np.asarray(primary.classes_)
     )
-    seeds = _Seeds(
-        *(int(s) for s in np.random.SeedSequence(random_state).generate_state(5))
-    )
-    inputs = prepare(
-        checked,
-        X_test,
-        y_test,
-        X_train,
-        y_train,
-        n_synthetic=n_synthetic,
-        seed=seeds.syn,
+    seeds = _Seeds(*np.random.SeedSequence(random_state).generate_state(5).tolist())
+    rows = (X_test, y_test, X_train, y_train)
+    inputs = prepare(checked, *rows, n_synthetic=n_synthetic, seed=seeds.syn)
+    ops = operating_points(
+        positive_class, threshold, flag_rate, inputs.classes, inputs.train.y_idx
     )
     report = _sections(
         inputs,
         seeds,
+        ops,
         grid=grid,
         subgroup_columns=subgroup_columns,
         include_values=include_values,
         shap_rows=shap_rows,
     )
-    report["data"] = _data_section(inputs, include_values, random_state)
+    report["data"] = _data_section(inputs, include_values, random_state, ops)
+    report["operating_points"] = ops.describe()
     out = plain(report, digits=SIGNIFICANT_DIGITS)
+    sentences, n_alert = headline_sentences(
+        out["summary"], out["data"], out["operating_points"]
+    )
+    out["summary"].update(sentences=sentences, n_alert=n_alert)
     out["run"] = plain(dict(run_info) if run_info else {})
     return out
 
@@ -150,30 +161,52 @@ class _Seeds:
     pick: int  # rows explained by SHAP
 
 
-def _sections(
-    inputs: Inputs, seeds: _Seeds, *, grid, subgroup_columns, include_values, shap_rows
-) -> dict:
-    """Every section of the report but the data description and the run."""
+def _predict(inputs: Inputs) -> tuple[dict, dict, dict]:
+    """Each model's probabilities on the held-out and synthetic rows, and where
+    it agrees with the teacher on the held-out rows."""
     names, models = inputs.names, inputs.models
     proba_test = {n: models[n].predict_proba(inputs.test.model_in) for n in names}
     proba_syn = {}
     if inputs.synthetic is not None:
         syn_in = inputs.synthetic.model_in
         proba_syn = {n: models[n].predict_proba(syn_in) for n in names}
-    infos = {n: model_info(n, models[n]) for n in names}
     t_cls = inputs.test.teacher_class
     agree = {n: np.argmax(proba_test[n], axis=1) == t_cls for n in names}
+    return proba_test, proba_syn, agree
+
+
+def _sections(
+    inputs: Inputs,
+    seeds: _Seeds,
+    ops: OperatingPoints,
+    *,
+    grid,
+    subgroup_columns,
+    include_values,
+    shap_rows,
+) -> dict:
+    """Every section of the report but the data description and the run."""
+    names, models = inputs.names, inputs.models
+    proba_test, proba_syn, agree = _predict(inputs)
+    infos = {n: model_info(n, models[n]) for n in names}
+    seed, tree_seed = seeds.boot, seeds.tree
     fid = fidelity_tables(
-        inputs, proba_test, proba_syn, infos, seed=seeds.boot, tree_seed=seeds.tree
+        inputs, proba_test, proba_syn, infos, ops=ops, seed=seed, tree_seed=tree_seed
     )
+    primary_row = next(r for r in fid["held_out"] if r["key"] == inputs.primary_name)
+    point = chosen_point(primary_row["measures"]["operating_points"], ops)
     config = SizeCurveConfig(
-        grid=tuple(grid), criterion=baseline_size(inputs)[1], seed=seeds.tree
+        grid=tuple(grid),
+        criterion=baseline_size(inputs)[1],
+        seed=seeds.tree,
+        ops=ops,
+        point_kind=None if point is None else point["kind"],
     )
     curve = size_curve(
         models[inputs.tree_name] if inputs.tree_name else inputs.primary,
         inputs,
         config=config,
-        chosen=_chosen(inputs, agree, proba_syn),
+        chosen=_chosen(inputs, agree, proba_test, proba_syn, ops),
     )
     audit = _tree_audit(inputs, proba_test, proba_syn, agree, seeds.boot)
     subgroup_rows = subgroups_section(inputs, subgroup_columns, agree, seeds.boot)
@@ -182,12 +215,11 @@ def _sections(
         primary_name,
         infos[primary_name],
         agree[primary_name],
-        fid["held_out"],
-        fid["synthetic"],
-        audit["leaves"],
-        audit["rules"],
+        fid,
+        audit,
         subgroup_rows,
         seeds.boot,
+        ops,
     )
     rule_of_row = audit.pop("rule_of_row")
     return {
@@ -200,7 +232,7 @@ def _sections(
         "fidelity": fid,
         "size_curve": curve,
         "confusion": confusion_section(inputs, proba_test),
-        "calibration": calibration_section(inputs, proba_test),
+        "calibration": calibration_section(inputs, proba_test, ops.positive),
         **audit,
         "subgroups": {"columns": subgroup_columns, "rows": subgroup_rows},
         "disagreements": disagreements_section(
@@ -211,25 +243,32 @@ def _sections(
             include_values,
         ),
         "shap": shap_section(
-            inputs, shap_rows=shap_rows, seed_pick=seeds.pick, seed=seeds.shap
+            inputs,
+            shap_rows=shap_rows,
+            seed_pick=seeds.pick,
+            seed=seeds.shap,
+            positive=ops.positive,
         ),
         "summary": summary,
     }
 
 
-def _chosen(inputs: Inputs, agree: dict, proba_syn: dict) -> dict | None:
+def _chosen(inputs: Inputs, agree, proba_test, proba_syn, ops) -> dict | None:
     """The fitted tree student's own point on the size curve."""
     name = inputs.tree_name
     if name is None:
         return None
     syn = inputs.synthetic
+    model = inputs.models[name]
     return {
         "model": name,
-        "leaves": inputs.models[name].student_.get_n_leaves(),
+        "leaves": model.student_.get_n_leaves(),
+        "max_leaf_nodes": model.get_params().get("max_leaf_nodes"),
         "held_out": float(agree[name].mean()),
         "synthetic": (
             agreement_rate(syn.teacher_proba, proba_syn[name]) if syn else None
         ),
+        "measures": curve_measures(ops, inputs.test.teacher_proba, proba_test[name]),
     }
 
 
@@ -257,7 +296,7 @@ def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree, seed) -> dict:
     }
 
 
-def _data_section(inputs: Inputs, include_values: bool, random_state) -> dict:
+def _data_section(inputs: Inputs, include_values: bool, random_state, ops) -> dict:
     classes = inputs.classes
     k = len(classes)
     return {
@@ -265,7 +304,7 @@ def _data_section(inputs: Inputs, include_values: bool, random_state) -> dict:
         "n_test": len(inputs.test.frame),
         "n_synthetic": (0 if inputs.synthetic is None else len(inputs.synthetic.frame)),
         "classes": list(classes),
-        "positive_class": classes[1] if k == 2 else None,
+        "positive_class": None if ops.positive is None else classes[ops.positive],
         "columns": columns_info(inputs.schema),
         "test_class_counts": np.bincount(inputs.test.y_idx, minlength=k).tolist(),
         "include_values": bool(include_values),

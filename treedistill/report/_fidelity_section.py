@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-from treedistill._metrics import agreement_interval, fidelity
+from treedistill._fidelity import wilson
+from treedistill._metrics import fidelity
 from treedistill.report._describe import boosted_leaves, model_label
 from treedistill.report._inputs import Inputs
+from treedistill.report._operating import MEASURE_KEYS, OperatingPoints
 
 __all__ = [
     "Entry",
@@ -25,12 +27,14 @@ __all__ = [
 N_CALIBRATION_BINS = 10
 
 
-def rate_ci(agree: np.ndarray, seed) -> tuple[float | None, list | None]:
-    """The agreement rate of a boolean array and its 95% interval (None if empty)."""
+def rate_ci(agree: np.ndarray, seed=None) -> tuple[float | None, list | None]:
+    """The agreement rate of a boolean array and its 95% Wilson interval (``None``
+    if empty); never of zero width, not even for n of n. ``seed`` is unused (the
+    interval is exact)."""
     if agree.size == 0:
         return None, None
-    lo, hi = agreement_interval(agree, random_state=seed)
-    return float(agree.mean()), [lo, hi]
+    est = wilson(float(np.sum(agree)), float(agree.size))
+    return est["value"], [est["low"], est["high"]]
 
 
 def tree_baseline(X_enc, y_idx, k, n_leaves, criterion, seed):
@@ -92,8 +96,10 @@ def _baseline_entries(inputs: Inputs, seed: int) -> list[Entry]:
     return out
 
 
-def _row(entry: Entry, p_teacher, p_model, y_idx, seed) -> dict:
-    fid = fidelity(p_teacher, p_model, y_idx, random_state=seed)
+def _row(entry: Entry, p_teacher, p_model, y_idx, seed, ops: OperatingPoints) -> dict:
+    fid = fidelity(
+        p_teacher, p_model, y_idx, random_state=seed, **ops.fidelity_kwargs()
+    )
     row = {
         "key": entry.key,
         "label": entry.label,
@@ -101,9 +107,13 @@ def _row(entry: Entry, p_teacher, p_model, y_idx, seed) -> dict:
         "n_leaves": entry.n_leaves,
         "n": fid["n"],
         "agreement": fid["agreement"],
-        "agreement_ci": fid["agreement_ci"],
+        "agreement_ci": [
+            fid["overall_agreement"]["low"],
+            fid["overall_agreement"]["high"],
+        ],
         "kl": fid["kl"],
         "tv": fid["tv"],
+        "measures": {k: fid[k] for k in MEASURE_KEYS if k in fid},
     }
     if y_idx is not None:
         row["accuracy"] = fid.get("student_accuracy")
@@ -134,11 +144,13 @@ def fidelity_tables(
     proba_syn: dict,
     infos: dict,
     *,
+    ops: OperatingPoints,
     seed: int,
     tree_seed: int,
 ) -> dict:
     """The held-out and synthetic fidelity tables: teacher, baselines, students.
 
+    Each row but the teacher's carries the rare-outcome ``measures`` at ``ops``;
     ``seed`` draws the bootstrap intervals, ``tree_seed`` the baseline trees.
     """
     entries = _baseline_entries(inputs, tree_seed)
@@ -158,11 +170,11 @@ def fidelity_tables(
     synthetic = []
     for entry in entries:
         held_out.append(
-            _row(entry, test.teacher_proba, entry.proba_test, test.y_idx, seed)
+            _row(entry, test.teacher_proba, entry.proba_test, test.y_idx, seed, ops)
         )
         if syn is not None:
             synthetic.append(
-                _row(entry, syn.teacher_proba, entry.proba_synthetic, None, seed)
+                _row(entry, syn.teacher_proba, entry.proba_synthetic, None, seed, ops)
             )
     return {"held_out": held_out, "synthetic": synthetic}
 
@@ -179,11 +191,10 @@ def confusion_section(inputs: Inputs, proba_test: dict) -> dict:
     return {"labels": list(inputs.classes), "matrices": matrices}
 
 
-def _calibration(p: np.ndarray, y_idx: np.ndarray) -> dict:
-    k = p.shape[1]
-    if k == 2:
-        conf = p[:, 1]
-        hit = y_idx == 1
+def _calibration(p: np.ndarray, y_idx: np.ndarray, positive: int | None) -> dict:
+    if positive is not None:
+        conf = p[:, positive]
+        hit = y_idx == positive
     else:
         conf = p.max(axis=1)
         hit = np.argmax(p, axis=1) == y_idx
@@ -210,15 +221,16 @@ def _calibration(p: np.ndarray, y_idx: np.ndarray) -> dict:
     return {"bins": bins, "ece": ece}
 
 
-def calibration_section(inputs: Inputs, proba_test: dict) -> dict:
-    """Reliability bins of the teacher and of each model on the held-out rows."""
-    k = len(inputs.classes)
+def calibration_section(inputs: Inputs, proba_test: dict, positive) -> dict:
+    """Reliability bins of the teacher and of each model on the held-out rows:
+    of P(positive) for a binary problem (``positive`` its index), else of the
+    confidence in the predicted class."""
     y_idx = inputs.test.y_idx
-    curves = {"teacher": _calibration(inputs.test.teacher_proba, y_idx)}
+    curves = {"teacher": _calibration(inputs.test.teacher_proba, y_idx, positive)}
     for name in inputs.names:
-        curves[name] = _calibration(proba_test[name], y_idx)
+        curves[name] = _calibration(proba_test[name], y_idx, positive)
     return {
-        "kind": "positive" if k == 2 else "top_class",
-        "positive_class": inputs.classes[1] if k == 2 else None,
+        "kind": "top_class" if positive is None else "positive",
+        "positive_class": None if positive is None else inputs.classes[positive],
         "curves": curves,
     }

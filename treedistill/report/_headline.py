@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from treedistill.report._fidelity_section import rate_ci
+from treedistill.report._operating import OperatingPoints
 
-__all__ = ["summary_section"]
+__all__ = ["chosen_point", "summary_section"]
 
 
 def _min_n(n: int) -> int:
@@ -36,10 +37,12 @@ def _least_faithful(items, n, *, size, rate, tie):
 
 
 def summary_section(
-    name, info, agree, held_out, synthetic, leaves, rules, subgroups, seed
+    name, info, agree, fid: dict, audit: dict, subgroups, seed, ops
 ) -> dict:
     """The headline: the primary model's agreement, its baselines, and where it is
     least faithful (rule, synthetic rule, subgroup)."""
+    held_out, synthetic = fid["held_out"], fid["synthetic"]
+    leaves, rules = audit["leaves"], audit["rules"]
     n = int(agree.size)
     rate, ci = rate_ci(agree, seed)
     by_key = {r["key"]: r for r in held_out}
@@ -73,7 +76,67 @@ def summary_section(
             leaves, None, n_key="n_synthetic", rate_key="agreement_synthetic"
         )
     out["worst_subgroup"] = _worst_subgroup(subgroups, n, name)
+    out.update(_rare_outcome_lead(by_key[name]["measures"], ops))
     return out
+
+
+def chosen_point(points: list, ops: OperatingPoints) -> dict | None:
+    """The operating point the headline reports (binary problems).
+
+    The threshold unless a flag rate was asked for or the teacher's decisions at
+    the threshold are (nearly) all one class; then the flag rate.
+    """
+    by_kind = {p["kind"]: p for p in points}
+    threshold = by_kind.get("threshold")
+    if threshold is None:
+        return None
+    if ops.flag_rate_given or threshold["degenerate"]:
+        return {**by_kind["flag_rate"], "reason": _reason(ops, threshold)}
+    return {**threshold, "reason": "the threshold"}
+
+
+def _reason(ops: OperatingPoints, threshold: dict) -> str:
+    if ops.flag_rate_given:
+        return "the flag rate asked for"
+    return (
+        f"the teacher's decisions at threshold {threshold['value']:g} are (nearly) "
+        "all one class"
+    )
+
+
+def _worst_class(per_class: list) -> dict | None:
+    seen = [c for c in per_class if c["teacher_n"] > 0]
+    if not seen:
+        return None
+    # Lowest recall; on a tie, the least certain (fewest rows, widest interval).
+    worst = min(
+        seen,
+        key=lambda c: (c["recall"]["value"], c["recall"]["low"], c["class_index"]),
+    )
+    return {
+        "class_index": worst["class_index"],
+        "teacher_n": worst["teacher_n"],
+        "student_n": worst["student_n"],
+        "recall": worst["recall"],
+        "precision": worst["precision"],
+    }
+
+
+def _rare_outcome_lead(measures: dict, ops: OperatingPoints) -> dict:
+    """What the headline leads with, and the figures it quotes."""
+    point = chosen_point(measures["operating_points"], ops)
+    degenerate = list(measures["degenerate"])
+    lead = "agreement"
+    if point is not None and (ops.rare or point["kind"] == "flag_rate"):
+        lead = "flagged"
+    return {
+        "lead": lead,
+        "degenerate": degenerate,
+        "operating_point": point,
+        "ranking": measures["ranking"],
+        "overall_agreement": measures["overall_agreement"],
+        "worst_class": _worst_class(measures["per_class"]),
+    }
 
 
 def _worst_rule(leaves, n: int | None, *, n_key: str, rate_key: str) -> dict | None:

@@ -13,8 +13,17 @@ from pathlib import Path
 import jinja2
 
 from treedistill._files import atomic_write_text
+from treedistill._text import show_controls
 from treedistill.report import _plots
+from treedistill.report._display import (
+    OBJECTIVE_SHORT,
+    measure_table,
+    operating_line,
+    per_class_table,
+    size_objective,
+)
 from treedistill.report._evaluate import SCHEMA_VERSION
+from treedistill.report._format import ci, num, pct
 
 __all__ = [
     "render_html",
@@ -30,31 +39,6 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 # ---------------------------------------------------------------------------
 # Formatting helpers (jinja filters)
 # ---------------------------------------------------------------------------
-def pct(x, digits: int = 1) -> str:
-    """``0.9731`` → ``97.3%``; ``None`` → ``—``."""
-    if x is None:
-        return "—"
-    return f"{100 * float(x):.{digits}f}%"
-
-
-def ci(interval, digits: int = 1) -> str:
-    """``[0.95, 0.99]`` → ``[95.0%, 99.0%]``."""
-    if not interval or interval[0] is None or interval[1] is None:
-        return "—"
-    return f"[{pct(interval[0], digits)}, {pct(interval[1], digits)}]"
-
-
-def num(x, digits: int = 3) -> str:
-    """A metric with ``digits`` decimals; ``None`` → ``—``."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    return f"{float(x):.{digits}f}"
-
-
 def value(x) -> str:
     """Any JSON scalar from ``run_info`` as short text."""
     if x is None:
@@ -161,81 +145,6 @@ def _model_order(report) -> list[str]:
     return order
 
 
-def _rows(n: int) -> str:
-    return "1 row" if n == 1 else f"{n} rows"
-
-
-def _least_faithful_place(key: str, w: dict) -> str:
-    share = f"{pct(w['agreement'])} of {_rows(w['n'])}"
-    if key == "worst_rule":
-        return f"rule {w['rule']} ({share}: {one_line(w['text'])})"
-    return f"subgroup {one_line(w['column'])} = {one_line(w['level'])} ({share})"
-
-
-def _summary_sentences(report) -> list[str]:
-    s = report["summary"]
-    data = report["data"]
-    if s["student"] == "tree":
-        who = f"The {s['n_leaves']}-leaf tree"
-    else:
-        who = f"The boosted student ({s['n_trees']} trees)"
-    parts = [
-        f"{who} agrees with the teacher on {pct(s['agreement'])} "
-        f"(95% CI {pct(s['agreement_ci'][0]) if s['agreement_ci'] else '—'}"
-        f"–{pct(s['agreement_ci'][1]) if s['agreement_ci'] else '—'}) "
-        f"of {s['n']} held-out rows"
-    ]
-    worst = []
-    perfect = []
-    for key, everywhere in (
-        ("worst_rule", "every rule"),
-        ("worst_subgroup", "every subgroup"),
-    ):
-        w = s.get(key)
-        if not w:
-            continue
-        if w["agreement"] >= 1.0:
-            perfect.append(everywhere)
-        else:
-            worst.append(_least_faithful_place(key, w))
-    first = parts[0]
-    if worst:
-        first += "; it is least faithful in " + " and in ".join(worst)
-    if perfect:
-        first += (
-            ("; it" if not worst else ", and it")
-            + " agrees fully in "
-            + (" and in ".join(perfect))
-        )
-    sentences = [first + "."]
-    if s.get("surrogate_agreement") is not None:
-        sentences.append(
-            f"A hard-label surrogate tree with {s['surrogate_n_leaves']} leaves "
-            f"agrees on {pct(s['surrogate_agreement'])}."
-        )
-    if s.get("synthetic_agreement") is not None:
-        extra = ""
-        if s.get("surrogate_synthetic_agreement") is not None:
-            extra = f" (surrogate: {pct(s['surrogate_synthetic_agreement'])})"
-        where = ""
-        w = s.get("worst_rule_synthetic")
-        if w and w["agreement"] is not None and w["agreement"] < 1.0:
-            where = (
-                f"; there it is least faithful in rule {w['rule']} "
-                f"({pct(w['agreement'])} of {_rows(w['n'])})"
-            )
-        sentences.append(
-            f"On {data['n_synthetic']} fresh synthetic rows the student agrees on "
-            f"{pct(s['synthetic_agreement'])}{extra}{where}."
-        )
-    if s.get("accuracy") is not None:
-        sentences.append(
-            f"Accuracy against the truth: student {pct(s['accuracy'])}, "
-            f"teacher {pct(s['teacher_accuracy'])}."
-        )
-    return sentences
-
-
 def _context(report, *, images: bool) -> dict:
     _check(report)
     order = _model_order(report)
@@ -258,7 +167,17 @@ def _context(report, *, images: bool) -> dict:
         "r": report,
         "models": order,
         "classes": classes,
-        "summary_sentences": _summary_sentences(report),
+        "summary_sentences": report["summary"]["sentences"],
+        "n_alert": report["summary"].get("n_alert", 0),
+        "ops_line": operating_line(report),
+        "measure_tables": {
+            t: measure_table(report, t) for t in ("held_out", "synthetic")
+        },
+        "per_class": per_class_table(report),
+        "size_objective": size_objective(report),
+        "objective_label": OBJECTIVE_SHORT.get(
+            (report["size_curve"].get("objective") or {}).get("measure"), ""
+        ),
         "img": {},
     }
     if images:
@@ -389,11 +308,12 @@ def write_report(report: Mapping, out_dir) -> list[Path]:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output folder {str(out)!r} exists and is not a folder")
+    # Direction overrides in names and values are shown escaped in what people read.
     texts = {
-        "report.html": render_html(report),
+        "report.html": show_controls(render_html(report)),
         "report.json": report_json(report),
-        "report.md": render_markdown(report),
-        "rules.txt": render_rules(report),
+        "report.md": show_controls(render_markdown(report)),
+        "rules.txt": show_controls(render_rules(report)),
     }
     out.mkdir(parents=True, exist_ok=True)
     paths = []

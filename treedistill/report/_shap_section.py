@@ -50,11 +50,16 @@ def _rank_correlation(teacher: dict, student: dict) -> float | None:
     return None
 
 
-def shap_section(inputs: Inputs, *, shap_rows: int, seed_pick: int, seed: int) -> dict:
+def shap_section(
+    inputs: Inputs, *, shap_rows: int, seed_pick: int, seed: int, positive=None
+) -> dict:
     """Mean |SHAP| per column for the teacher and each model on sampled held-out rows.
 
     ``seed_pick`` draws the explained rows and the background rows; ``seed`` the
     teacher's permutations. A model SHAP cannot explain is reported as failed.
+    A binary problem explains one class's probability; the mean |SHAP| is the
+    same for either class (their SHAP values are opposite), so the section names
+    the positive class (index ``positive``).
     """
     primary = inputs.primary
     test_frame, train_frame = inputs.test.frame, inputs.train.frame
@@ -70,7 +75,7 @@ def shap_section(inputs: Inputs, *, shap_rows: int, seed_pick: int, seed: int) -
         "columns": list(primary.schema_.names),
         "n_rows": int(len(rows)),
         "n_background": int(len(background)),
-        "positive_class": scalar(classes[1]) if len(classes) == 2 else None,
+        "positive_class": None if positive is None else scalar(classes[positive]),
         "teacher": None,
         "students": {},
         "spearman": {},

@@ -21,8 +21,19 @@ from treedistill._metrics import fidelity
 from treedistill._teachers import teacher_logits
 from treedistill.report._fidelity_section import tree_baseline
 from treedistill.report._inputs import Inputs
+from treedistill.report._operating import OperatingPoints, curve_measures
 
-__all__ = ["LogitTable", "SizeCurveConfig", "TabledTeacher", "size_curve"]
+__all__ = [
+    "LogitTable",
+    "SizeCurveConfig",
+    "TabledTeacher",
+    "TOLERANCE",
+    "objective",
+    "size_curve",
+]
+
+#: A smaller tree is suggested when its objective is within this of the best.
+TOLERANCE = 0.01
 
 _SHARED_PARAMS = (
     "temperature",
@@ -46,11 +57,18 @@ class SizeCurveConfig:
         Split criterion of the hard-label surrogate trees.
     seed : int
         Seed of the refits that have no ``random_state`` and of the surrogates.
+    ops : OperatingPoints
+        Where flagged-row agreement and flag AUC are measured.
+    point_kind : str or None
+        The headline's operating point (``"threshold"`` or ``"flag_rate"``;
+        ``None`` with more than two classes): what the size is judged by.
     """
 
     grid: tuple[int, ...]
     criterion: str
     seed: int
+    ops: OperatingPoints
+    point_kind: str | None = None
 
 
 def _row_keys(X) -> np.ndarray:
@@ -141,27 +159,80 @@ def agreement_rate(p, q) -> float:
     return float(np.mean(np.argmax(p, axis=1) == np.argmax(q, axis=1)))
 
 
-def _point(budget, student, est, proba, inputs: Inputs) -> dict:
+def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) -> dict:
     test, syn = inputs.test, inputs.synthetic
     s_test = student.predict_proba(test.model_in)
+    b_test = proba(test.encoded)
     point = {
         "budget": int(budget),
         "student_leaves": student.student_.get_n_leaves(),
         "student_held_out": agreement_rate(test.teacher_proba, s_test),
         "student_held_out_kl": fidelity(test.teacher_proba, s_test)["kl"],
         "surrogate_leaves": int(est.get_n_leaves()),
-        "surrogate_held_out": agreement_rate(test.teacher_proba, proba(test.encoded)),
+        "surrogate_held_out": agreement_rate(test.teacher_proba, b_test),
         "student_synthetic": None,
         "surrogate_synthetic": None,
+        "measures": {
+            "student": {"held_out": curve_measures(ops, test.teacher_proba, s_test)},
+            "surrogate": {"held_out": curve_measures(ops, test.teacher_proba, b_test)},
+        },
     }
     if syn is not None:
-        point["student_synthetic"] = agreement_rate(
-            syn.teacher_proba, student.predict_proba(syn.model_in)
+        s_syn = student.predict_proba(syn.model_in)
+        b_syn = proba(syn.encoded)
+        point["student_synthetic"] = agreement_rate(syn.teacher_proba, s_syn)
+        point["surrogate_synthetic"] = agreement_rate(syn.teacher_proba, b_syn)
+        point["measures"]["student"]["synthetic"] = curve_measures(
+            ops, syn.teacher_proba, s_syn
         )
-        point["surrogate_synthetic"] = agreement_rate(
-            syn.teacher_proba, proba(syn.encoded)
+        point["measures"]["surrogate"]["synthetic"] = curve_measures(
+            ops, syn.teacher_proba, b_syn
         )
     return point
+
+
+def objective(ops: OperatingPoints, point_kind: str | None) -> dict:
+    """The measure a tree size is judged by, and how it is named.
+
+    ``point_kind`` is the kind of operating point the headline reports (binary
+    problems): for a rare outcome, or when the headline is at the flag rate,
+    flagged-row agreement there; otherwise agreement. More classes: the lowest
+    per-class recall.
+    """
+    if ops.positive is None:
+        return {"measure": "worst_class_recall", "label": "the lowest per-class recall"}
+    if point_kind == "flag_rate":
+        return {
+            "measure": "flagged_flag_rate",
+            "label": "agreement on the rows the teacher flags at the flag rate",
+        }
+    if ops.rare:
+        # At a threshold the student may flag more rows than the teacher: the
+        # overlap (shared flags over all flags) does not reward flagging everyone.
+        return {
+            "measure": "overlap_threshold",
+            "label": "overlap of the rows teacher and student flag at the threshold",
+        }
+    return {"measure": "agreement", "label": "agreement"}
+
+
+def _suggestion(points: list, config: SizeCurveConfig) -> dict:
+    """The smallest budget within ``TOLERANCE`` of the best held-out objective."""
+    goal = {
+        **objective(config.ops, config.point_kind),
+        "tolerance": TOLERANCE,
+        "data": "held-out rows",
+    }
+    scored = [
+        (p["measures"]["student"]["held_out"].get(goal["measure"]), p) for p in points
+    ]
+    scored = [(v, p) for v, p in scored if v is not None]
+    goal["budget"] = goal["value"] = goal["best"] = None
+    if scored:
+        best = max(v for v, _ in scored)
+        v, p = next((v, p) for v, p in scored if v >= best - TOLERANCE)
+        goal.update(budget=p["budget"], value=v, best=best)
+    return goal
 
 
 def size_curve(
@@ -190,5 +261,9 @@ def size_curve(
         est, proba = tree_baseline(
             train.encoded, train.teacher_class, k, budget, config.criterion, config.seed
         )
-        points.append(_point(budget, student, est, proba, inputs))
-    return {"points": points, "chosen": chosen}
+        points.append(_point(budget, student, est, proba, inputs, config.ops))
+    return {
+        "points": points,
+        "chosen": chosen,
+        "objective": _suggestion(points, config),
+    }

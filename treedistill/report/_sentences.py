@@ -1,0 +1,184 @@
+"""The headline in words: the sentences a report (and the command line) opens with.
+
+Order: what is degenerate about the teacher first; for a rare outcome (or when the
+threshold says nothing) the flagged rows and the risk ranking at the chosen
+operating point; then overall agreement and where it is least faithful; then the
+weakest class; then baselines, synthetic rows and accuracy.
+"""
+
+from __future__ import annotations
+
+from treedistill.report._format import estimate_text, num, pct, rows
+
+__all__ = ["headline_sentences"]
+
+
+def _one_line(x) -> str:
+    return " ".join(str(x).replace("\t", " ").splitlines())
+
+
+def _who(s: dict) -> str:
+    if s["student"] == "tree":
+        return f"the {s['n_leaves']}-leaf tree"
+    return f"the boosted student ({s['n_trees']} trees)"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _degenerate(s: dict, ops: dict) -> list[str]:
+    facts = s.get("degenerate") or []
+    if not facts:
+        return []
+    out = [_capital("; ".join(_one_line(f) for f in facts)) + "."]
+    point = s.get("operating_point")
+    if point is not None and point["kind"] == "flag_rate":
+        out.append(
+            f"Agreement at threshold {ops['threshold']:g} is therefore not a measure "
+            f"of fidelity here: the figures that follow are at {_where(point, ops)}."
+        )
+    elif point is None:
+        out.append(
+            "Overall agreement is therefore not a measure of fidelity here: see the "
+            "weakest class below and the per-class table."
+        )
+    return out
+
+
+def _where(point: dict, ops: dict) -> str:
+    positive = _one_line(ops["positive_class"])
+    if point["kind"] == "threshold":
+        return f"threshold {point['value']:g} on P({positive})"
+    source = (
+        "the rate asked for"
+        if ops["flag_rate_source"] == "given"
+        else f"the training prevalence of {positive}"
+    )
+    return f"a flag rate of {pct(point['value'])} ({source})"
+
+
+def _flagged(s: dict, ops: dict) -> list[str]:
+    point = s.get("operating_point")
+    if point is None:
+        return []
+    flagged = point["flagged_agreement"]
+    n_flags = point["teacher_flagged"]
+    if not flagged or flagged.get("value") is None:
+        return [
+            f"At {_where(point, ops)} the teacher flags no held-out row, so "
+            "flagged-row agreement cannot be measured there."
+        ]
+    out = [
+        f"At {_where(point, ops)}, {_who(s)} flags {pct(flagged['value'])} of the "
+        f"{n_flags} held-out rows the teacher flags (95% CI {pct(flagged['low'])}–"
+        f"{pct(flagged['high'])}; it flags {point['student_flagged']} rows in all)."
+    ]
+    rank = s.get("ranking") or {}
+    sp, auc = rank.get("spearman"), rank.get("flag_auc")
+    if sp and sp.get("value") is not None:
+        text = (
+            f"Its risk ranking follows the teacher's with Spearman ρ {_plain_est(sp)}"
+        )
+        if auc and auc.get("value") is not None:
+            text += f" and flag AUC {_plain_est(auc)}"
+        out.append(text + ".")
+    return out
+
+
+def _plain_est(est: dict) -> str:
+    text = num(est["value"], 2)
+    if est.get("low") is not None and est.get("high") is not None:
+        text += f" (95% CI {num(est['low'], 2)}–{num(est['high'], 2)})"
+    return text
+
+
+def _least_faithful_place(key: str, w: dict) -> str:
+    share = f"{pct(w['agreement'])} of {rows(w['n'])}"
+    if key == "worst_rule":
+        return f"rule {w['rule']} ({share}: {_one_line(w['text'])})"
+    return f"subgroup {_one_line(w['column'])} = {_one_line(w['level'])} ({share})"
+
+
+def _agreement(s: dict) -> str:
+    lo, hi = s["agreement_ci"] or (None, None)
+    first = (
+        f"{_capital(_who(s))} agrees with the teacher on {pct(s['agreement'])} "
+        f"(95% CI {pct(lo)}–{pct(hi)}) of {s['n']} held-out rows"
+    )
+    worst, perfect = [], []
+    for key, everywhere in (
+        ("worst_rule", "every rule"),
+        ("worst_subgroup", "every subgroup"),
+    ):
+        w = s.get(key)
+        if not w:
+            continue
+        if w["agreement"] >= 1.0:
+            perfect.append(everywhere)
+        else:
+            worst.append(_least_faithful_place(key, w))
+    if worst:
+        first += "; it is least faithful in " + " and in ".join(worst)
+    if perfect:
+        first += ("; it" if not worst else ", and it") + " agrees fully in "
+        first += " and in ".join(perfect)
+    return first + "."
+
+
+def _worst_class(s: dict, classes: list) -> list[str]:
+    w = s.get("worst_class")
+    if not w:
+        return []
+    name = _one_line(classes[w["class_index"]])
+    return [
+        f"Weakest class: of the {w['teacher_n']} held-out rows the teacher puts in "
+        f"{name}, the student puts {estimate_text(w['recall'])} there too."
+    ]
+
+
+def _baselines(s: dict, data: dict) -> list[str]:
+    out = []
+    if s.get("surrogate_agreement") is not None:
+        out.append(
+            f"A hard-label surrogate tree with {s['surrogate_n_leaves']} leaves "
+            f"agrees on {pct(s['surrogate_agreement'])}."
+        )
+    if s.get("synthetic_agreement") is not None:
+        extra = ""
+        if s.get("surrogate_synthetic_agreement") is not None:
+            extra = f" (surrogate: {pct(s['surrogate_synthetic_agreement'])})"
+        w = s.get("worst_rule_synthetic")
+        if w and w["agreement"] is not None and w["agreement"] < 1.0:
+            extra += (
+                f"; there it is least faithful in rule {w['rule']} "
+                f"({pct(w['agreement'])} of {rows(w['n'])})"
+            )
+        out.append(
+            f"On {data['n_synthetic']} fresh synthetic rows the student agrees on "
+            f"{pct(s['synthetic_agreement'])}{extra}."
+        )
+    if s.get("accuracy") is not None:
+        out.append(
+            f"Accuracy against the truth: student {pct(s['accuracy'])}, "
+            f"teacher {pct(s['teacher_accuracy'])}."
+        )
+    return out
+
+
+def headline_sentences(summary: dict, data: dict, ops: dict) -> tuple[list[str], int]:
+    """The report's opening sentences, most important first, and how many of the
+    first ones are warnings about a degenerate teacher.
+
+    ``summary`` is the report's summary section, ``data`` its data section and
+    ``ops`` its operating-point settings.
+    """
+    out = _degenerate(summary, ops)
+    n_alert = len(out)
+    if summary["lead"] == "flagged":
+        out += _flagged(summary, ops)
+    out.append(_agreement(summary))
+    out += _worst_class(summary, data["classes"])
+    if summary["lead"] != "flagged":
+        out += _flagged(summary, ops)
+    return out + _baselines(summary, data), n_alert
