@@ -7,6 +7,8 @@ problem with more classes names its weakest class.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
@@ -16,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tests import _report_cases as cases
-from treedistill import DistilledTreeClassifier
+from treedistill import DistilledTreeClassifier, DistillResult
 from treedistill.report import evaluate, render_html, render_markdown
 
 SMALL = {"size_grid": (4, 8), "n_synthetic": 600, "shap_rows": 10}
@@ -134,3 +136,21 @@ def test_more_classes_name_the_weakest_class():
     assert all(
         "worst_class_recall" in p["measures"]["student"]["held_out"] for p in points
     )
+
+
+def test_the_command_line_summary_opens_the_same_way(rare):
+    report, _ = rare
+    result = DistillResult(
+        out_dir=Path("run"),
+        files=["report.html"],
+        models={},
+        fidelity={},
+        sweep={},
+        report=report,
+        timings={},
+    )
+    lines = result.describe().splitlines()
+    # Two warnings, then flagged-row agreement and ranking at the flag rate.
+    assert lines[:4] == report["summary"]["sentences"][:4]
+    assert lines[0].startswith("The teacher predicts 0 for every row")
+    assert lines[-1] == f"report: {Path('run') / 'report.html'}"

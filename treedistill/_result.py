@@ -72,8 +72,17 @@ class DistillResult:
         }
 
     def describe(self) -> str:
-        """A few human-readable lines about the run."""
-        lines = []
+        """A few human-readable lines about the run.
+
+        They open as the report does: what is degenerate about the teacher, and
+        for a rare outcome the flagged rows and the risk ranking.
+        """
+        headline = (self.report or {}).get("summary") or {}
+        sentences = headline.get("sentences") or []
+        n_first = headline.get("n_alert", 0)
+        if headline.get("lead") == "flagged":
+            n_first += 2  # flagged-row agreement, then ranking
+        lines = list(sentences[:n_first])
         for kind, entry in self.summary()["students"].items():
             lo, hi = entry["agreement_ci"]
             size = (
