@@ -186,6 +186,27 @@ Example:
     "teacher on a validation split of the training rows.",
 )
 @click.option(
+    "--positive-class",
+    metavar="LABEL",
+    default=None,
+    help="Class whose rows are flagged in the report's operating points (binary "
+    "targets). Default: the minority class of the training rows.",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=default("threshold"),
+    show_default=True,
+    help="Operating point: a row is flagged when P(positive) >= this, in (0, 1).",
+)
+@click.option(
+    "--flag-rate",
+    type=float,
+    default=None,
+    help="Operating point: each model flags its own top share of rows, in (0, 1). "
+    "Default: the training prevalence of the positive class.",
+)
+@click.option(
     "--include-values",
     is_flag=True,
     help="Show raw feature values of disagreeing rows in the report (off: row "

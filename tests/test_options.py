@@ -97,12 +97,53 @@ def test_choices_come_from_the_library():
     [
         (DistilledTreeClassifier, "alpha", -0.5, "alpha must be in [0, 1], got -0.5"),
         (DistilledTreeClassifier, "max_leaf_nodes", True, "must be a whole number"),
-        (DistilledBoostingClassifier, "learning_rate", 0, "learning_rate must be > 0, got 0"),
-        (DistilledTreeClassifier, "augmentation", "x", "must be one of box, jitter, munge, none"),
+        (
+            DistilledBoostingClassifier,
+            "learning_rate",
+            0,
+            "learning_rate must be > 0, got 0",
+        ),
+        (
+            DistilledTreeClassifier,
+            "augmentation",
+            "x",
+            "must be one of box, jitter, munge, none",
+        ),
     ],
 )
-def test_check_parameter_writes_the_range_from_the_constraints(cls, name, value, message):
+def test_check_parameter_writes_the_range_from_the_constraints(
+    cls, name, value, message
+):
     with pytest.raises(ParameterError, match=None) as info:
         check_parameter(cls, name, value)
     assert message in str(info.value)
     check_parameter(DistilledTreeClassifier, "max_depth", None)  # None allowed
+
+
+@pytest.mark.parametrize(
+    "kw, parameter",
+    [
+        ({"threshold": 1.0}, "threshold"),
+        ({"threshold": 0}, "threshold"),
+        ({"flag_rate": 1.5}, "flag_rate"),
+        ({"flag_rate": True}, "flag_rate"),
+    ],
+)
+def test_operating_points_are_checked_before_any_work(kw, parameter):
+    with pytest.raises(ParameterError) as info:
+        _params(**kw).validate()
+    assert info.value.parameter == parameter
+
+
+def test_positive_class_given_as_text_names_the_class():
+    assert _params(positive_class="1").positive_label([0, 1]) == 1
+    assert _params(positive_class="yes").positive_label(["no", "yes"]) == "yes"
+    assert _params().positive_label([0, 1]) is None
+    with pytest.raises(ParameterError, match="positive_class 'maybe' is not a class"):
+        _params(positive_class="maybe").positive_label(["no", "yes"])
+    doc = _params(positive_class="yes", threshold=0.2, flag_rate=0.05).to_dict()
+    assert (doc["positive_class"], doc["threshold"], doc["flag_rate"]) == (
+        "yes",
+        0.2,
+        0.05,
+    )

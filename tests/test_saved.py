@@ -161,7 +161,7 @@ def test_render_report_follows_the_output_rule(finished, tmp_path):
     (notes / "report.md").write_text("my notes")
     with pytest.raises(OutputError, match="already exists and is not empty"):
         render_report(out, notes)
-    with pytest.raises(OutputError, match="report.md' was not written by treedistill"):
+    with pytest.raises(OutputError, match="is not a folder treedistill wrote"):
         render_report(out, notes, force=True)
     assert (notes / "report.md").read_text() == "my notes"
     fresh = tmp_path / "fresh"

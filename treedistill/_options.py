@@ -108,6 +108,12 @@ class DistillParams:
         Choose temperature and alpha on a validation split of the training rows.
     include_values :
         Show raw feature values of disagreeing rows in the report.
+    positive_class, threshold, flag_rate :
+        The report's operating points (see :func:`treedistill.report.evaluate`): the
+        class whose rows are flagged (``None``: the minority class of the training
+        rows; a label given as text matches the class it names), the probability
+        cut, and the share of rows each model flags (``None``: the training
+        prevalence of the positive class).
     force :
         Replace an existing run directory that treedistill wrote.
     copy_data :
@@ -137,6 +143,9 @@ class DistillParams:
     subgroup: Sequence[str] = ()
     sweep: bool = False
     include_values: bool = False
+    positive_class: object = None
+    threshold: float = 0.5
+    flag_rate: float | None = None
     force: bool = False
     teacher_hidden: Sequence[int] | None = None
     teacher_max_epochs: int | None = None
@@ -158,6 +167,9 @@ class DistillParams:
                 parameter="test_size",
             )
         _integer("seed", self.seed, 0)
+        from treedistill.report._inputs import check_operating_points
+
+        check_operating_points(None, self.threshold, self.flag_rate, np.array([]))
         for kind in ("tree", "boosted"):  # both, as the options are given together
             self._check_student(kind)
         self._check_teacher()
@@ -197,6 +209,25 @@ class DistillParams:
             )
 
     # ---------------------------------------------------------------- derived
+    def positive_label(self, classes: Sequence):
+        """``positive_class`` as one of ``classes`` (text ``"1"`` names the class ``1``).
+
+        Raises :class:`ParameterError` when it names none of them.
+        """
+        if self.positive_class is None:
+            return None
+        labels = list(np.asarray(classes).tolist())
+        if self.positive_class in labels:
+            return self.positive_class
+        named = [c for c in labels if str(c) == str(self.positive_class)]
+        if len(named) == 1:
+            return named[0]
+        raise ParameterError(
+            f"positive_class {self.positive_class!r} is not a class of the teacher "
+            f"(its classes: {labels})",
+            parameter="positive_class",
+        )
+
     def student_kinds(self) -> list[str]:
         """``["tree"]``, ``["boosted"]`` or both."""
         return ["tree", "boosted"] if self.student == "both" else [self.student]

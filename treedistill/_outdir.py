@@ -31,10 +31,12 @@ from treedistill.exceptions import OutputError
 
 __all__ = [
     "MARKER",
+    "WRITE_ERRORS",
     "Staging",
     "check_out_dir",
     "check_out_file",
     "clean_stale_staging",
+    "output_error",
     "publish_file",
     "refresh_marker",
     "write_new_file",
@@ -68,6 +70,10 @@ _OS_REASONS = {
 }
 
 
+#: Errors of the file system that mean "this location cannot take the output".
+WRITE_ERRORS = frozenset(_OS_REASONS)
+
+
 def _q(path) -> str:
     return repr(os.fspath(path))
 
@@ -95,7 +101,7 @@ def check_writable(path: Path) -> None:
         raise OutputError(
             f"cannot write {_q(path)}: {_q(where)} is not a folder", path=path
         )
-    if not os.access(where, os.W_OK | os.X_OK):
+    if not _writable(where):
         reason = (
             "the file system is read-only" if _read_only(where) else "permission denied"
         )
@@ -109,6 +115,10 @@ def check_writable(path: Path) -> None:
             f"cannot write {_q(path)}: no space left on the device ({free} bytes free)",
             path=path,
         )
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _read_only(path: Path) -> bool:
@@ -276,7 +286,8 @@ def clean_stale_staging(out: str | os.PathLike) -> list[str]:
 
     A staging folder records the process and host that built it; it is stale when
     that process is gone. Folders of live runs are left alone; ones that cannot be
-    judged are reported. Returns one note per folder removed or left.
+    judged, and a previous folder moved aside (``.NAME.old-*``) by a replacement
+    that was interrupted, are reported. Returns one note per folder removed or left.
     """
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
@@ -300,6 +311,11 @@ def clean_stale_staging(out: str | os.PathLike) -> list[str]:
                 f"{_q(path)} looks like the leftover of an interrupted run; delete it "
                 "if no run is writing there"
             )
+    for path in sorted(parent.glob(f".{out.name}.old-*")):
+        notes.append(
+            f"{_q(path)} holds the folder an interrupted replacement of {_q(out)} "
+            "moved aside; move it back or delete it"
+        )
     return notes
 
 

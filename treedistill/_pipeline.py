@@ -41,7 +41,13 @@ from treedistill._files import atomic_write_text, sha256_file
 from treedistill._json import dumps, plain
 from treedistill._metrics import fidelity
 from treedistill._options import DistillParams
-from treedistill._outdir import Staging, check_out_dir, clean_stale_staging
+from treedistill._outdir import (
+    WRITE_ERRORS,
+    Staging,
+    check_out_dir,
+    clean_stale_staging,
+    output_error,
+)
 from treedistill._record import (
     data_for_report,
     run_config,
@@ -57,6 +63,7 @@ from treedistill.exceptions import (
     DataError,
     ParameterError,
     TeacherError,
+    TreedistillError,
     UnseenCategoryWarning,
 )
 
@@ -109,6 +116,7 @@ class _State:
     models: dict = field(default_factory=dict)
     fidelities: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict)
+    positive: object = None
 
 
 def run_distill(
@@ -148,6 +156,11 @@ def run_distill(
             warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
             result = _distill(params, staging, progress, stale)
         staging.publish()
+    except OSError as exc:
+        staging.discard()
+        if isinstance(exc, TreedistillError) or exc.errno not in WRITE_ERRORS:
+            raise
+        raise output_error(exc, out) from None
     except BaseException:
         staging.discard()
         raise
@@ -221,6 +234,8 @@ def _read_data(state: _State) -> None:
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int):
+    from treedistill._prepare import MIN_ROWS_PER_CLASS
+
     n = len(y)
     classes, counts = np.unique(y, return_counts=True)
     n_test = math.ceil(test_size * n)
@@ -230,6 +245,13 @@ def _split(X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int):
         raise ParameterError(
             f"test_size {test_size:g} splits {n} rows into {n_train} training and "
             f"{n_test} test rows; each needs at least one row per class ({k} classes)",
+            parameter="test_size",
+        )
+    if n_train < MIN_ROWS_PER_CLASS * k:
+        raise ParameterError(
+            f"test_size {test_size:g} leaves {n_train} of {n} rows for training, "
+            f"fewer than {MIN_ROWS_PER_CLASS} per class ({k} classes): too few to "
+            "train a teacher on; use a smaller test_size",
             parameter="test_size",
         )
     stratify = y if counts.min() >= 2 else None
@@ -282,6 +304,7 @@ def _get_teacher(state: _State) -> None:
             ),
         }
     check_teacher_classes(teacher, state.y)
+    state.positive = params.positive_label(teacher.classes_)
     info["model"] = teacher_description(teacher)
     info["classes"] = teacher_classes(teacher)
     state.teacher, state.teacher_info = teacher, info
@@ -344,6 +367,9 @@ def _evaluate(state: _State) -> str:
         include_values=bool(params.include_values),
         random_state=int(params.seed),
         run_info=_run_info(state, data_sha),
+        positive_class=state.positive,
+        threshold=float(params.threshold),
+        flag_rate=None if params.flag_rate is None else float(params.flag_rate),
     )
     # Render from exactly what report.json holds, so that `treedistill report`
     # re-renders the same files from it.

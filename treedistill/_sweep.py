@@ -27,7 +27,7 @@ from sklearn.model_selection import train_test_split
 from treedistill._metrics import fidelity
 from treedistill._soften import soften
 from treedistill._teachers import is_fitted, teacher_logits
-from treedistill.exceptions import DataError, ParameterError
+from treedistill.exceptions import DataError, ParameterError, TeacherError
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -176,32 +176,9 @@ def sweep_temperature_alpha(
     SweepResult
         The table, the chosen setting and the reason.
     """
-    teacher = estimator.get_params(deep=False)["teacher"]
-    if teacher is None or not is_fitted(teacher):
-        raise ValueError(
-            "the sweep needs a fitted teacher: fit or load it before sweeping"
-        )
-    temperatures = [float(t) for t in temperatures]
-    alphas = [float(a) for a in alphas]
-    if not temperatures or not alphas:
-        raise ParameterError(
-            "the sweep grid needs at least one temperature and one alpha",
-            parameter="temperatures",
-        )
-    for t in temperatures:
-        if not t > 0:
-            raise ParameterError(
-                f"sweep temperatures must be > 0, got {_fmt(t)}", parameter="temperatures"
-            )
-    for a in alphas:
-        if not 0 <= a <= 1:
-            raise ParameterError(
-                f"sweep alphas must be in [0, 1], got {_fmt(a)}", parameter="alphas"
-            )
-    if objective not in OBJECTIVES:
-        raise ValueError(
-            f"sweep objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}"
-        )
+    teacher, temperatures, alphas = _check_sweep(
+        estimator, temperatures, alphas, objective
+    )
 
     X_fit, X_val, y_fit, y_val = split_validation(
         X, y, validation_size=validation_size, random_state=random_state
@@ -212,39 +189,21 @@ def sweep_temperature_alpha(
     p_teacher = soften(teacher_logits(teacher, teacher_in))
     objective, positive, flag_rate = _resolve_objective(objective, teacher, y_fit)
 
-    table = []
-    for t in temperatures:
-        for a in alphas:
-            model = _with_params(
-                estimator, temperature=t, alpha=a, random_state=random_state
-            )
-            model.fit(X_fit, y_fit)
-            p_student = model.predict_proba(X_val)
-            fid = fidelity(
-                p_teacher,
-                p_student,
-                positive=positive,
-                flag_rate=flag_rate,
-                n_boot=0,
-                random_state=random_state,
-            )
-            row = {
-                "temperature": t,
-                "alpha": a,
-                "agreement": fid["agreement"],
-                "agreement_ci": fid["agreement_ci"],
-                "kl": fid["kl"],
-                "tv": fid["tv"],
-                "n_validation": fid["n"],
-            }
-            if objective == "risk":
-                point = [
-                    p for p in fid["operating_points"] if p["kind"] == "flag_rate"
-                ][0]
-                row["flagged_agreement"] = point["flagged_agreement"]["value"]
-                row["spearman"] = fid["ranking"]["spearman"]["value"]
-                row["flag_auc"] = fid["ranking"]["flag_auc"]["value"]
-            table.append(row)
+    table = [
+        _score(
+            _with_params(estimator, temperature=t, alpha=a, random_state=random_state),
+            X_fit,
+            y_fit,
+            X_val,
+            p_teacher,
+            objective=objective,
+            positive=positive,
+            flag_rate=flag_rate,
+            seed=random_state,
+        )
+        for t in temperatures
+        for a in alphas
+    ]
 
     n_val = len(y_val)
     # Agreement is a count over the same rows: compare counts, not floats.
@@ -266,6 +225,69 @@ def sweep_temperature_alpha(
         criterion=_CRITERIA[objective],
         extra={"objective": objective},
     )
+
+
+def _check_sweep(estimator, temperatures, alphas, objective) -> tuple:
+    """The fitted teacher and the grid as floats; refuse what cannot be swept."""
+    teacher = estimator.get_params(deep=False)["teacher"]
+    if teacher is None or not is_fitted(teacher):
+        raise TeacherError(
+            "the sweep needs a fitted teacher: fit or load it before sweeping"
+        )
+    temperatures = [float(t) for t in temperatures]
+    alphas = [float(a) for a in alphas]
+    if not temperatures or not alphas:
+        raise ParameterError(
+            "the sweep grid needs at least one temperature and one alpha",
+            parameter="temperatures",
+        )
+    for t in temperatures:
+        if not t > 0:
+            raise ParameterError(
+                f"sweep temperatures must be > 0, got {_fmt(t)}",
+                parameter="temperatures",
+            )
+    for a in alphas:
+        if not 0 <= a <= 1:
+            raise ParameterError(
+                f"sweep alphas must be in [0, 1], got {_fmt(a)}", parameter="alphas"
+            )
+    if objective not in OBJECTIVES:
+        raise ParameterError(
+            f"sweep objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}",
+            parameter="objective",
+        )
+    return teacher, temperatures, alphas
+
+
+def _score(
+    model, X_fit, y_fit, X_val, p_teacher, *, objective, positive, flag_rate, seed
+):
+    """One row of the sweep table: the fitted setting scored against the teacher."""
+    model.fit(X_fit, y_fit)
+    fid = fidelity(
+        p_teacher,
+        model.predict_proba(X_val),
+        positive=positive,
+        flag_rate=flag_rate,
+        n_boot=0,
+        random_state=seed,
+    )
+    row = {
+        "temperature": float(model.temperature),
+        "alpha": float(model.alpha),
+        "agreement": fid["agreement"],
+        "agreement_ci": fid["agreement_ci"],
+        "kl": fid["kl"],
+        "tv": fid["tv"],
+        "n_validation": fid["n"],
+    }
+    if objective == "risk":
+        point = [p for p in fid["operating_points"] if p["kind"] == "flag_rate"][0]
+        row["flagged_agreement"] = point["flagged_agreement"]["value"]
+        row["spearman"] = fid["ranking"]["spearman"]["value"]
+        row["flag_auc"] = fid["ranking"]["flag_auc"]["value"]
+    return row
 
 
 def _resolve_objective(objective: str, teacher, y_fit) -> tuple:
