@@ -357,6 +357,7 @@ def parse_args(argv=None):
     p.add_argument("--datasets", nargs="*", default=None)
     p.add_argument("--teachers", nargs="*", default=["xgb", "mlp"])
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--seed-start", type=int, default=0, help="first seed")
     p.add_argument("--leaves", nargs="*", type=int, default=[4, 8, 16, 32])
     p.add_argument("--n-eval", type=int, default=20_000)
     p.add_argument("--fit-rows", type=int, default=10_000)
@@ -400,7 +401,7 @@ def main(argv=None) -> int:
             done.add((rec["dataset"], rec["teacher"], rec["seed"]))
     stopped = False
     # Seed-major order: a run stopped early still covers every data set.
-    for seed in range(args.seeds):
+    for seed in range(args.seed_start, args.seed_start + args.seeds):
         for name in names:
             for teacher in args.teachers:
                 if (name, teacher, seed) in done:

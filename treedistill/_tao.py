@@ -74,10 +74,10 @@ def _impurity_sum(S: np.ndarray, criterion: str) -> np.ndarray:
 class _Search:
     """A tree under refinement: mutable split arrays plus the data it is fit on."""
 
-    def __init__(self, X, Q, w, binned, cuts, n_bins, criterion, msl):
+    def __init__(self, X, Q, w, flat, cuts, n_bins, criterion, msl):
         self.X, self.Q, self.w = X, Q, w
         self.Qw = Q * w[:, None]
-        self.binned, self.cuts, self.n_bins = binned, cuts, n_bins
+        self.flat, self.cuts, self.n_bins = flat, cuts, n_bins
         self.criterion, self.msl = criterion, msl
 
     # ------------------------------------------------------------ structure
@@ -162,39 +162,52 @@ class _Search:
         return min(found, default=None)
 
     def _scan_each(self, rows, channels, score_fn, features=None):
-        """The best split on each column that has a valid one (see ``_scan``)."""
+        """The best split on each column that has a valid one (see ``_scan``).
+
+        One ``bincount`` per channel covers every column at once: ``self.flat``
+        holds each column's bin index offset by ``column * n_bins``.
+        """
         nb, msl = self.n_bins, self.msl
-        features = range(self.binned.shape[0]) if features is None else features
+        features = np.arange(self.flat.shape[0]) if features is None else features
+        features = np.asarray(features, dtype=np.intp)
+        d, c = features.size, channels.shape[1]
+        flat = (
+            self.flat[:, rows]
+            if d == self.flat.shape[0]
+            else self.flat[features][:, rows]
+        )
+        if d != self.flat.shape[0]:
+            flat = flat - (features * nb)[:, None] + (np.arange(d) * nb)[:, None]
+        idx = flat.ravel()
+        hist = np.empty((d * nb, c))
+        for ch in range(c):
+            weights = np.broadcast_to(channels[:, ch], (d, rows.size)).ravel()
+            hist[:, ch] = np.bincount(idx, weights=weights, minlength=d * nb)
+        hist = hist.reshape(d, nb, c)
+        cum = np.cumsum(hist[:, :-1], axis=1)  # (d, nb-1, c): missing right
+        miss = hist[:, -1]  # (d, c)
+        has_miss = (miss[:, -1] > 0)[:, None]
+        total = (cum[:, -1] + miss)[:, None]
+        n_left_real = cum[..., -1]
+        right_real = (total[..., -1] - miss[:, None, -1]) - n_left_real
+        scores = []
+        for direction, left in enumerate((cum, cum + miss[:, None])):
+            right = total - left
+            ok = (left[..., -1] >= msl) & (right[..., -1] >= msl) & (n_left_real > 0)
+            if direction == 0:
+                ok &= (right_real > 0) | (has_miss & (right_real == 0))
+            else:
+                ok &= (right_real > 0) & has_miss
+            with np.errstate(invalid="ignore"):
+                scores.append(np.where(ok, score_fn(left, right), np.inf))
+        score = np.concatenate(scores, axis=1)  # (d, 2 (nb-1)), direction-major
+        pick = np.argmin(score, axis=1)
         found = []
-        for j in features:
-            b = self.binned[j, rows].astype(np.intp)
-            hist = np.stack(
-                [np.bincount(b, weights=ch, minlength=nb) for ch in channels.T], axis=1
+        for f in np.flatnonzero(np.isfinite(score[np.arange(d), pick])):
+            direction, b = divmod(int(pick[f]), nb - 1)
+            found.append(
+                (float(score[f, pick[f]]), int(features[f]), b, direction == 1)
             )
-            cum = np.cumsum(hist[:-1], axis=0)  # (nb-1, c): missing right
-            miss = hist[-1]
-            has_miss = bool(miss[-1] > 0)
-            total = cum[-1] + miss
-            n_real = total[-1] - miss[-1]
-            lefts = [cum, cum + miss] if has_miss else [cum]
-            best = None
-            for direction, left in enumerate(lefts):
-                right = total - left
-                n_left_real = cum[:, -1]
-                right_real = n_real - n_left_real
-                ok = (left[:, -1] >= msl) & (right[:, -1] >= msl) & (n_left_real > 0)
-                if direction == 0:
-                    ok &= (right_real > 0) | (has_miss & (right_real == 0))
-                else:
-                    ok &= right_real > 0
-                if not ok.any():
-                    continue
-                score = np.where(ok, score_fn(left, right), np.inf)
-                i = int(np.argmin(score))
-                if best is None or score[i] < best[0]:
-                    best = (float(score[i]), int(j), i, direction == 1)
-            if best is not None:
-                found.append(best)
         return found
 
     def best_leaf_split(self, rows, features=None, each=False):
@@ -414,9 +427,11 @@ def refine_tree(
     criterion = student.criterion
     msl = max(int(student.min_samples_leaf), 1)
     binned, cuts, n_bins = bin_features(X, max_bins, random_state=random_state)
+    flat = binned.astype(np.intp) + (np.arange(X.shape[1]) * n_bins)[:, None]
+    del binned
 
     def new_search():
-        return _Search(X, Q, w, binned, cuts, n_bins, criterion, msl)
+        return _Search(X, Q, w, flat, cuts, n_bins, criterion, msl)
 
     first = new_search().load(*_tree_parts(student.tree_))
     first.leaf = np.asarray(student.apply(X), dtype=np.intp)
