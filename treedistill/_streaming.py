@@ -43,8 +43,19 @@ from treedistill._hist_tree import (
     _impurity_sum,
     _midpoint,
 )
+from treedistill._soften import blend, soften
+from treedistill._students import SoftTree, _node_totals
+from treedistill._teachers import teacher_logits
+from treedistill._transfer import augment
+from treedistill.exceptions import ParameterError
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "ChunkSpill", "StreamedHistTree"]
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "ChunkSpill",
+    "StreamedHistTree",
+    "fit_streamed",
+    "spill_transfer",
+]
 
 #: Rows per chunk unless told otherwise: ~80 MB of float64 at 30 features, 3 classes.
 DEFAULT_CHUNK_ROWS = 262_144
@@ -482,3 +493,128 @@ class _Grower:
             if child_split is not None:
                 heapq.heappush(heap, (-child_split["gain"], cid))
                 waiting[cid] = (h, child_split)
+
+
+# --------------------------------------------------------------------------- #
+# The transfer set in chunks, for DistilledTreeClassifier(chunk_size=...)
+# --------------------------------------------------------------------------- #
+def _label_chunk(model, part, labels, shift) -> tuple[np.ndarray, np.ndarray]:
+    """Soft labels (split search) and temperature-1 labels (leaves) of one chunk."""
+    z = teacher_logits(model.teacher_, model._teacher_input(part), model.batch_size)
+    q_train = blend(soften(z + shift, model.temperature), labels, model.alpha)
+    q_true = blend(soften(z, 1.0), labels, model.alpha)
+    return q_train, q_true
+
+
+def spill_transfer(model, frame, y, y_index, rng, *, directory=None) -> ChunkSpill:
+    """Draw, label and encode the transfer set of ``model`` chunk by chunk.
+
+    The real rows come first, then ``round(augment_factor * len(frame))``
+    augmented rows drawn ``chunk_size`` at a time from ``rng``. With one chunk
+    of augmented rows (``chunk_size >= `` their number) the rows are those the
+    in-memory fit draws; with more, they are a different draw of the same
+    augmenter, as a different seed would give.
+
+    Returns the spill with fields ``X`` (encoded rows), ``Q`` (labels the splits
+    are chosen on) and ``Qt`` (temperature-1 labels, for the leaves).
+    """
+    size = int(model.chunk_size)
+    schema = model.schema_
+    d, k = len(schema.feature_names_out), len(model.classes_)
+    shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(y)
+    spill = ChunkSpill({"X": d, "Q": k, "Qt": k}, directory=directory)
+    try:
+        for start in range(0, len(frame), size):
+            part = frame.iloc[start : start + size]
+            q, qt = _label_chunk(model, part, y_index[start : start + size], shift)
+            X = schema.encode(part, warn_unseen=False)
+            spill.append(X=X, Q=q, Qt=qt)
+        n_aug = int(round(model.augment_factor * len(frame)))
+        done = 0
+        while done < n_aug:
+            m = min(size, n_aug - done)
+            extra = augment(frame, schema, model.augmentation, m, rng)
+            if not len(extra):
+                break
+            q, qt = _label_chunk(model, extra, np.full(len(extra), -1), shift)
+            spill.append(X=schema.encode(extra, warn_unseen=False), Q=q, Qt=qt)
+            done += len(extra)
+    except BaseException:
+        spill.close()
+        raise
+    return spill
+
+
+def refit_leaves_chunked(student: SoftTree, chunks) -> None:
+    """:meth:`SoftTree.refit_leaves` over ``(X, Q)`` chunks: node means of ``Q``."""
+    tree = student.tree_
+    sums = counts = None
+    for X, Q in chunks:
+        s, c = _node_totals(tree, student.apply(X), np.asarray(Q, dtype=np.float64))
+        sums = s if sums is None else sums + s
+        counts = c if counts is None else counts + c
+    if sums is None:
+        return
+    fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
+    student.value_ = np.where(counts[:, None] > 0, fresh, student.value_)
+
+
+def check_streamable(model) -> None:
+    """Refuse settings the chunked fit does not offer, naming the parameter."""
+    if model.builder == "exact":
+        raise ParameterError(
+            "chunk_size needs builder='hist' or 'auto' (the exact builder sorts "
+            "the whole transfer set)",
+            parameter="builder",
+        )
+    if model.search != "greedy":
+        raise ParameterError(
+            "chunk_size needs search='greedy' (TAO revisits the whole transfer set)",
+            parameter="search",
+        )
+    if model.exact_rules:
+        raise ParameterError(
+            "chunk_size cannot be combined with exact_rules=True",
+            parameter="exact_rules",
+        )
+
+
+def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
+    """The student of a :class:`DistilledTreeClassifier` fit in bounded memory.
+
+    Sets ``student_``, ``n_transfer_``, ``n_augmented_`` and ``search_`` as the
+    in-memory fit does; the transfer set lives in a :class:`ChunkSpill` for the
+    duration of the fit.
+    """
+    check_streamable(model)
+    with spill_transfer(model, frame, y, y_index, rng) as spill:
+        model.n_transfer_ = spill.n_rows
+        model.n_augmented_ = spill.n_rows - len(frame)
+        tree = StreamedHistTree(
+            criterion=model.criterion,
+            max_depth=model.max_depth,
+            max_leaf_nodes=model.max_leaf_nodes,
+            min_samples_leaf=model.min_samples_leaf,
+            random_state=seed,
+        ).fit_spill(spill)
+        student = SoftTree(
+            criterion=model.criterion,
+            max_depth=model.max_depth,
+            max_leaf_nodes=model.max_leaf_nodes,
+            min_samples_leaf=model.min_samples_leaf,
+            random_state=seed,
+            builder="hist",
+        )
+        student.n_classes_ = tree.n_classes_
+        student.snapped_ = False
+        student.builder_ = "hist"
+        student.estimator_, student.tree_, student.value_ = (
+            tree,
+            tree.tree_,
+            tree.value_,
+        )
+        if model.temperature != 1.0 or getattr(model, "class_weight", None) is not None:
+            refit_leaves_chunked(student, spill.chunks("X", "Qt"))
+        model.student_ = student
+        model.search_ = "greedy"
+        model.transfer_bytes_ = spill.nbytes()

@@ -1,0 +1,442 @@
+"""Scale benchmark: reading, bounded-memory streaming, and a large run end to end.
+
+Each measurement runs in its own Python process so that its peak memory (the
+process's maximum resident set) is its own. Stages:
+
+- ``read``: a generated CSV of N rows x 30 columns (24 float, 4 integer, 2 text
+  columns; 2% of cells empty) read by ``read_table`` on the pyarrow path and on
+  the strict ``csv``-module path; the two frames are checked equal.
+- ``tree``: a transfer set of N rows x 30 features with three-class soft labels
+  (a fixed logistic teacher), the histogram tree (64 leaves) grown in memory
+  (``HistTree``) and streamed in chunks through a ``ChunkSpill``
+  (``StreamedHistTree``); the two trees are checked equal.
+- ``distill``: ``DistilledTreeClassifier`` with a scikit-learn teacher on a
+  clinical cohort of ``N / 21`` patients (20x MUNGE: an N-row transfer set),
+  in memory and with ``chunk_size``.
+- ``cli``: ``treedistill distill`` on a cohort CSV of N rows x 22 columns with a
+  skops pipeline teacher and ``--augment-factor 2``: ``timings.json`` per stage.
+
+Usage::
+
+    python benchmarks/scale.py [--quick] [--stages read tree distill cli]
+                               [--rows N] [--stream-rows N ...] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, command_line, markdown_table, versions  # noqa: E402
+
+STAGES = ("read", "tree", "distill", "cli")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# --------------------------------------------------------------------------- #
+# Workers (run in a child process; print one JSON line)
+# --------------------------------------------------------------------------- #
+def _write_csv(path: Path, n: int, seed: int = 0) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for j in range(24):
+        v = np.round(rng.standard_normal(n) * 10 ** (j % 4), 3)
+        v[rng.random(n) < 0.02] = np.nan
+        cols[f"f{j}"] = v
+    for j in range(4):
+        cols[f"i{j}"] = rng.integers(0, 90 + j, n)
+    cols["ward"] = rng.choice(["A", "B", "C", "ICU"], n)
+    cols["sex"] = rng.choice(["F", "M"], n)
+    pd.DataFrame(cols).to_csv(path, index=False)
+
+
+def work_read(rows: int, strict: bool, path: str) -> dict:
+    import treedistill._tables as tables
+    from treedistill import read_table
+
+    if strict:
+        tables.read_csv_arrow = lambda p, suffix: None
+    t = time.perf_counter()
+    frame = read_table(path)
+    seconds = time.perf_counter() - t
+    digest = int(
+        np.bitwise_xor.reduce(
+            __import__("pandas").util.hash_pandas_object(frame, index=False).to_numpy()
+        )
+    )
+    return {"seconds": seconds, "rows": len(frame), "digest": digest}
+
+
+def _tree_data(start: int, stop: int, seed: int = 0):
+    """Rows [start, stop) of a fixed synthetic transfer set (30 features, 3 classes)."""
+    rng = np.random.default_rng([seed, start])
+    n = stop - start
+    X = rng.standard_normal((n, 30))
+    X[:, :4] = np.round(X[:, :4] * 2)  # a few discrete columns
+    X[rng.random(n) < 0.05, 5] = np.nan
+    W = np.random.default_rng(99).standard_normal((30, 3))
+    z = np.nan_to_num(X) @ W
+    Q = np.exp(z - z.max(axis=1, keepdims=True))
+    return X, Q / Q.sum(axis=1, keepdims=True)
+
+
+def _tree_blocks(n: int, block: int):
+    for start in range(0, n, block):
+        yield _tree_data(start, min(n, start + block))
+
+
+def _tree_summary(tree) -> dict:
+    t = tree.tree_
+    return {
+        "leaves": int(t.n_leaves),
+        "signature": [t.feature.tolist(), t.threshold.tolist()],
+    }
+
+
+def work_tree(rows: int, mode: str, chunk: int) -> dict:
+    from treedistill._hist_tree import HistTree
+    from treedistill._streaming import ChunkSpill, StreamedHistTree
+
+    params = dict(criterion="gini", max_leaf_nodes=64, random_state=0)
+    out = {}
+    t = time.perf_counter()
+    if mode == "memory":
+        parts = list(_tree_blocks(rows, chunk))
+        X = np.concatenate([p[0] for p in parts])
+        Q = np.concatenate([p[1] for p in parts])
+        del parts
+        out["generate_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        tree = HistTree(**params).fit(X, Q)
+        out["grow_s"] = time.perf_counter() - t
+    else:
+        with ChunkSpill({"X": 30, "Q": 3}) as spill:
+            for X, Q in _tree_blocks(rows, chunk):
+                spill.append(X=X, Q=Q)
+            out["generate_s"] = time.perf_counter() - t
+            out["spill_bytes"] = spill.nbytes()
+            t = time.perf_counter()
+            tree = StreamedHistTree(**params).fit_spill(spill)
+            out["grow_s"] = time.perf_counter() - t
+            out["passes"] = tree.n_passes_
+    out.update(_tree_summary(tree))
+    return out
+
+
+def _cohort(n: int, seed: int = 0):
+    import pandas as pd
+
+    from treedistill.datasets import make_clinical_cohort
+
+    X, y = make_clinical_cohort(n, missing_rate=0.02, random_state=seed)
+    rng = np.random.default_rng(seed + 1)
+    extra = {f"lab{j}": np.round(rng.standard_normal(n) * 5 + 50, 1) for j in range(13)}
+    return pd.concat([X, pd.DataFrame(extra)], axis=1), y
+
+
+def _pipeline_teacher(X, y):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    text = [c for c in X.columns if X[c].dtype == object or str(X[c].dtype) == "str"]
+    pre = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), text)],
+        remainder="passthrough",
+    )
+    model = Pipeline(
+        [("pre", pre), ("hgb", HistGradientBoostingClassifier(max_iter=50))]
+    )
+    return model.fit(X, y)
+
+
+def work_distill(rows: int, chunk: int | None) -> dict:
+    from treedistill import DistilledTreeClassifier
+
+    n_real = max(rows // 21, 100)
+    X, y = _cohort(n_real)
+    teacher = _pipeline_teacher(X, y)
+    t = time.perf_counter()
+    model = DistilledTreeClassifier(
+        teacher, builder="hist", max_leaf_nodes=16, random_state=0, chunk_size=chunk
+    ).fit(X, y)
+    seconds = time.perf_counter() - t
+    return {
+        "seconds": seconds,
+        "transfer_rows": int(model.n_transfer_),
+        "agreement": float(np.mean(model.predict(X) == teacher.predict(X))),
+    }
+
+
+def work_cli(rows: int, folder: str) -> dict:
+    import skops.io as sio
+
+    from treedistill.cli.main import cli
+
+    work = Path(folder)
+    X, y = _cohort(rows, seed=5)
+    data = work / "cohort.csv"
+    X.assign(risk=y).to_csv(data, index=False)
+    Xt, yt = _cohort(20_000, seed=6)
+    sio.dump(_pipeline_teacher(Xt, yt), work / "teacher.skops")
+    args = [
+        "distill", str(data), "--target", "risk", "--teacher",
+        str(work / "teacher.skops"), "--augment-factor", "2", "--out",
+        str(work / "run"), "--quiet",
+    ]  # fmt: skip
+    t = time.perf_counter()
+    try:
+        cli.main(args, standalone_mode=False)
+    except SystemExit as exc:  # pragma: no cover - the command failed
+        if exc.code:
+            raise
+    total = time.perf_counter() - t
+    timings = json.loads((work / "run" / "timings.json").read_text())
+    report = json.loads((work / "run" / "report.json").read_text())
+    return {
+        "seconds": total,
+        "stages": timings["stages_seconds"],
+        "size_curve_rows": report.get("size_curve", {}).get("n_train_rows"),
+    }
+
+
+WORKERS = {
+    "read": work_read,
+    "tree": work_tree,
+    "distill": work_distill,
+    "cli": work_cli,
+}
+
+
+def _child(kind: str, **kw) -> dict:
+    cmd = [sys.executable, __file__, "--worker", json.dumps({"kind": kind, **kw})]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+    if proc.returncode:
+        raise RuntimeError(f"{kind} {kw} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- #
+# Stages (parent process)
+# --------------------------------------------------------------------------- #
+def stage_read(rows: int, tmp: Path) -> list[dict]:
+    path = tmp / f"read_{rows}.csv"
+    _write_csv(path, rows)
+    out = []
+    for strict in (False, True):
+        r = _child("read", rows=rows, strict=strict, path=str(path))
+        r.update(path="strict csv" if strict else "pyarrow", rows=rows)
+        r["file_mb"] = path.stat().st_size / 2**20
+        out.append(r)
+    out[0]["same_frame"] = out[0]["digest"] == out[1]["digest"]
+    out[0]["speedup"] = out[1]["seconds"] / out[0]["seconds"]
+    path.unlink()
+    return out
+
+
+def stage_tree(rows_list, chunk: int, memory_max: int) -> list[dict]:
+    out = []
+    for rows in rows_list:
+        modes = ["stream"] + (["memory"] if rows <= memory_max else [])
+        got = {}
+        for mode in modes:
+            r = _child("tree", rows=rows, mode=mode, chunk=chunk)
+            r.update(mode=mode, rows=rows)
+            got[mode] = r
+            out.append(r)
+        if "memory" in got:
+            got["stream"]["same_tree"] = (
+                got["stream"]["signature"] == got["memory"]["signature"]
+            )
+    return out
+
+
+def stage_distill(rows: int, chunk: int) -> list[dict]:
+    out = []
+    for c in (None, chunk):
+        r = _child("distill", rows=rows, chunk=c)
+        r.update(mode="memory" if c is None else f"chunk_size={c}", rows=rows)
+        out.append(r)
+    return out
+
+
+def stage_cli(rows: int, tmp: Path) -> list[dict]:
+    folder = tmp / "cli"
+    folder.mkdir()
+    r = _child("cli", rows=rows, folder=str(folder))
+    r["rows"] = rows
+    return [r]
+
+
+# --------------------------------------------------------------------------- #
+# Output
+# --------------------------------------------------------------------------- #
+def _f(x, digits=1):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def tables(results: dict) -> str:
+    parts = []
+    if "read" in results:
+        rows = []
+        for r in results["read"]:
+            rows.append(
+                [r["path"], f"{r['rows']:,}", _f(r["file_mb"]), _f(r["seconds"], 2),
+                 _f(r["rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
+                 _f(r.get("speedup"), 1) if "speedup" in r else "",
+                 str(r.get("same_frame", ""))]
+            )  # fmt: skip
+        parts.append(
+            "### Reading a CSV (30 columns)\n\n"
+            + markdown_table(
+                [
+                    "path",
+                    "rows",
+                    "file MB",
+                    "seconds",
+                    "rows/s",
+                    "peak MB",
+                    "speed-up",
+                    "same frame",
+                ],
+                rows,
+            )  # fmt: skip
+        )
+    if "tree" in results:
+        rows = []
+        for r in results["tree"]:
+            total = r["generate_s"] + r["grow_s"]
+            rows.append(
+                [r["mode"], f"{r['rows']:,}", _f(r["generate_s"]), _f(r["grow_s"]),
+                 _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
+                 _f(r.get("spill_bytes", 0) / max(r["rows"], 1), 0) if "spill_bytes"
+                 in r else "-", str(r.get("passes", "-")), str(r["leaves"]),
+                 str(r.get("same_tree", "-")), _f(total)]
+            )  # fmt: skip
+        parts.append(
+            "### Histogram tree, 30 features, 3 classes, 64 leaves\n\n"
+            + markdown_table(
+                [
+                    "mode",
+                    "rows",
+                    "generate s",
+                    "grow s",
+                    "grow rows/s",
+                    "peak MB",
+                    "disk bytes/row",
+                    "passes",
+                    "leaves",
+                    "same tree",
+                    "total s",
+                ],
+                rows,
+            )  # fmt: skip
+        )
+    if "distill" in results:
+        rows = [
+            [r["mode"], f"{r['transfer_rows']:,}", _f(r["seconds"]),
+             _f(r["transfer_rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
+             _f(r["agreement"], 3)]
+            for r in results["distill"]
+        ]  # fmt: skip
+        parts.append(
+            "### DistilledTreeClassifier (pipeline teacher, 20x MUNGE, 22 columns)\n\n"
+            + markdown_table(
+                [
+                    "mode",
+                    "transfer rows",
+                    "fit s",
+                    "rows/s",
+                    "peak MB",
+                    "train agreement",
+                ],
+                rows,
+            )  # fmt: skip
+        )
+    if "cli" in results:
+        r = results["cli"][0]
+        stages = r["stages"]
+        total = sum(stages.values())
+        rows = [[k, _f(v), _f(100 * v / total)] for k, v in stages.items()]
+        rows.append(["total", _f(total), "100.0"])
+        parts.append(
+            f"### treedistill distill, {r['rows']:,} rows x 22 columns, "
+            f"--augment-factor 2 (peak {_f(r['peak_mb'], 0)} MB; size curve on "
+            f"{r.get('size_curve_rows') or 'all'} training rows)\n\n"
+            + markdown_table(["stage", "seconds", "% of run"], rows)
+        )
+    return "\n\n".join(parts)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (CI)")
+    ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    ap.add_argument("--read-rows", type=int, default=None)
+    ap.add_argument("--stream-rows", type=int, nargs="+", default=None)
+    ap.add_argument("--memory-max", type=int, default=1_000_000,
+                    help="largest transfer set also grown in memory")  # fmt: skip
+    ap.add_argument("--distill-rows", type=int, default=None)
+    ap.add_argument("--cli-rows", type=int, default=None)
+    ap.add_argument("--chunk", type=int, default=262_144)
+    ap.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        spec = json.loads(args.worker)
+        result = WORKERS[spec.pop("kind")](**spec)
+        result["peak_mb"] = _peak_mb()
+        print(json.dumps(result))
+        return
+    q = args.quick
+    read_rows = args.read_rows or (20_000 if q else 1_000_000)
+    stream_rows = args.stream_rows or ([50_000] if q else [1_000_000])
+    distill_rows = args.distill_rows or (42_000 if q else 1_050_000)
+    cli_rows = args.cli_rows or (4_000 if q else 100_000)
+    chunk = min(args.chunk, 20_000) if q else args.chunk
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
+        tmp = Path(tmp)
+        for stage in args.stages:
+            t = time.perf_counter()
+            if stage == "read":
+                results["read"] = stage_read(read_rows, tmp)
+            elif stage == "tree":
+                results["tree"] = stage_tree(stream_rows, chunk, args.memory_max)
+            elif stage == "distill":
+                results["distill"] = stage_distill(distill_rows, chunk)
+            else:
+                results["cli"] = stage_cli(cli_rows, tmp)
+            print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
+    text = tables(results)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "scale-quick" if q else "scale"
+    (args.out / f"{name}.json").write_text(
+        json.dumps(
+            {"command": command_line(), "versions": versions(), "results": results},
+            indent=1,
+        )
+    )
+    (args.out / f"{name}-tables.md").write_text(f"`{command_line()}`\n\n{text}\n")
+
+
+if __name__ == "__main__":
+    main()
