@@ -149,6 +149,11 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                 f"(its classes: {self.classes_.tolist()})"
             )
 
+        if getattr(self, "chunk_size", None) is not None:
+            from treedistill._streaming import fit_streamed
+
+            fit_streamed(self, frame, y, y_index, rng, seed)
+            return self
         n_aug = int(round(self.augment_factor * len(frame)))
         extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
         self.n_augmented_ = len(extra)
@@ -307,6 +312,12 @@ class DistilledTreeClassifier(_BaseDistiller):
         rows are compared with it in float64; two-valued columns (0/1, yes/no,
         t/f, bool) become booleans that read "has hypertension" / "no
         hypertension". See :func:`treedistill.rule_numbers` for rule ids.
+    chunk_size : int or None, default=None
+        Build the transfer set ``chunk_size`` rows at a time (drawn, labelled and
+        encoded, then kept on disk) and grow the histogram tree from per-chunk
+        histograms, so memory is bounded by the chunk, not the transfer set
+        (see :mod:`treedistill._streaming`); needs ``builder`` "hist" or "auto",
+        ``search="greedy"`` and no ``exact_rules``. ``None``: all in memory.
     categorical_features : array-like of str, int or bool, or str, default=None
         Columns to treat as categories whatever their dtype (coded columns such
         as ``thal`` or ``cp``): names, positions or a boolean mask, as in
@@ -366,6 +377,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         "search": [StrOptions(set(SEARCHES))],
         "n_starts": [Interval(Integral, 1, None, closed="left")],
         "exact_rules": ["boolean"],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -384,6 +396,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         search="greedy",
         n_starts=1,
         exact_rules=False,
+        chunk_size=None,
         categorical_features=None,
         class_names=None,
         batch_size=16384,
@@ -402,6 +415,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.search = search
         self.n_starts = n_starts
         self.exact_rules = exact_rules
+        self.chunk_size = chunk_size
         self.categorical_features = categorical_features
         self.class_names = class_names
         self.batch_size = batch_size
