@@ -24,10 +24,12 @@ from treedistill.report._inputs import Inputs
 from treedistill.report._operating import OperatingPoints, curve_measures
 
 __all__ = [
+    "CURVE_ROWS",
     "LogitTable",
     "SizeCurveConfig",
     "TabledTeacher",
     "TOLERANCE",
+    "curve_rows",
     "objective",
     "size_curve",
 ]
@@ -154,6 +156,27 @@ def _tree_params(model, seed: int, table: LogitTable) -> dict:
     return params
 
 
+#: Real training rows the size-curve refits (and their surrogates) use at most.
+CURVE_ROWS = 5_000
+
+
+def curve_rows(inputs: Inputs, limit: int, seed: int) -> tuple:
+    """The training rows of the refits: all, or a seeded sample of ``limit``.
+
+    Returns ``(X, y, encoded, teacher_class, n_rows)`` of those rows.
+    """
+    train = inputs.train
+    n = len(train.frame)
+    if n <= limit:
+        return inputs.X_train, inputs.y_train, train.encoded, train.teacher_class, n
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(n, size=int(limit), replace=False))
+    X = inputs.X_train
+    X = X.iloc[idx] if hasattr(X, "iloc") else np.asarray(X)[idx]
+    y = np.asarray(inputs.y_train)[idx]
+    return X, y, train.encoded[idx], train.teacher_class[idx], int(limit)
+
+
 def agreement_rate(p, q) -> float:
     """Share of rows where the argmax classes of ``p`` and ``q`` agree."""
     return float(np.mean(np.argmax(p, axis=1) == np.argmax(q, axis=1)))
@@ -244,7 +267,9 @@ def size_curve(
     ----------
     model : fitted distiller
         Its settings (the ones a tree shares, for a boosted model) are refit at
-        each budget on ``inputs.X_train``.
+        each budget on ``inputs.X_train``, or on a seeded sample of
+        ``CURVE_ROWS`` of its rows when it has more (``n_train_rows`` in the
+        result), so the curve costs the same at any size of data.
     inputs : Inputs
     config : SizeCurveConfig
     chosen : dict or None
@@ -252,18 +277,21 @@ def size_curve(
     """
     params = _tree_params(model, config.seed, LogitTable())
     k = len(inputs.classes)
-    train = inputs.train
+    X_fit, y_fit, encoded, teacher_class, n_rows = curve_rows(
+        inputs, CURVE_ROWS, config.seed
+    )
     points = []
     for budget in config.grid:
         student = DistilledTreeClassifier(
             **{**params, "max_leaf_nodes": int(budget), "max_depth": None}
-        ).fit(inputs.X_train, inputs.y_train)
+        ).fit(X_fit, y_fit)
         est, proba = tree_baseline(
-            train.encoded, train.teacher_class, k, budget, config.criterion, config.seed
+            encoded, teacher_class, k, budget, config.criterion, config.seed
         )
         points.append(_point(budget, student, est, proba, inputs, config.ops))
     return {
         "points": points,
         "chosen": chosen,
         "objective": _suggestion(points, config),
+        "n_train_rows": n_rows,
     }

@@ -1,0 +1,85 @@
+"""Evaluation that scales: the size curve refits on a bounded, stated sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import treedistill.report._size_curve as size_curve_module
+from treedistill import DistilledTreeClassifier
+from treedistill.datasets import make_clinical_cohort
+from treedistill.report import evaluate, render_html, render_markdown
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_clinical_cohort(1000, random_state=4)
+    X = X.select_dtypes("number")
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    X_tr, X_te, y_tr, y_te = X.iloc[:700], X.iloc[700:], y[:700], y[700:]
+    model = DistilledTreeClassifier(
+        teacher, augment_factor=1.0, max_leaf_nodes=4, random_state=0
+    ).fit(X_tr, y_tr)
+    return model, X_tr, X_te, y_tr, y_te
+
+
+def _report(fitted, monkeypatch, limit):
+    model, X_tr, X_te, y_tr, y_te = fitted
+    monkeypatch.setattr(size_curve_module, "CURVE_ROWS", limit)
+    seen = []
+    real_fit = DistilledTreeClassifier.fit
+
+    def spy(self, X, y):
+        seen.append(len(X))
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(DistilledTreeClassifier, "fit", spy)
+    report = evaluate(
+        {"tree": model}, X_te, y_te, X_tr, y_tr, size_grid=(2, 4), shap_rows=5,
+        n_synthetic=100,
+    )  # fmt: skip
+    return report, seen
+
+
+def test_size_curve_refits_on_a_bounded_sample(fitted, monkeypatch):
+    report, seen = _report(fitted, monkeypatch, 250)
+    assert seen == [250, 250]
+    curve = report["size_curve"]
+    assert curve["n_train_rows"] == 250
+    assert report["data"]["n_train"] == 700
+    assert [p["budget"] for p in curve["points"]] == [2, 4]
+    assert report["fidelity"]["held_out"]  # held-out measures still on all rows
+    sentence = "seeded sample of 250 of the 700 training rows"
+    assert sentence in render_markdown(report)
+    assert "seeded sample of 250\nof the 700 training rows" in render_html(report)
+
+
+def test_size_curve_uses_every_row_below_the_bound(fitted, monkeypatch):
+    report, seen = _report(fitted, monkeypatch, 5000)
+    assert seen == [700, 700]
+    assert report["size_curve"]["n_train_rows"] == 700
+    assert "seeded sample" not in render_markdown(report)
+
+
+def test_curve_sample_is_seeded_and_aligned(fitted):
+    from treedistill.report._size_curve import curve_rows
+
+    class Inputs:  # the fields curve_rows reads
+        def __init__(self, X, y, enc, cls):
+            self.X_train, self.y_train = X, y
+            self.train = type(
+                "Rows", (), {"frame": X, "encoded": enc, "teacher_class": cls}
+            )()
+
+    _, X_tr, _, y_tr, _ = fitted
+    enc = X_tr.to_numpy(dtype=float)
+    cls = np.arange(len(X_tr))
+    inputs = Inputs(X_tr, y_tr, enc, cls)
+    a = curve_rows(inputs, 100, seed=3)
+    b = curve_rows(inputs, 100, seed=3)
+    assert a[4] == 100
+    np.testing.assert_array_equal(a[3], b[3])
+    np.testing.assert_array_equal(a[2], enc[a[3]])
+    np.testing.assert_array_equal(a[0].to_numpy(dtype=float), enc[a[3]])
+    np.testing.assert_array_equal(a[1], np.asarray(y_tr)[a[3]])
