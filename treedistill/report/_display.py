@@ -28,12 +28,18 @@ OBJECTIVE_SHORT = {
 
 
 def _ci_text(est: dict | None, *, percent: bool = True) -> str:
+    """``85.7% (77.1–91.5)``, or ``0.59 (0.50–0.66)`` without ``percent``."""
     if not est or est.get("value") is None:
         return "—"
-    f = pct if percent else (lambda x: num(x, 2))
-    text = f(est["value"])
+    if percent:
+        text = pct(est["value"])
+        low, high = est.get("low"), est.get("high")
+        if low is not None and high is not None:
+            text += f" ({100 * low:.1f}–{100 * high:.1f})"
+        return text
+    text = num(est["value"], 2)
     if est.get("low") is not None and est.get("high") is not None:
-        text += f" [{f(est['low'])}, {f(est['high'])}]"
+        text += f" ({num(est['low'], 2)}–{num(est['high'], 2)})"
     return text
 
 
@@ -66,45 +72,48 @@ def _point_cells(point: dict) -> list[str]:
     return [flagged, _ci_text(point["flagged_agreement"]), _ci_text(point["overlap"])]
 
 
-def measure_table(report: dict, table: str) -> dict:
-    """Header and rows of the rare-outcome measures of every model in ``table``
-    (``"held_out"`` or ``"synthetic"``)."""
-    binary = report["operating_points"]["positive_class"] is not None
-    header = ["Model"]
+def _flag_cells(m: dict, binary: bool) -> list[str]:
     if binary:
-        for what in ("threshold", "flag rate"):
-            header += [
-                f"At the {what}: flagged by teacher / model",
-                "Flagged-row agreement",
-                "Overlap",
-            ]
+        return [c for point in m["operating_points"] for c in _point_cells(point)]
+    seen = [c["recall"] for c in m["per_class"] if c["teacher_n"]]
+    worst = min(seen, key=lambda e: (e["value"], e["low"])) if seen else None
+    return [_ci_text(worst)]
+
+
+def measure_table(report: dict, table: str) -> dict:
+    """Two tables of every model in ``table`` (``"held_out"`` or ``"synthetic"``):
+    the flagged rows at each operating point, and ranking and probabilities."""
+    binary = report["operating_points"]["positive_class"] is not None
+    if binary:
+        flags = ["Model"]
+        for what in ("Threshold", "Flag rate"):
+            flags += [f"{what}: flagged, teacher / model", "Agreement", "Overlap"]
     else:
-        header += ["Lowest per-class recall"]
-    header += ["Spearman ρ of risk", "Flag AUC", "Mean |risk difference|"]
-    rows = []
+        flags = ["Model", "Lowest per-class recall"]
+    ranks = ["Model", "Spearman ρ of risk", "Flag AUC", "Mean |risk difference|"]
+    flag_rows, rank_rows = [], []
     for row in report["fidelity"][table]:
         m = row.get("measures")
         if not m:
             continue
-        cells = [row["label"]]
-        if binary:
-            for point in m["operating_points"]:
-                cells += _point_cells(point)
-        else:
-            seen = [c["recall"] for c in m["per_class"] if c["teacher_n"]]
-            cells.append(
-                _ci_text(min(seen, key=lambda e: (e["value"], e["low"])))
-                if seen
-                else "—"
-            )
+        flag_rows.append(
+            {"kind": row["kind"], "cells": [row["label"], *_flag_cells(m, binary)]}
+        )
         rank, prob = m["ranking"], m["probability"]
-        cells += [
+        cells = [
+            row["label"],
             _ci_text(rank["spearman"], percent=False),
             _ci_text(rank["flag_auc"], percent=False),
             _ci_text(prob["mean_abs_diff"], percent=False),
         ]
-        rows.append({"kind": row["kind"], "cells": cells})
-    return {"header": header, "rows": rows}
+        rank_rows.append({"kind": row["kind"], "cells": cells})
+    return {
+        "rows": flag_rows,
+        "tables": [
+            {"header": flags, "rows": flag_rows},
+            {"header": ranks, "rows": rank_rows},
+        ],
+    }
 
 
 def per_class_table(report: dict) -> dict | None:

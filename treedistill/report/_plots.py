@@ -94,33 +94,9 @@ def _percent_formatter():
 # ---------------------------------------------------------------------------
 # Fidelity against size
 # ---------------------------------------------------------------------------
-def plot_size_curve(curve: dict) -> Image | None:
-    """Agreement with the teacher against the number of leaves."""
-    points = curve.get("points") or []
-    if not points:
-        return None
-    fig = Figure(figsize=(8.5, 4.2))
-    ax = fig.add_subplot()
-    series = [
-        ("student_leaves", "student_held_out", "treedistill tree, held-out", "-", 0),
-        ("student_leaves", "student_synthetic", "treedistill tree, synthetic", "--", 0),
-        (
-            "surrogate_leaves",
-            "surrogate_held_out",
-            "hard-label surrogate, held-out",
-            "-",
-            1,
-        ),
-        (
-            "surrogate_leaves",
-            "surrogate_synthetic",
-            "hard-label surrogate, synthetic",
-            "--",
-            1,
-        ),
-    ]
-    for xkey, ykey, label, style, color in series:
-        xy = [(p[xkey], p[ykey]) for p in points if p.get(ykey) is not None]
+def _draw_series(ax, points: list, series: list) -> None:
+    for xkey, get, label, style, color in series:
+        xy = [(p[xkey], get(p)) for p in points if get(p) is not None]
         if not xy:
             continue
         x, y = zip(*xy, strict=True)
@@ -138,9 +114,75 @@ def plot_size_curve(curve: dict) -> Image | None:
             ms=5 if student else 8,
             zorder=3 if student else 2,
         )
+
+
+def _leaf_axis(ax, points: list, chosen: dict | None, ylabel: str) -> None:
+    if chosen:
+        ax.axvline(chosen["leaves"], color="#444444", ls=":", lw=1.2)
+    ax.set_xscale("log", base=2)
+    leaves = sorted(
+        {p["student_leaves"] for p in points}
+        | ({chosen["leaves"]} if chosen else set())
+    )
+    ax.set_xticks(leaves)
+    ax.set_xticklabels([str(v) for v in leaves])
+    ax.minorticks_off()
+    ax.set_xlabel("leaves in the tree")
+    ax.set_ylabel(ylabel)
+    _pct_axis(ax)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
+
+
+def _objective_panel(ax, points: list, curve: dict) -> None:
+    """The size curve's objective (held-out) for the student and the surrogate."""
+    measure = curve["objective"]["measure"]
+
+    def getter(who):
+        return lambda p: (
+            (p.get("measures") or {}).get(who, {}).get("held_out", {}).get(measure)
+        )
+
+    _draw_series(
+        ax,
+        points,
+        [
+            ("student_leaves", getter("student"), "treedistill tree", "-", 0),
+            ("surrogate_leaves", getter("surrogate"), "hard-label surrogate", "-", 1),
+        ],
+    )
+    chosen = curve.get("chosen")
+    value = ((chosen or {}).get("measures") or {}).get(measure)
+    if value is not None:
+        ax.plot(
+            [chosen["leaves"]], [value], marker="*", ms=16, color="#C44E52", ls="none"
+        )
+    _leaf_axis(ax, points, chosen, textwrap.fill(curve["objective"]["label"], 40))
+
+
+def plot_size_curve(curve: dict) -> Image | None:
+    """Agreement with the teacher against the number of leaves; next to it, the
+    measure the size is judged by when that is not agreement."""
+    points = curve.get("points") or []
+    if not points:
+        return None
+    objective = (curve.get("objective") or {}).get("measure", "agreement")
+    two = objective != "agreement"
+    fig = Figure(figsize=(11.0, 4.2) if two else (8.5, 4.2))
+    ax = fig.add_subplot(1, 2 if two else 1, 1)
+    series = [
+        ("student_leaves", "student_held_out", "treedistill tree, held-out", "-", 0),
+        ("student_leaves", "student_synthetic", "treedistill tree, synthetic", "--", 0),
+        ("surrogate_leaves", "surrogate_held_out", "surrogate, held-out", "-", 1),
+        ("surrogate_leaves", "surrogate_synthetic", "surrogate, synthetic", "--", 1),
+    ]
+    _draw_series(
+        ax,
+        points,
+        [(x, lambda p, k=y: p.get(k), lab, st, c) for x, y, lab, st, c in series],
+    )
     chosen = curve.get("chosen")
     if chosen and chosen.get("held_out") is not None:
-        ax.axvline(chosen["leaves"], color="#444444", ls=":", lw=1.2)
         ax.plot(
             [chosen["leaves"]],
             [chosen["held_out"]],
@@ -151,19 +193,9 @@ def plot_size_curve(curve: dict) -> Image | None:
             zorder=5,
             label=f"chosen: {chosen['leaves']} leaves",
         )
-    ax.set_xscale("log", base=2)
-    leaves = sorted(
-        {p["student_leaves"] for p in points}
-        | ({chosen["leaves"]} if chosen else set())
-    )
-    ax.set_xticks(leaves)
-    ax.set_xticklabels([str(v) for v in leaves])
-    ax.minorticks_off()
-    ax.set_xlabel("leaves in the tree")
-    ax.set_ylabel("agreement with the teacher")
-    _pct_axis(ax)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="lower right")
+    _leaf_axis(ax, points, chosen, "agreement with the teacher")
+    if two:
+        _objective_panel(fig.add_subplot(1, 2, 2), points, curve)
     fig.tight_layout()
     return _render(fig)
 

@@ -128,8 +128,12 @@ def _agreement(s: dict) -> str:
 
 def _worst_class(s: dict, classes: list) -> list[str]:
     w = s.get("worst_class")
+    point = s.get("operating_point")
     if not w:
         return []
+    said = s["lead"] == "flagged" and point and point["kind"] == "threshold"
+    if said and point["value"] == 0.5 and w["class_index"] == point["class_index"]:
+        return []  # the same rows as the flagged-row sentence before it
     name = _one_line(classes[w["class_index"]])
     return [
         f"Weakest class: of the {w['teacher_n']} held-out rows the teacher puts in "
