@@ -77,7 +77,9 @@ def test_save_teacher_refuses_other_models(tmp_path):
     from treedistill._mlp import MLPTeacher
 
     lr = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
-    with pytest.raises(TreedistillError, match="cannot save a LogisticRegression teacher"):
+    with pytest.raises(
+        TreedistillError, match="cannot save a LogisticRegression teacher"
+    ):
         save_teacher(lr, tmp_path / "lr.pt")
     with pytest.raises(TreedistillError, match="not fitted"):
         save_teacher(MLPTeacher(), tmp_path / "m.pt")
@@ -148,12 +150,16 @@ def test_skops_allowed_and_refused(tmp_path):
 
     bad = tmp_path / "evil.skops"
     skops_io.dump(make_pipeline(FunctionTransformer(eval), rf), bad)
-    with pytest.raises(TreedistillError, match="needs type 'builtins.eval'.*refusing to load"):
+    with pytest.raises(
+        TreedistillError, match="needs type 'builtins.eval'.*refusing to load"
+    ):
         load_teacher([bad])
 
     scaler = tmp_path / "scaler.skops"
     skops_io.dump(StandardScaler().fit(X), scaler)
-    with pytest.raises(TreedistillError, match="holds a StandardScaler, not a classifier"):
+    with pytest.raises(
+        TreedistillError, match="holds a StandardScaler, not a classifier"
+    ):
         load_teacher([scaler])
 
 
@@ -192,6 +198,96 @@ def test_xgboost_teacher(tmp_path, suffix):
     )
     with pytest.raises(TreedistillError, match="has 2 classes but classes gives 3"):
         load_teacher([path], classes=["a", "b", "c"])
+
+
+# --------------------------------------------------------------------------- #
+# Teachers as users save them: categorical columns
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def cohort_as_read(tmp_path_factory):
+    """The cohort as prepare_data gives it: categories as object columns of str."""
+    from treedistill import prepare_data
+    from treedistill.datasets import make_clinical_cohort
+
+    X, y = make_clinical_cohort(300, random_state=0)
+    X, y, _ = prepare_data(X.assign(risk=y), "risk")
+    return X, y
+
+
+def _as_category(X: pd.DataFrame) -> pd.DataFrame:
+    return X.astype({c: "category" for c in X.columns if X[c].dtype == object})
+
+
+def test_xgboost_categorical_teacher_gets_its_categories(tmp_path, cohort_as_read):
+    import xgboost
+
+    from treedistill._teachers import teacher_logits
+
+    X, y = cohort_as_read
+    clf = xgboost.XGBClassifier(
+        n_estimators=5, max_depth=2, enable_categorical=True, tree_method="hist"
+    ).fit(_as_category(X), y == "high")
+    path = tmp_path / "cat.json"
+    clf.save_model(path)
+    teacher = load_teacher([path], classes="low,high")
+    assert teacher.categories["smoker"] == ["current", "former", "never"]
+    margin = clf.predict(_as_category(X), output_margin=True)
+    z = teacher_logits(teacher, X)  # object columns, as the run gives them
+    np.testing.assert_allclose(z[:, 1] - z[:, 0], margin, rtol=1e-6, atol=1e-6)
+    # a level the model never saw is missing for it, not an error
+    unseen = X.head(3).assign(smoker="vaping")
+    assert np.isfinite(teacher_logits(teacher, unseen)).all()
+
+
+def test_xgboost_categorical_teacher_without_stored_categories_is_refused(
+    tmp_path, monkeypatch, cohort_as_read
+):
+    import xgboost
+
+    X, y = cohort_as_read
+    clf = xgboost.XGBClassifier(
+        n_estimators=2, max_depth=2, enable_categorical=True, tree_method="hist"
+    ).fit(_as_category(X), y == "high")
+    path = tmp_path / "old.json"
+    clf.save_model(path)
+
+    def no_categories(self, *args, **kwargs):
+        raise AttributeError("get_categories")  # as xgboost before 3.1
+
+    monkeypatch.setattr(xgboost.Booster, "get_categories", no_categories)
+    with pytest.raises(TeacherError) as info:
+        load_teacher([path])
+    assert str(info.value) == (
+        f"teacher file {str(path)!r} is an xgboost model trained on categorical "
+        "columns ('sex', 'smoker', 'ward') whose categories it does not store; save "
+        "it with xgboost 3.1 or later, or as a skops pipeline that encodes them"
+    )
+
+
+def test_skops_pipeline_with_one_hot_encoder_loads_and_scores(tmp_path, cohort_as_read):
+    skops_io = pytest.importorskip("skops.io")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from treedistill._teachers import teacher_logits
+
+    X, y = cohort_as_read
+    text = [c for c in X.columns if X[c].dtype == object]
+    pipe = make_pipeline(
+        ColumnTransformer(
+            [("cat", OneHotEncoder(handle_unknown="ignore"), text)],
+            remainder="passthrough",
+        ),
+        HistGradientBoostingClassifier(max_iter=5),
+    ).fit(X, y)
+    path = tmp_path / "pipe.skops"
+    skops_io.dump(pipe, path)
+    teacher = load_teacher([path])
+    np.testing.assert_allclose(
+        teacher_logits(teacher, X), teacher_logits(pipe, X), rtol=1e-9
+    )
 
 
 def test_xgboost_regressor_and_foreign_json_are_refused(tmp_path):
@@ -245,7 +341,9 @@ def test_classes_must_match_the_model(tmp_path, mlp_pair):
         "high",
         "low",
     ]
-    with pytest.raises(TreedistillError, match=r"has classes \['high', 'low'\] but classes"):
+    with pytest.raises(
+        TreedistillError, match=r"has classes \['high', 'low'\] but classes"
+    ):
         load_teacher([path], classes="low,high")
 
 
@@ -282,7 +380,9 @@ def test_load_teacher_refuses(tmp_path, name, content, kwargs, message):
 def test_load_teacher_missing_and_empty(tmp_path):
     import torch
 
-    with pytest.raises(TreedistillError, match="teacher file '.*gone.pt' does not exist"):
+    with pytest.raises(
+        TreedistillError, match="teacher file '.*gone.pt' does not exist"
+    ):
         load_teacher([tmp_path / "gone.pt"])
     with pytest.raises(TreedistillError, match="no teacher file given"):
         load_teacher([])

@@ -7,6 +7,7 @@ returns notes of what it changed, which :func:`~treedistill.prepare_data` report
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,15 +15,25 @@ import numpy as np
 import pandas as pd
 
 from treedistill._schema import is_categorical
-from treedistill.exceptions import DataError
+from treedistill.exceptions import DataError, DataWarning
 
-__all__ = ["CLEANING_ATTR", "MISSING_TOKENS", "clean_frame", "merge_notes"]
+__all__ = [
+    "CLEANING_ATTR",
+    "MISSING_TOKENS",
+    "MOSTLY_NUMERIC",
+    "clean_frame",
+    "clean_input_frame",
+    "merge_notes",
+]
 
 #: Text cells that count as missing once stripped of surrounding whitespace
 #: (matched exactly, so a category such as ``none`` is left alone).
 MISSING_TOKENS = frozenset(
     {"", "?", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "null", "NULL", "None"}
 )
+#: A text column in which at least this share of the values are numbers is taken
+#: to be a numeric column with bad cells.
+MOSTLY_NUMERIC = 0.9
 #: Where :func:`~treedistill.read_table` keeps its cleaning notes in ``frame.attrs``.
 CLEANING_ATTR = "treedistill.cleaning"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
@@ -141,9 +152,17 @@ def _merged_variants(raw: np.ndarray, kept: np.ndarray) -> dict[str, list[str]]:
 
 
 def _clean_text(
-    series: pd.Series, name: str, *, from_csv: bool, decimal_comma: bool | str
+    series: pd.Series,
+    name: str,
+    *,
+    from_csv: bool,
+    decimal_comma: bool | str,
+    numbers: bool = True,
 ) -> tuple[pd.Series, dict[str, Any]]:
-    """Clean a text column: strip, turn missing markers into NaN, read numbers."""
+    """Clean a text column: strip, turn missing markers into NaN, read numbers.
+
+    With ``numbers=False`` the column stays text whatever its values.
+    """
     info: dict[str, Any] = {}
     present, raw, stripped = _strip_cells(series)
     n_changed = int((raw != stripped).sum())
@@ -162,7 +181,9 @@ def _clean_text(
     present_idx = np.flatnonzero(present)[~tokens]
     kept = stripped[~tokens]
     n = len(series)
-    numeric, comma = _parse_numbers(kept, decimal_comma, name)
+    numeric, comma = (
+        _parse_numbers(kept, decimal_comma, name) if numbers else (None, False)
+    )
     if comma:
         info["decimal_comma"] = True
     if numeric is not None:
@@ -232,3 +253,80 @@ def clean_frame(
             notes["by_column"][name] = by_col
     out = pd.DataFrame(columns, index=frame.index)
     return out, notes
+
+
+def clean_input_frame(
+    frame: pd.DataFrame, *, numeric: set[str] | None = None, warn: bool = False
+) -> pd.DataFrame:
+    """A DataFrame given to an estimator, cleaned as :func:`read_table` cleans files.
+
+    Only text (``object`` or string) columns change: surrounding whitespace is
+    stripped and the :data:`MISSING_TOKENS` become missing; a column whose other
+    values are all numbers becomes numeric. At predict time ``numeric`` names
+    the columns that were numeric in training: only those are read as numbers,
+    so a text column whose new values happen to be digits stays text.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    numeric : set of str, default=None
+        The columns that may become numbers (``None``: any).
+    warn : bool, default=False
+        Issue a :class:`~treedistill.exceptions.DataWarning` for each text column
+        read as numbers because of missing markers, and for each text column in
+        which at least :data:`MOSTLY_NUMERIC` of the values are numbers (naming
+        the values that are not).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself when nothing changes, else a cleaned copy.
+    """
+    out = None
+    for name in frame.columns:
+        s = frame[name]
+        if not (
+            pd.api.types.is_object_dtype(s.dtype) or isinstance(s.dtype, pd.StringDtype)
+        ):
+            continue
+        numbers = numeric is None or str(name) in numeric
+        cleaned, info = _clean_text(
+            s, str(name), from_csv=False, decimal_comma=False, numbers=numbers
+        )
+        if warn:
+            _warn_about_text(str(name), cleaned, info)
+        if out is None:
+            out = frame.copy()
+        out[name] = cleaned
+    return frame if out is None else out
+
+
+def _warn_about_text(name: str, cleaned: pd.Series, info: dict[str, Any]) -> None:
+    """Say when a text column was read as numbers, or is mostly numbers."""
+    tokens = info.get("missing_tokens", {})
+    shown = ", ".join(f"{t!r} ({n}x)" for t, n in sorted(tokens.items()))
+    if info.get("text_to_numeric"):
+        if tokens:
+            warnings.warn(
+                f"column {name!r} is text whose values are numbers apart from "
+                f"{shown}: read as a numeric column with those cells missing",
+                DataWarning,
+                stacklevel=4,
+            )
+        return
+    present = cleaned.dropna().astype(str)
+    if not len(present):
+        return
+    parsed = pd.to_numeric(present, errors="coerce")
+    bad = present[parsed.isna()]
+    if len(bad) and 1 - len(bad) / len(present) >= MOSTLY_NUMERIC:
+        counts = bad.value_counts()
+        examples = ", ".join(f"{v!r} ({n}x)" for v, n in counts.head(3).items())
+        more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
+        warnings.warn(
+            f"column {name!r} is text, but {len(present) - len(bad)} of its "
+            f"{len(present)} values are numbers; the values {examples}{more} make "
+            "it categorical: fix or blank them to use it as numbers",
+            DataWarning,
+            stacklevel=4,
+        )

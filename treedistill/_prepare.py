@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from treedistill._cleaning import CLEANING_ATTR, clean_frame, merge_notes
+from treedistill._cleaning import (
+    CLEANING_ATTR,
+    MOSTLY_NUMERIC,
+    clean_frame,
+    merge_notes,
+)
 from treedistill._json import scalar
 from treedistill._schema import is_categorical
 from treedistill.exceptions import (
@@ -37,9 +42,6 @@ __all__ = [
 
 #: A categorical column with more distinct values than this is kept with a warning.
 HIGH_CARDINALITY = 50
-#: A text column in which at least this share of the values are numbers is taken
-#: to be a numeric column with bad cells, and refused.
-MOSTLY_NUMERIC = 0.9
 #: A text column with more distinct values than this is refused (one-hot width).
 MAX_LEVELS = 200
 #: Numbers at least this large (in absolute value) are refused.

@@ -96,10 +96,15 @@ class AdaptedTeacher:
         Labels for those outputs (default: the model's ``classes_``).
     feature_names : sequence of str, default=None
         The columns the model is given from a DataFrame, in this order.
+    categories : dict, default=None
+        Column name -> the categories the model was trained on: those columns
+        of a DataFrame are given to the model as pandas ``Categorical`` columns
+        of exactly these categories (any other value is missing).
     """
 
-    def __init__(self, model, *, classes=None, feature_names=None):
+    def __init__(self, model, *, classes=None, feature_names=None, categories=None):
         self.model = model
+        self.categories = None if not categories else dict(categories)
         self.classes_ = (
             np.asarray(classes) if classes is not None else np.asarray(model.classes_)
         )
@@ -125,7 +130,9 @@ class AdaptedTeacher:
                     "data",
                     column=absent[0],
                 )
-            return X[self.feature_names]
+            X = X[self.feature_names]
+        if self.categories and isinstance(X, pd.DataFrame):
+            X = _as_categories(X, self.categories)
         return X
 
     def predict_logits(self, X) -> np.ndarray:
@@ -250,15 +257,20 @@ def _load_one(path, *, trust_pickle, classes, feature_names):
         model = _load_skops(p, path)
     elif suffix in _XGB_SUFFIXES:
         model = _load_xgboost(p, path)
-        if classes is not None:
-            k = len(model.classes_)
-            if len(classes) != k:
-                raise TeacherError(
-                    f"teacher {quoted(path)} has {k} classes but classes gives "
-                    f"{len(classes)}",
-                    path=path,
-                )
-            return AdaptedTeacher(model, classes=classes, feature_names=feature_names)
+        categories = _xgb_categories(model, path)
+        if classes is not None and len(classes) != len(model.classes_):
+            raise TeacherError(
+                f"teacher {quoted(path)} has {len(model.classes_)} classes but "
+                f"classes gives {len(classes)}",
+                path=path,
+            )
+        if classes is not None or categories:
+            return AdaptedTeacher(
+                model,
+                classes=classes,
+                feature_names=feature_names,
+                categories=categories,
+            )
     elif suffix in _PICKLE_SUFFIXES:
         model = _load_pickle(p, path)
     else:
@@ -458,6 +470,49 @@ def _load_xgboost(p: Path, path):
             path=path,
         )
     return model
+
+
+def _xgb_categories(model, path) -> dict[str, list] | None:
+    """The categories of an xgboost model's categorical features (None if it has none).
+
+    xgboost 3.1 and later store them in the model file; a model trained on
+    categorical columns that does not is refused, naming the columns.
+    """
+    booster = model.get_booster()
+    names, types = booster.feature_names or [], booster.feature_types or []
+    kinds = dict(zip(names, types, strict=False))
+    wanted = [name for name, kind in kinds.items() if kind == "c"]
+    if not wanted:
+        return None
+    try:
+        pairs = booster.get_categories(export_to_arrow=True).to_arrow()
+    except Exception:  # noqa: BLE001 - older xgboost, or none stored
+        pairs = []
+    stored = {str(n): a.to_pylist() for n, a in pairs or [] if a is not None}
+    absent = [name for name in wanted if not stored.get(name)]
+    if absent:
+        raise TeacherError(
+            f"teacher file {quoted(path)} is an xgboost model trained on categorical "
+            f"columns ({', '.join(repr(a) for a in absent)}) whose categories it does "
+            "not store; save it with xgboost 3.1 or later, or as a skops pipeline "
+            "that encodes them",
+            path=path,
+        )
+    return {name: stored[name] for name in wanted}
+
+
+def _as_categories(X: pd.DataFrame, categories: dict[str, list]) -> pd.DataFrame:
+    """``X`` with the named columns as ``Categorical`` of exactly these categories."""
+    X = X.copy()
+    for name, cats in categories.items():
+        if name not in X.columns:
+            continue  # the model names the missing column itself
+        values = X[name]
+        if all(isinstance(c, str) for c in cats):
+            values = values.astype(object).map(lambda v: v if pd.isna(v) else str(v))
+        values = values.where(values.isin(cats))  # unseen values: missing
+        X[name] = pd.Categorical(values, categories=cats)
+    return X
 
 
 def _load_pickle(p: Path, path):
