@@ -184,10 +184,16 @@ def work_distill(rows: int, chunk: int | None) -> dict:
     }
 
 
-def work_cli(rows: int, folder: str) -> dict:
+def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
     import skops.io as sio
 
+    import treedistill._tables as tables
+    import treedistill.report._size_curve as size_curve
     from treedistill.cli.main import cli
+
+    if legacy:  # as before: the strict reader, size-curve refits on every row
+        tables.read_csv_arrow = lambda p, suffix: None
+        size_curve.CURVE_ROWS = 10**12
 
     work = Path(folder)
     X, y = _cohort(rows, seed=5)
@@ -277,12 +283,16 @@ def stage_distill(rows: int, chunk: int) -> list[dict]:
     return out
 
 
-def stage_cli(rows: int, tmp: Path) -> list[dict]:
-    folder = tmp / "cli"
-    folder.mkdir()
-    r = _child("cli", rows=rows, folder=str(folder))
-    r["rows"] = rows
-    return [r]
+def stage_cli(rows: int, tmp: Path, legacy: bool) -> list[dict]:
+    out = []
+    for old in (True, False) if legacy else (False,):
+        folder = tmp / f"cli-{old}"
+        folder.mkdir()
+        r = _child("cli", rows=rows, folder=str(folder), legacy=old)
+        r.update(rows=rows, mode="before (strict reader, curve on all rows)" if old
+                 else "now")  # fmt: skip
+        out.append(r)
+    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -371,16 +381,26 @@ def tables(results: dict) -> str:
             )  # fmt: skip
         )
     if "cli" in results:
-        r = results["cli"][0]
-        stages = r["stages"]
-        total = sum(stages.values())
-        rows = [[k, _f(v), _f(100 * v / total)] for k, v in stages.items()]
-        rows.append(["total", _f(total), "100.0"])
+        runs = results["cli"]
+        names = list(runs[0]["stages"])
+        rows = []
+        for k in [*names, "total"]:
+            row = [k]
+            for r in runs:
+                total = sum(r["stages"].values())
+                v = total if k == "total" else r["stages"].get(k, 0.0)
+                row += [_f(v), _f(100 * v / total)]
+            rows.append(row)
+        rows.append(["peak MB"] + sum([[_f(r["peak_mb"], 0), ""] for r in runs], []))
+        rows.append(
+            ["size-curve rows"]
+            + sum([[str(r.get("size_curve_rows") or "-"), ""] for r in runs], [])
+        )
+        headers = ["stage"] + sum([[f"{r['mode']} s", "%"] for r in runs], [])
         parts.append(
-            f"### treedistill distill, {r['rows']:,} rows x 22 columns, "
-            f"--augment-factor 2 (peak {_f(r['peak_mb'], 0)} MB; size curve on "
-            f"{r.get('size_curve_rows') or 'all'} training rows)\n\n"
-            + markdown_table(["stage", "seconds", "% of run"], rows)
+            f"### treedistill distill, {runs[0]['rows']:,} rows x 22 columns, "
+            "--augment-factor 2, skops pipeline teacher\n\n"
+            + markdown_table(headers, rows)
         )
     return "\n\n".join(parts)
 
@@ -396,6 +416,9 @@ def main(argv=None) -> None:
     ap.add_argument("--distill-rows", type=int, default=None)
     ap.add_argument("--cli-rows", type=int, default=None)
     ap.add_argument("--chunk", type=int, default=262_144)
+    ap.add_argument("--before", action="store_true",
+                    help="cli stage: also run as before (strict reader, size curve "
+                    "on every training row)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -423,7 +446,7 @@ def main(argv=None) -> None:
             elif stage == "distill":
                 results["distill"] = stage_distill(distill_rows, chunk)
             else:
-                results["cli"] = stage_cli(cli_rows, tmp)
+                results["cli"] = stage_cli(cli_rows, tmp, args.before)
             print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
     text = tables(results)
     print(text)

@@ -7,7 +7,8 @@ grown by :class:`StreamedHistTree` in passes over the spill: each pass reads one
 chunk at a time, routes its rows down the tree grown so far and adds their
 per-bin class sums to the histograms of the nodes that need them. Memory is the
 chunk, one ``(n_features, n_bins, K + 1)`` histogram per open node, and the bin
-sample (at most 200,000 rows), not the transfer set.
+sample (at most 200,000 rows), not the transfer set. The bin indices of the
+rows are computed once and kept on disk too (one byte per row and feature).
 
 :class:`StreamedHistTree` grows the tree of :class:`~treedistill._hist_tree.HistTree`
 on the same rows: the same bin edges (drawn from the same row sample for the
@@ -271,12 +272,9 @@ class StreamedHistTree(HistTree):
         n, d, k = self._shape(chunks)
         cuts, n_bins = self._cuts(chunks, n, d)
         self.n_bins_, self.bin_cuts_ = n_bins, cuts
-        self._grower = _Grower(self, chunks, cuts, n_bins, n, d, k)
-        try:
-            self._grower.grow()
-        finally:
-            grower = self._grower
-            del self._grower
+        grower = _Grower(self, chunks, cuts, n_bins, n, d, k)
+        with ChunkSpill({"B": d}, dtypes={"B": np.uint8}) as grower.binned:
+            grower.grow()
         S = np.asarray(grower.sums)
         W = S.sum(axis=1, keepdims=True)
         self.value_ = S / np.where(W > 0, W, 1.0)
@@ -381,6 +379,7 @@ class _Grower:
         hist = np.zeros((1, self.d, self.n_bins, self.k + 1))
         for X, Q in self.chunks():
             B = _bin_chunk(np.asarray(X, dtype=np.float64), self.cuts, self.n_bins)
+            self.binned.append(B=B)  # later passes read the bins, not recompute them
             slot = np.zeros(len(B), dtype=np.intp)
             self._accumulate(hist, slot, B.astype(np.intp), np.asarray(Q, float), 1)
         return hist[0]
@@ -399,9 +398,9 @@ class _Grower:
         hist = np.zeros((n_slots, self.d, self.n_bins, self.k + 1))
         left_max = np.full(n_slots, -np.inf)
         right_min = np.full(n_slots, np.inf)
-        for X, Q in self.chunks():
+        binned = self.binned.chunks("B")
+        for (X, Q), (B,) in zip(self.chunks(), binned, strict=True):
             X = np.asarray(X, dtype=np.float64)
-            B = _bin_chunk(X, self.cuts, self.n_bins)
             slot = slot_of[self._route(B)]
             rows = np.flatnonzero(slot >= 0)
             if not rows.size:
