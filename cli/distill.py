@@ -146,6 +146,15 @@ Example:
     help="Split criterion of the tree student (soft cross-entropy or soft Gini).",
 )
 @click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="ROWS",
+    help="Build the tree student's transfer set ROWS rows at a time (kept on "
+    "disk) and grow the tree from per-chunk histograms: memory bounded by the "
+    "chunk. Default: all in memory.",
+)
+@click.option(
     "--n-estimators",
     type=int,
     default=default("n_estimators"),
@@ -171,6 +180,12 @@ Example:
 )
 @click.option(
     "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
+)
+@click.option(
+    "--many-classes",
+    is_flag=True,
+    help="Accept a target with few rows per class (otherwise refused as a number "
+    "to predict rather than class labels).",
 )
 @click.option(
     "--subgroup",

@@ -37,6 +37,12 @@ Example:
 @click.option(
     "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
 )
+@click.option(
+    "--many-classes",
+    is_flag=True,
+    help="Accept a target with few rows per class (otherwise refused as a number "
+    "to predict rather than class labels).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--ensemble",
@@ -63,7 +69,17 @@ Example:
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def train_teacher(
-    data, target, out, drop, seed, ensemble, hidden, max_epochs, force, quiet
+    data,
+    target,
+    out,
+    drop,
+    many_classes,
+    seed,
+    ensemble,
+    hidden,
+    max_epochs,
+    force,
+    quiet,
 ) -> None:
     """Train the default MLP teacher (or an ensemble of them) on DATA and save it
     without pickle.
@@ -90,7 +106,11 @@ def train_teacher(
     out = check_out_file(out, force, keep=[data])
     data = Path(data)
     X, y, summary = prepare_data(
-        read_table(data), target, drop=tuple(drop), source=data.name
+        read_table(data),
+        target,
+        drop=tuple(drop),
+        source=data.name,
+        many_classes=many_classes,
     )
     for note in summary.get("warnings", []):
         warn(note, quiet)

@@ -562,3 +562,25 @@ def test_predict_output_is_not_replaced_without_force(tmp_path, run_dir, cohort_
     refused(invoke("predict", run_dir, cohort_csv, "--out", out), str(out), "--force")
     assert sha(out) == before
     assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- #
+# A target with many classes for its rows: refused unless --many-classes
+# --------------------------------------------------------------------------- #
+def test_many_classes_need_the_option(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80), "level": np.arange(80) % 20})
+    data = write_csv(frame, tmp_path / "levels.csv")
+    before = sha(data)
+    out = tmp_path / "t.pt"
+    base = ["train-teacher", data, "--target", "level", "--out", out,
+            "--hidden", "4", "--max-epochs", "1", "--quiet"]  # fmt: skip
+    refused(invoke(*base), "--many-classes", "20")
+    refused(
+        invoke("distill", data, "--target", "level", "--out", tmp_path / "run"),
+        "--many-classes",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["levels.csv"]
+    result = invoke(*base, "--many-classes")
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and sha(data) == before

@@ -59,7 +59,7 @@ _CAST = {
     "boost_depth": int,
 }
 _OWN = {
-    "tree": ("criterion", "max_depth", "max_leaf_nodes"),
+    "tree": ("criterion", "max_depth", "max_leaf_nodes", "chunk_size"),
     "boosted": ("n_estimators", "boost_depth"),
 }
 
@@ -98,12 +98,19 @@ class DistillParams:
     student : {"tree", "boosted", "both"}
     max_leaf_nodes, max_depth, criterion :
         The tree student's size and split criterion.
+    chunk_size :
+        Build the tree student's transfer set this many rows at a time, in
+        bounded memory (``None``: all at once).
     n_estimators, boost_depth :
         Rounds and tree depth of the boosted student.
     test_size, seed :
         Share of rows held out for the report; the seed of every random step.
     drop, subgroup :
         Columns to leave out; columns to audit agreement by.
+    many_classes :
+        Accept a target with many classes for its rows (see
+        :func:`treedistill.prepare_data`), which is otherwise refused as a number to
+        predict rather than class labels.
     sweep :
         Choose temperature and alpha on a validation split of the training rows.
     include_values :
@@ -135,11 +142,13 @@ class DistillParams:
     max_leaf_nodes: int | None = 16
     max_depth: int | None = None
     criterion: str = "gini"
+    chunk_size: int | None = None
     n_estimators: int = 10
     boost_depth: int = 2
     test_size: float = 0.25
     seed: int = 0
     drop: Sequence[str] = ()
+    many_classes: bool = False
     subgroup: Sequence[str] = ()
     sweep: bool = False
     include_values: bool = False

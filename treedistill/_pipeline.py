@@ -221,7 +221,11 @@ def _read_data(state: _State) -> None:
     params = state.params
     frame = read_table(state.data_path)
     X, y, summary = prepare_data(
-        frame, params.target, drop=tuple(params.drop), source=state.data_path.name
+        frame,
+        params.target,
+        drop=tuple(params.drop),
+        source=state.data_path.name,
+        many_classes=bool(params.many_classes),
     )
     state.X, state.y, state.data_summary = X, np.asarray(y), summary
     state.notes.extend(str(w) for w in summary.get("warnings", []))
