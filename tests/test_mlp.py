@@ -580,3 +580,19 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_extreme_magnitudes_are_refused_naming_the_column():
+    X = pd.DataFrame({"a": np.linspace(0, 1, 30), "b": np.linspace(0, 1, 30)})
+    X.loc[4, "b"] = 1e308
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError) as info:
+        MLPTeacher(max_epochs=2, hidden_layer_sizes=(4,)).fit(X, y)
+    assert str(info.value) == (
+        "Column 'b' holds values as large as 1e+308: the network cannot learn from "
+        "numbers of size 1e+100 or more; rescale the column (e.g. take its "
+        "logarithm) or drop it."
+    )
+    X.loc[4, "b"] = 1e99  # large but learnable: standardised without overflow
+    model = MLPTeacher(max_epochs=2, hidden_layer_sizes=(4,), random_state=0)
+    assert np.isfinite(model.fit(X, y).predict_logits(X)).all()

@@ -16,7 +16,11 @@ import pandas as pd
 
 from treedistill._schema import is_categorical
 
-__all__ = ["column_kind", "fit_column", "n_outputs", "transform_column"]
+__all__ = ["MAX_MAGNITUDE", "column_kind", "fit_column", "n_outputs", "transform_column"]
+
+#: Numbers of at least this size cannot be standardised safely (their squares
+#: overflow float64 well before 1e308).
+MAX_MAGNITUDE = 1e100
 
 
 def column_kind(column: pd.Series, label: Any) -> str:
@@ -99,6 +103,13 @@ def fit_column(
         x = _numeric_values(values, label)
         missing = np.isnan(x)
         observed = x[~missing]
+        if observed.size and np.abs(observed).max() >= MAX_MAGNITUDE:
+            raise ValueError(
+                f"Column {label!r} holds values as large as "
+                f"{float(np.abs(observed).max()):g}: the network cannot learn from "
+                f"numbers of size {MAX_MAGNITUDE:g} or more; rescale the column "
+                "(e.g. take its logarithm) or drop it."
+            )
         median = float(np.median(observed)) if observed.size else 0.0
         edges = _ple_edges(observed, n_bins) if n_bins and observed.size else []
         x[missing] = median

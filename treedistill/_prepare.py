@@ -22,6 +22,7 @@ from treedistill._cleaning import (
     merge_notes,
 )
 from treedistill._json import scalar
+from treedistill._mlp_columns import MAX_MAGNITUDE
 from treedistill._schema import is_categorical
 from treedistill.exceptions import (
     DataError,
@@ -44,8 +45,6 @@ __all__ = [
 HIGH_CARDINALITY = 50
 #: A text column with more distinct values than this is refused (one-hot width).
 MAX_LEVELS = 200
-#: Numbers at least this large (in absolute value) are refused.
-MAX_MAGNITUDE = 1e100
 #: Below this many rows per class on average (with 3 or more classes), the target
 #: is refused unless ``many_classes=True``: it looks like a number to predict.
 MIN_ROWS_PER_CLASS = 5
