@@ -165,3 +165,33 @@ def test_chunk_size_is_validated(cohort):
     X, y, teacher = cohort
     with pytest.raises(ValueError, match="chunk_size"):
         _fit(X, y, teacher, chunk_size=0)
+
+
+def test_command_line_chunk_size(tmp_path, cohort):
+    import json
+
+    import skops.io as sio
+
+    from tests.conftest import invoke, refused
+
+    X, y, teacher = cohort
+    data = tmp_path / "cohort.csv"
+    X.assign(risk=y).to_csv(data, index=False)
+    sio.dump(teacher, tmp_path / "t.skops")
+    common = ["distill", data, "--target", "risk", "--teacher", tmp_path / "t.skops"]
+    result = invoke(
+        *common, "--chunk-size", "800", "--augment-factor", "2",
+        "--max-leaf-nodes", "6", "--out", tmp_path / "run", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["options"]["chunk_size"] == 800
+    assert config["resolved"]["tree"]["chunk_size"] == 800
+    tree = json.loads((tmp_path / "run" / "report.json").read_text())["models"]["tree"]
+    assert (tree["n_leaves"], tree["n_transfer"], tree["n_augmented"]) == (
+        6,
+        3375,
+        2250,
+    )
+    bad = invoke(*common, "--chunk-size", "0", "--out", tmp_path / "bad")
+    refused(bad, "--chunk-size")
