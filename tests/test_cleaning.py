@@ -91,3 +91,10 @@ def test_estimator_fit_treats_question_marks_as_missing():
     assert model.schema_.feature_names_out == ["bilirubin", "sex=F", "sex=M", "age"]
     proba = model.predict_proba(frame.head(5))  # '?' again: missing, no warning
     assert proba.shape == (5, 2) and np.isfinite(proba).all()
+
+
+def test_clean_input_frame_leaves_digit_text_without_markers_as_text():
+    frame = pd.DataFrame({"code": ["1", "2", " 3"], "grade": ["1", "?", "2"]})
+    cleaned = clean_input_frame(frame)
+    assert cleaned["code"].tolist() == ["1", "2", "3"]  # typed as text: stays text
+    assert cleaned["grade"].dtype == np.float64  # '?' marks it as numbers

@@ -261,10 +261,11 @@ def clean_input_frame(
     """A DataFrame given to an estimator, cleaned as :func:`read_table` cleans files.
 
     Only text (``object`` or string) columns change: surrounding whitespace is
-    stripped and the :data:`MISSING_TOKENS` become missing; a column whose other
-    values are all numbers becomes numeric. At predict time ``numeric`` names
-    the columns that were numeric in training: only those are read as numbers,
-    so a text column whose new values happen to be digits stays text.
+    stripped and the :data:`MISSING_TOKENS` become missing; a column that held
+    such markers and whose other values are all numbers becomes numeric (text of
+    digits without markers stays text, as the caller typed it). At predict time
+    ``numeric`` names the columns that were numeric in training: only those are
+    read as numbers, so a text column whose new values are digits stays text.
 
     Parameters
     ----------
@@ -289,7 +290,9 @@ def clean_input_frame(
             pd.api.types.is_object_dtype(s.dtype) or isinstance(s.dtype, pd.StringDtype)
         ):
             continue
-        numbers = numeric is None or str(name) in numeric
+        # in training, only a column with missing markers becomes numeric: text
+        # of digits without them stays categorical, as the caller typed it
+        numbers = _has_markers(s) if numeric is None else str(name) in numeric
         cleaned, info = _clean_text(
             s, str(name), from_csv=False, decimal_comma=False, numbers=numbers
         )
@@ -299,6 +302,13 @@ def clean_input_frame(
             out = frame.copy()
         out[name] = cleaned
     return frame if out is None else out
+
+
+def _has_markers(series: pd.Series) -> bool:
+    """Whether a text column holds one of the :data:`MISSING_TOKENS` (but ``''``)."""
+    present = series.dropna()
+    cells = present.astype(str).str.strip()
+    return bool(cells.isin(MISSING_TOKENS - {""}).any())
 
 
 def _warn_about_text(name: str, cleaned: pd.Series, info: dict[str, Any]) -> None:
