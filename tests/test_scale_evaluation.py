@@ -83,3 +83,17 @@ def test_curve_sample_is_seeded_and_aligned(fitted):
     np.testing.assert_array_equal(a[2], enc[a[3]])
     np.testing.assert_array_equal(a[0].to_numpy(dtype=float), enc[a[3]])
     np.testing.assert_array_equal(a[1], np.asarray(y_tr)[a[3]])
+
+
+def test_sweep_uses_a_bounded_stratified_sample(fitted):
+    from treedistill._sweep import sweep_temperature_alpha
+
+    model, X_tr, _, y_tr, _ = fitted
+    result = sweep_temperature_alpha(
+        model, X_tr, y_tr, temperatures=(1.0,), alphas=(0.0,), max_rows=300
+    )
+    assert result.n_fit + result.n_validation == 300
+    full = sweep_temperature_alpha(
+        model, X_tr, y_tr, temperatures=(1.0,), alphas=(0.0,), max_rows=None
+    )
+    assert full.n_fit + full.n_validation == 700
