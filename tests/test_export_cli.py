@@ -6,16 +6,15 @@ import sqlite3
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from tests._export_cases import fitted, scoring_rows, student_outputs
+from tests.conftest import invoke as invoke_cli
 from treedistill._bundle import save_student
 from treedistill._export_sql import quote_identifier
-from treedistill.cli.main import cli
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, ["export", *[str(a) for a in args]])
+    return invoke_cli("export", *args)
 
 
 @pytest.fixture(scope="module")
