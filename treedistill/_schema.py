@@ -239,7 +239,11 @@ class TabularSchema:
                     warnings.warn(
                         f"column {col.name!r} has {int(unseen.sum())} value(s) not seen "
                         f"in training (e.g. {', '.join(examples)}); they match no "
-                        + ("category" if not col.is_boolean else "value: scored as missing"),
+                        + (
+                            "category"
+                            if not col.is_boolean
+                            else "value: scored as missing"
+                        ),
                         UnseenCategoryWarning,
                         stacklevel=2,
                     )
@@ -268,11 +272,29 @@ def _whole(v):
 def _equal(values: np.ndarray, level) -> np.ndarray:
     try:
         hit = values == level
-        if isinstance(hit, np.ndarray) and hit.dtype == bool:
-            return hit
+        if not (isinstance(hit, np.ndarray) and hit.dtype == bool):
+            hit = np.array([v == level for v in values], dtype=bool)
     except (TypeError, ValueError):  # pragma: no cover - exotic objects
-        pass
-    return np.array([v == level for v in values], dtype=bool)
+        hit = np.array([v == level for v in values], dtype=bool)
+    if _is_number(level) and values.dtype == object:
+        # a coded level (thal 7) given as text ("7", "7.0") is the same level
+        text = np.flatnonzero(np.array([isinstance(v, str) for v in values], bool))
+        for i in text:
+            hit[i] = _text_number(values[i]) == level
+    return hit
+
+
+def _is_number(v) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, (int, float, np.number))
+
+
+def _text_number(text: str) -> float | None:
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
 
 
 def _numeric_values(s: pd.Series, name: str) -> np.ndarray:
