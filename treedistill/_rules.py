@@ -498,7 +498,7 @@ def export_rules(model, *, decimals: int = 2) -> str:
         if exact:
             lines.append(
                 f"Rule {r.number}: {r.text}  [{r.summary}; {cover} "
-                f"(real and augmented rows, n={r.n_samples})]"
+                f"({r.n_samples} real and augmented rows)]"
             )
             continue
         probs = ", ".join(
