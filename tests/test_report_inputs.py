@@ -62,3 +62,35 @@ def test_numeric_arrays_and_integer_labels():
     rows = [r["row"] for r in report["disagreements"]["rows"]]
     assert all(isinstance(r, int) and 0 <= r < len(X_te) for r in rows)
     assert report["summary"]["agreement"] > 0.85
+
+
+def test_operating_points_are_checked(report_binary):
+    from treedistill.exceptions import ParameterError
+
+    b = report_binary
+    args = ({"tree": b["models"]["tree"]}, b["X_te"], b["y_te"], b["X_tr"], b["y_tr"])
+    with pytest.raises(ParameterError, match="positive_class 'medium' is not a class"):
+        evaluate(*args, positive_class="medium")
+    with pytest.raises(ParameterError, match="threshold must be a number strictly"):
+        evaluate(*args, threshold=1.0)
+    with pytest.raises(
+        ParameterError, match="flag_rate must be a number strictly"
+    ) as err:
+        evaluate(*args, flag_rate=0)
+    assert err.value.parameter == "flag_rate"
+    report = evaluate(
+        *args,
+        positive_class="low",
+        threshold=0.3,
+        flag_rate=0.25,
+        size_grid=(),
+        n_synthetic=0,
+        shap_rows=0,
+    )
+    ops = report["operating_points"]
+    assert ops["positive_class"] == "low" and ops["threshold"] == 0.3
+    assert ops["flag_rate"] == 0.25 and ops["flag_rate_source"] == "given"
+    assert not ops["rare"]  # "low" is most of the rows
+    point = report["summary"]["operating_point"]
+    assert point["kind"] == "flag_rate" and point["value"] == 0.25
+    assert point["teacher_flagged"] == round(0.25 * 150)

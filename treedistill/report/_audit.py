@@ -39,7 +39,7 @@ _LEAF_KEYS = (
 # Rules
 # ---------------------------------------------------------------------------
 def rules_section(
-    model, test_leaf, agree, hit, syn_leaf, syn_agree, seed
+    model, test_leaf, agree, hit, syn_leaf, syn_agree
 ) -> tuple[list, list, dict]:
     """The rules with their held-out audit, the same rows least faithful first,
     and the rule number of each leaf id."""
@@ -51,7 +51,7 @@ def rules_section(
         i = rule.number  # the one rule numbering (treedistill.rule_numbers)
         rule_of_leaf[rule.leaf] = i
         mask = test_leaf == rule.leaf
-        rate, ci = rate_ci(agree[mask], seed)
+        rate, ci = rate_ci(agree[mask])
         syn_n = syn_rate = None
         if syn_leaf is not None:
             syn_mask = syn_leaf == rule.leaf
@@ -138,7 +138,7 @@ def _subgroup_levels(col, test: pd.Series, train: pd.Series):
     return out
 
 
-def subgroups_section(inputs: Inputs, columns, agree_by_model: dict, seed) -> list:
+def subgroups_section(inputs: Inputs, columns, agree_by_model: dict) -> list:
     """Agreement of each model per level of each audited column."""
     schema = inputs.schema
     test_frame, train_frame = inputs.test.frame, inputs.train.frame
@@ -151,7 +151,7 @@ def subgroups_section(inputs: Inputs, columns, agree_by_model: dict, seed) -> li
                 continue
             entry = {"column": name, "level": level, "n": n, "models": {}}
             for model_name, agree in agree_by_model.items():
-                rate, ci = rate_ci(agree[mask], seed)
+                rate, ci = rate_ci(agree[mask])
                 entry["models"][model_name] = {"agreement": rate, "agreement_ci": ci}
             rows.append(entry)
     return rows

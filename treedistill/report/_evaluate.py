@@ -208,8 +208,8 @@ def _sections(
         config=config,
         chosen=_chosen(inputs, agree, proba_test, proba_syn, ops),
     )
-    audit = _tree_audit(inputs, proba_test, proba_syn, agree, seeds.boot)
-    subgroup_rows = subgroups_section(inputs, subgroup_columns, agree, seeds.boot)
+    audit = _tree_audit(inputs, proba_test, proba_syn, agree)
+    subgroup_rows = subgroups_section(inputs, subgroup_columns, agree)
     primary_name = inputs.primary_name
     summary = summary_section(
         primary_name,
@@ -218,7 +218,6 @@ def _sections(
         fid,
         audit,
         subgroup_rows,
-        seeds.boot,
         ops,
     )
     rule_of_row = audit.pop("rule_of_row")
@@ -272,7 +271,7 @@ def _chosen(inputs: Inputs, agree, proba_test, proba_syn, ops) -> dict | None:
     }
 
 
-def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree, seed) -> dict:
+def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree) -> dict:
     """Rules, the per-leaf audit and the tree drawing of the tree student."""
     name = inputs.tree_name
     if name is None:
@@ -286,7 +285,7 @@ def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree, seed) -> dict:
         syn_leaf = model.apply(syn.model_in)
         syn_agree = np.argmax(proba_syn[name], axis=1) == syn.teacher_class
     rules, leaves, rule_of_leaf = rules_section(
-        model, test_leaf, agree[name], hit, syn_leaf, syn_agree, seed
+        model, test_leaf, agree[name], hit, syn_leaf, syn_agree
     )
     return {
         "rules": rules,

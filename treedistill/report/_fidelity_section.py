@@ -27,10 +27,9 @@ __all__ = [
 N_CALIBRATION_BINS = 10
 
 
-def rate_ci(agree: np.ndarray, seed=None) -> tuple[float | None, list | None]:
+def rate_ci(agree: np.ndarray) -> tuple[float | None, list | None]:
     """The agreement rate of a boolean array and its 95% Wilson interval (``None``
-    if empty); never of zero width, not even for n of n. ``seed`` is unused (the
-    interval is exact)."""
+    if empty); never of zero width, not even for n of n."""
     if agree.size == 0:
         return None, None
     est = wilson(float(np.sum(agree)), float(agree.size))

@@ -36,15 +36,13 @@ def _least_faithful(items, n, *, size, rate, tie):
     return worst
 
 
-def summary_section(
-    name, info, agree, fid: dict, audit: dict, subgroups, seed, ops
-) -> dict:
+def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -> dict:
     """The headline: the primary model's agreement, its baselines, and where it is
     least faithful (rule, synthetic rule, subgroup)."""
     held_out, synthetic = fid["held_out"], fid["synthetic"]
     leaves, rules = audit["leaves"], audit["rules"]
     n = int(agree.size)
-    rate, ci = rate_ci(agree, seed)
+    rate, ci = rate_ci(agree)
     by_key = {r["key"]: r for r in held_out}
     syn = {r["key"]: r for r in synthetic}
     out = {
