@@ -94,3 +94,12 @@ def binary_case() -> dict:
         "report": report,
         "run_info": RUN_INFO,
     }
+
+
+#: evaluate() options that skip the size curve, synthetic rows and SHAP.
+QUICK = {"size_grid": (), "n_synthetic": 0, "shap_rows": 0}
+
+
+def rows(case: dict) -> tuple:
+    """``(X_test, y_test, X_train, y_train)`` of a case, as evaluate() takes them."""
+    return case["X_te"], case["y_te"], case["X_tr"], case["y_tr"]

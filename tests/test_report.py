@@ -114,10 +114,7 @@ def test_boosted_only_with_string_labels(report_binary):
     b = report_binary
     report = evaluate(
         {"boosted": b["models"]["boosted"]},
-        b["X_te"],
-        b["y_te"],
-        b["X_tr"],
-        b["y_tr"],
+        *cases.rows(b),
         **FAST,
     )
     assert report["tree_model"] is None and report["primary_model"] == "boosted"

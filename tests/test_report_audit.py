@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests import _report_cases as cases
 from treedistill import extract_rules
 from treedistill.report import (
     evaluate,
@@ -61,14 +62,9 @@ def test_numeric_subgroup_in_quartiles_and_unknown_column(report_binary):
     b = report_binary
     report = evaluate(
         {"tree": b["models"]["tree"]},
-        b["X_te"],
-        b["y_te"],
-        b["X_tr"],
-        b["y_tr"],
+        *cases.rows(b),
         subgroups=["glucose"],
-        size_grid=(),
-        n_synthetic=0,
-        shap_rows=0,
+        **cases.QUICK,
     )
     rows = report["subgroups"]["rows"]
     assert [r["column"] for r in rows] == ["glucose"] * 4
@@ -79,10 +75,7 @@ def test_numeric_subgroup_in_quartiles_and_unknown_column(report_binary):
     with pytest.raises(ValueError, match="subgroup column 'weight'"):
         evaluate(
             {"tree": b["models"]["tree"]},
-            b["X_te"],
-            b["y_te"],
-            b["X_tr"],
-            b["y_tr"],
+            *cases.rows(b),
             subgroups=["weight"],
         )
 
@@ -107,14 +100,9 @@ def test_include_values_shows_the_rows_values(report_binary):
     b = report_binary
     report = evaluate(
         {"tree": b["models"]["tree"]},
-        b["X_te"],
-        b["y_te"],
-        b["X_tr"],
-        b["y_tr"],
+        *cases.rows(b),
         include_values=True,
-        size_grid=(),
-        n_synthetic=0,
-        shap_rows=0,
+        **cases.QUICK,
     )
     first = report["disagreements"]["rows"][0]
     row = b["X_te"].loc[first["row"]]

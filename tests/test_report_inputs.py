@@ -83,9 +83,7 @@ def test_operating_points_are_checked(report_binary):
         positive_class="low",
         threshold=0.3,
         flag_rate=0.25,
-        size_grid=(),
-        n_synthetic=0,
-        shap_rows=0,
+        **cases.QUICK,
     )
     ops = report["operating_points"]
     assert ops["positive_class"] == "low" and ops["threshold"] == 0.3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests import _report_cases as cases
 from treedistill.report import (
     evaluate,
     render_html,
@@ -42,10 +43,7 @@ def test_shap_failure_is_recorded_not_raised(report_binary, monkeypatch):
     b = report_binary
     report = evaluate(
         {"tree": b["models"]["tree"]},
-        b["X_te"],
-        b["y_te"],
-        b["X_tr"],
-        b["y_tr"],
+        *cases.rows(b),
         size_grid=(),
         n_synthetic=0,
         shap_rows=10,
