@@ -25,10 +25,7 @@ number of leaves.
 from __future__ import annotations
 
 import heapq
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -45,6 +42,7 @@ from treedistill._hist_tree import (
     _midpoint,
 )
 from treedistill._soften import blend, soften
+from treedistill._spill import ChunkSpill
 from treedistill._students import SoftTree, _node_totals
 from treedistill._teachers import teacher_logits
 from treedistill._transfer import augment
@@ -62,103 +60,6 @@ __all__ = [
 DEFAULT_CHUNK_ROWS = 262_144
 
 Chunks = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
-
-
-class ChunkSpill:
-    """A table of float64 arrays written chunk by chunk to files and read back.
-
-    Each named field (``"X"``, ``"Q"``, …) is one file of rows of fixed width;
-    the files are removed by :meth:`close` (or when the spill is used as a
-    context manager).
-
-    Parameters
-    ----------
-    widths : dict of str -> int
-        Columns of each field.
-    directory : str or Path, optional
-        Where the files go (a fresh temporary folder inside it); default: the
-        system's temporary folder.
-    dtypes : dict of str -> dtype, optional
-        Per-field dtype (default float64).
-    """
-
-    def __init__(self, widths: dict[str, int], directory=None, dtypes=None):
-        self.widths = {k: int(v) for k, v in widths.items()}
-        self.dtypes = {k: np.dtype((dtypes or {}).get(k, np.float64)) for k in widths}
-        self._dir = tempfile.TemporaryDirectory(prefix="treedistill-", dir=directory)
-        self.path = Path(self._dir.name)
-        self._files = {k: open(self.path / f"{k}.bin", "wb") for k in widths}  # noqa: SIM115
-        self.bounds: list[int] = [0]
-
-    @property
-    def n_rows(self) -> int:
-        """Rows written so far."""
-        return self.bounds[-1]
-
-    def append(self, **arrays: np.ndarray) -> None:
-        """Write one chunk: an array per field, all with the same number of rows."""
-        if set(arrays) != set(self.widths):
-            raise ValueError(f"a chunk needs the fields {sorted(self.widths)}")
-        n = {len(a) for a in arrays.values()}
-        if len(n) != 1:
-            raise ValueError("the fields of a chunk must have the same number of rows")
-        for key, a in arrays.items():
-            a = np.ascontiguousarray(a, dtype=self.dtypes[key])
-            if a.ndim != 2 or a.shape[1] != self.widths[key]:
-                raise ValueError(
-                    f"field {key!r} must have shape (rows, {self.widths[key]}), "
-                    f"got {a.shape}"
-                )
-            a.tofile(self._files[key])
-        self.bounds.append(self.bounds[-1] + n.pop())
-
-    def add_field(self, key: str, width: int, dtype=np.float64) -> None:
-        """Start a new field, to be filled chunk by chunk with :meth:`write_chunk`."""
-        self.widths[key] = int(width)
-        self.dtypes[key] = np.dtype(dtype)
-        self._files[key] = open(self.path / f"{key}.bin", "wb")  # noqa: SIM115
-
-    def write_chunk(self, key: str, array: np.ndarray) -> None:
-        """Append the next chunk of a field added with :meth:`add_field`."""
-        np.ascontiguousarray(array, dtype=self.dtypes[key]).tofile(self._files[key])
-
-    def _flush(self) -> None:
-        for f in self._files.values():
-            f.flush()
-
-    def chunks(self, *keys: str) -> Iterator[tuple[np.ndarray, ...]]:
-        """The chunks as written, one tuple of arrays (in ``keys`` order) each."""
-        self._flush()
-        handles = [open(self.path / f"{k}.bin", "rb") for k in keys]  # noqa: SIM115
-        try:
-            for start, stop in zip(self.bounds[:-1], self.bounds[1:], strict=True):
-                n = stop - start
-                out = []
-                for key, fh in zip(keys, handles, strict=True):
-                    w, dt = self.widths[key], self.dtypes[key]
-                    a = np.fromfile(fh, dtype=dt, count=n * w)
-                    out.append(a.reshape(n, w))
-                yield tuple(out)
-        finally:
-            for fh in handles:
-                fh.close()
-
-    def nbytes(self) -> int:
-        """Bytes on disk."""
-        self._flush()
-        return sum(os.path.getsize(self.path / f"{k}.bin") for k in self.widths)
-
-    def close(self) -> None:
-        """Remove the files."""
-        for f in self._files.values():
-            f.close()
-        self._dir.cleanup()
-
-    def __enter__(self) -> ChunkSpill:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _bin_chunk(X: np.ndarray, cuts: list[np.ndarray], n_bins: int) -> np.ndarray:
@@ -183,6 +84,168 @@ class _Plan:
         self.right_min = np.inf
 
 
+# --------------------------------------------------------------------------- #
+# One chunk's share of a pass: pure functions (run where the chunk is)
+# --------------------------------------------------------------------------- #
+def _accumulate(hist, slot, B, Q, n_slots: int) -> None:
+    """Add the per-bin class sums and counts of rows to their slots' histograms."""
+    _, d, nb, k1 = hist.shape
+    k = k1 - 1
+    size = n_slots * nb
+    base = slot * nb
+    for j in range(d):
+        idx = base + B[:, j]
+        for c in range(k):
+            hist[:, j, :, c] += np.bincount(
+                idx, weights=Q[:, c], minlength=size
+            ).reshape(n_slots, nb)
+        hist[:, j, :, k] += np.bincount(idx, minlength=size).reshape(n_slots, nb)
+
+
+def chunk_shape(X, Q) -> tuple[int, int, int]:
+    """(rows, features, classes) of a chunk, checked."""
+    X, Q = np.asarray(X), np.asarray(Q)
+    if X.ndim != 2 or Q.ndim != 2 or len(X) != len(Q):
+        raise ValueError(
+            f"chunk X {X.shape} and Q {Q.shape} must be 2-D with the same number "
+            "of rows"
+        )
+    return len(X), X.shape[1], Q.shape[1]
+
+
+def chunk_root(X, Q, cuts, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk's bins and its share of the root histogram."""
+    Q = np.asarray(Q, dtype=np.float64)
+    B = _bin_chunk(np.asarray(X, dtype=np.float64), cuts, n_bins)
+    hist = np.zeros((1, B.shape[1], n_bins, Q.shape[1] + 1))
+    _accumulate(hist, np.zeros(len(B), dtype=np.intp), B.astype(np.intp), Q, 1)
+    return B, hist[0]
+
+
+def _route(B: np.ndarray, tree: dict, n_bins: int) -> np.ndarray:
+    """Node of the tree grown so far that each binned row is in."""
+    left, right = tree["left"], tree["right"]
+    feature, sbin, mleft = tree["feature"], tree["bin"], tree["missing_left"]
+    node = np.zeros(len(B), dtype=np.intp)
+    active = np.arange(len(B))
+    while active.size:
+        at = node[active]
+        inner = left[at] != _LEAF
+        active, at = active[inner], at[inner]
+        if not active.size:
+            break
+        b = B[active, feature[at]].astype(np.intp)
+        go_left = np.where(b == n_bins - 1, mleft[at], b <= sbin[at])
+        node[active] = np.where(go_left, left[at], right[at])
+    return node
+
+
+def chunk_plan(X, Q, B, tree: dict, plan: dict, n_bins: int):
+    """The chunk's share of a pass: smaller-child histograms and split values.
+
+    ``tree`` holds the grown tree's arrays (``left``, ``right``, ``feature``,
+    ``bin``, ``missing_left``); ``plan`` the waiting nodes' slot per node and
+    each slot's split (``slot_of``, ``feature``, ``bin``, ``missing_left``,
+    ``small``). Returns ``(hist, left_max, right_min)`` to be added up (max,
+    min) over the chunks.
+    """
+    n_slots = len(plan["feature"])
+    k = np.asarray(Q).shape[1]
+    hist = np.zeros((n_slots, B.shape[1], n_bins, k + 1))
+    left_max = np.full(n_slots, -np.inf)
+    right_min = np.full(n_slots, np.inf)
+    slot = plan["slot_of"][_route(B, tree, n_bins)]
+    rows = np.flatnonzero(slot >= 0)
+    if not rows.size:
+        return hist, left_max, right_min
+    slot = slot[rows]
+    feat = plan["feature"][slot]
+    b = B[rows, feat].astype(np.intp)
+    go_left = np.where(
+        b == n_bins - 1, plan["missing_left"][slot], b <= plan["bin"][slot]
+    )
+    x = np.asarray(X, dtype=np.float64)[rows, feat]
+    real = ~np.isnan(x)
+    np.maximum.at(left_max, slot[go_left & real], x[go_left & real])
+    np.minimum.at(right_min, slot[~go_left & real], x[~go_left & real])
+    mine = (~go_left).astype(np.intp) == plan["small"][slot]
+    _accumulate(
+        hist,
+        slot[mine],
+        B[rows[mine]].astype(np.intp),
+        np.asarray(Q, dtype=np.float64)[rows[mine]],
+        n_slots,
+    )
+    return hist, left_max, right_min
+
+
+def chunk_sample(X, rows: np.ndarray | None, start: int) -> np.ndarray:
+    """The chunk's rows among the global row numbers ``rows`` (all when None)."""
+    X = np.asarray(X, dtype=np.float64)
+    if rows is None:
+        return X
+    lo, hi = np.searchsorted(rows, [start, start + len(X)])
+    return X[rows[lo:hi] - start]
+
+
+class LocalPasses:
+    """Passes over chunks in this process; the bins are kept on disk.
+
+    Parameters
+    ----------
+    chunks : callable
+        Returns a fresh iterable of ``(X, Q)`` pairs, the same rows every call.
+    """
+
+    def __init__(self, chunks: Chunks):
+        self.chunks = chunks
+        self._binned: ChunkSpill | None = None
+
+    def shape(self) -> tuple[int, int, int]:
+        n, dk = 0, None
+        for X, Q in self.chunks():
+            m, d, k = chunk_shape(X, Q)
+            if dk is None:
+                dk = (d, k)
+            elif (d, k) != dk:
+                raise ValueError("every chunk must have the same columns")
+            n += m
+        return (n, *(dk or (0, 0)))
+
+    def sample(self, rows) -> list[np.ndarray]:
+        parts, start = [], 0
+        for X, _ in self.chunks():
+            parts.append(chunk_sample(X, rows, start))
+            start += len(X)
+        return parts
+
+    def root(self, cuts, n_bins: int) -> np.ndarray:
+        total = None
+        self._binned = ChunkSpill({"B": len(cuts)}, dtypes={"B": np.uint8})
+        for X, Q in self.chunks():
+            B, hist = chunk_root(X, Q, cuts, n_bins)
+            self._binned.append(B=B)  # later passes read the bins
+            total = hist if total is None else total + hist
+        return total
+
+    def plan(self, tree: dict, plan: dict, n_bins: int):
+        out = None
+        binned = self._binned.chunks("B")
+        for (X, Q), (B,) in zip(self.chunks(), binned, strict=True):
+            part = chunk_plan(X, Q, B, tree, plan, n_bins)
+            out = part if out is None else _combine(out, part)
+        return out
+
+    def close(self) -> None:
+        if self._binned is not None:
+            self._binned.close()
+
+
+def _combine(a, b):
+    """Two chunks' shares of a pass, added up."""
+    return a[0] + b[0], np.maximum(a[1], b[1]), np.minimum(a[2], b[2])
+
+
 class StreamedHistTree(HistTree):
     """:class:`~treedistill._hist_tree.HistTree` grown from chunks of rows.
 
@@ -192,30 +255,20 @@ class StreamedHistTree(HistTree):
     Attributes
     ----------
     n_passes_ : int
-        Passes made over the data (the bin sample, the root, then one per level
+        Passes made over the data (shape, bin sample, root, then one per level
         of growth).
     """
 
     bin_subsample: int | None = _BIN_SUBSAMPLE
 
-    # ------------------------------------------------------------- binning
-    def _cuts(self, chunks: Chunks, n: int, d: int) -> tuple[list, int]:
+    def _cuts(self, passes, n: int, d: int) -> tuple[list, int]:
         """Cut points from the same row sample that ``bin_features`` draws."""
         sub = self.bin_subsample
+        rows = None
         if sub is not None and n > sub:
             rng = np.random.default_rng(self.random_state)
             rows = np.sort(rng.choice(n, size=int(sub), replace=False))
-        else:
-            rows = None
-        parts, start = [], 0
-        for X, _ in chunks():
-            stop = start + len(X)
-            if rows is None:
-                parts.append(np.array(X, dtype=np.float64))
-            else:
-                lo, hi = np.searchsorted(rows, [start, stop])
-                parts.append(np.asarray(X, dtype=np.float64)[rows[lo:hi] - start])
-            start = stop
+        parts = passes.sample(rows)
         sample = np.concatenate(parts) if parts else np.empty((0, d))
         cuts = []
         for j in range(d):
@@ -224,24 +277,6 @@ class StreamedHistTree(HistTree):
         n_bins = max(len(c) for c in cuts) + 2 if cuts else 2
         return cuts, n_bins
 
-    def _shape(self, chunks: Chunks) -> tuple[int, int, int]:
-        n, d, k = 0, None, None
-        for X, Q in chunks():
-            if X.ndim != 2 or Q.ndim != 2 or len(X) != len(Q):
-                raise ValueError(
-                    f"chunk X {X.shape} and Q {Q.shape} must be 2-D with the same "
-                    "number of rows"
-                )
-            if d is None:
-                d, k = X.shape[1], Q.shape[1]
-            elif (X.shape[1], Q.shape[1]) != (d, k):
-                raise ValueError("every chunk must have the same columns")
-            n += len(X)
-        if not n:
-            raise ValueError("cannot fit a tree on 0 rows")
-        return n, d, k
-
-    # ----------------------------------------------------------------- fit
     def fit_spill(self, spill: ChunkSpill, x_key: str = "X", q_key: str = "Q"):
         """Grow the tree on the rows of a :class:`ChunkSpill`."""
         return self.fit_chunks(lambda: spill.chunks(x_key, q_key))
@@ -261,6 +296,16 @@ class StreamedHistTree(HistTree):
         -------
         self
         """
+        return self.fit_passes(LocalPasses(chunks))
+
+    def fit_passes(self, passes) -> StreamedHistTree:
+        """Grow the tree with ``passes`` (:class:`LocalPasses` or one like it).
+
+        ``passes`` answers ``shape()``, ``sample(rows)``, ``root(cuts, n_bins)``
+        and ``plan(tree, plan, n_bins)`` by running :func:`chunk_shape`,
+        :func:`chunk_sample`, :func:`chunk_root` and :func:`chunk_plan` on every
+        chunk and adding up the results, wherever the chunks are.
+        """
         if self.criterion not in ("entropy", "gini"):
             raise ValueError(
                 f"criterion must be one of ['entropy', 'gini'], got {self.criterion!r}"
@@ -269,12 +314,16 @@ class StreamedHistTree(HistTree):
             raise ValueError(
                 f"max_bins must be between 2 and 255, got {self.max_bins!r}"
             )
-        n, d, k = self._shape(chunks)
-        cuts, n_bins = self._cuts(chunks, n, d)
-        self.n_bins_, self.bin_cuts_ = n_bins, cuts
-        grower = _Grower(self, chunks, cuts, n_bins, n, d, k)
-        with ChunkSpill({"B": d}, dtypes={"B": np.uint8}) as grower.binned:
+        try:
+            n, d, k = passes.shape()
+            if not n:
+                raise ValueError("cannot fit a tree on 0 rows")
+            cuts, n_bins = self._cuts(passes, n, d)
+            self.n_bins_, self.bin_cuts_ = n_bins, cuts
+            grower = _Grower(self, passes, cuts, n_bins, n, d, k)
             grower.grow()
+        finally:
+            passes.close()
         S = np.asarray(grower.sums)
         W = S.sum(axis=1, keepdims=True)
         self.value_ = S / np.where(W > 0, W, 1.0)
@@ -282,15 +331,15 @@ class StreamedHistTree(HistTree):
         self.n_features_in_ = d
         self.n_classes_ = k
         self.split_order_ = np.asarray(grower.order, dtype=np.intp)
-        self.n_passes_ = grower.n_passes + 2
+        self.n_passes_ = grower.n_passes + 3
         return self
 
 
 class _Grower:
     """Best-first growth of one :class:`StreamedHistTree` fit."""
 
-    def __init__(self, tree, chunks, cuts, n_bins, n, d, k):
-        self.chunks, self.cuts, self.n_bins = chunks, cuts, n_bins
+    def __init__(self, tree, passes, cuts, n_bins, n, d, k):
+        self.passes, self.cuts, self.n_bins = passes, cuts, n_bins
         self.n, self.d, self.k = n, d, k
         self.criterion = tree.criterion
         self.msl = max(int(tree.min_samples_leaf), 1)
@@ -338,88 +387,32 @@ class _Grower:
         return int(round(n_left)), int(round(c.sum() - n_left))
 
     # ---------------------------------------------------------- passes
-    def _route(self, B: np.ndarray) -> np.ndarray:
-        """Node of the grown tree that each binned row is in now."""
-        left = np.asarray(self.nodes["left"], dtype=np.intp)
-        right = np.asarray(self.nodes["right"], dtype=np.intp)
-        feature = np.asarray(self.nodes["feature"], dtype=np.intp)
-        sbin = np.asarray(self.split_bin, dtype=np.intp)
-        mleft = np.asarray(self.nodes["missing_left"], dtype=bool)
-        nan_bin = self.n_bins - 1
-        node = np.zeros(len(B), dtype=np.intp)
-        active = np.arange(len(B))
-        while active.size:
-            at = node[active]
-            inner = left[at] != _LEAF
-            active, at = active[inner], at[inner]
-            if not active.size:
-                break
-            b = B[active, feature[at]].astype(np.intp)
-            go_left = np.where(b == nan_bin, mleft[at], b <= sbin[at])
-            node[active] = np.where(go_left, left[at], right[at])
-        return node
-
-    def _side_left(self, b: np.ndarray, split_bin, missing_left) -> np.ndarray:
-        go_left = b <= split_bin
-        return np.where(b == self.n_bins - 1, missing_left, go_left)
-
-    def _accumulate(self, hist, slot, B, Q, n_slots):
-        nb, k = self.n_bins, self.k
-        size = n_slots * nb
-        base = slot * nb
-        for j in range(self.d):
-            idx = base + B[:, j]
-            for c in range(k):
-                hist[:, j, :, c] += np.bincount(
-                    idx, weights=Q[:, c], minlength=size
-                ).reshape(n_slots, nb)
-            hist[:, j, :, k] += np.bincount(idx, minlength=size).reshape(n_slots, nb)
-
     def root_pass(self) -> np.ndarray:
-        hist = np.zeros((1, self.d, self.n_bins, self.k + 1))
-        for X, Q in self.chunks():
-            B = _bin_chunk(np.asarray(X, dtype=np.float64), self.cuts, self.n_bins)
-            self.binned.append(B=B)  # later passes read the bins, not recompute them
-            slot = np.zeros(len(B), dtype=np.intp)
-            self._accumulate(hist, slot, B.astype(np.intp), np.asarray(Q, float), 1)
-        return hist[0]
+        return self.passes.root(self.cuts, self.n_bins)
 
     def plan_pass(self, plans: list[_Plan]) -> None:
         """Fill the smaller-child histogram and split values of every plan."""
         self.n_passes += 1
-        n_slots = len(plans)
         slot_of = np.full(len(self.nodes["left"]), -1, dtype=np.intp)
         for s, p in enumerate(plans):
             slot_of[p.node] = s
-        feat = np.array([p.split["feature"] for p in plans], dtype=np.intp)
-        sbin = np.array([p.split["bin"] for p in plans], dtype=np.intp)
-        mleft = np.array([p.split["missing_left"] for p in plans], dtype=bool)
-        small = np.array([p.small for p in plans], dtype=np.intp)
-        hist = np.zeros((n_slots, self.d, self.n_bins, self.k + 1))
-        left_max = np.full(n_slots, -np.inf)
-        right_min = np.full(n_slots, np.inf)
-        binned = self.binned.chunks("B")
-        for (X, Q), (B,) in zip(self.chunks(), binned, strict=True):
-            X = np.asarray(X, dtype=np.float64)
-            slot = slot_of[self._route(B)]
-            rows = np.flatnonzero(slot >= 0)
-            if not rows.size:
-                continue
-            slot = slot[rows]
-            b = B[rows, feat[slot]].astype(np.intp)
-            go_left = self._side_left(b, sbin[slot], mleft[slot])
-            x = X[rows, feat[slot]]
-            real = ~np.isnan(x)
-            np.maximum.at(left_max, slot[go_left & real], x[go_left & real])
-            np.minimum.at(right_min, slot[~go_left & real], x[~go_left & real])
-            mine = (~go_left).astype(np.intp) == small[slot]
-            self._accumulate(
-                hist,
-                slot[mine],
-                B[rows[mine]].astype(np.intp),
-                np.asarray(Q, dtype=np.float64)[rows[mine]],
-                n_slots,
-            )
+        plan = {
+            "slot_of": slot_of,
+            "feature": np.array([p.split["feature"] for p in plans], dtype=np.intp),
+            "bin": np.array([p.split["bin"] for p in plans], dtype=np.intp),
+            "missing_left": np.array(
+                [p.split["missing_left"] for p in plans], dtype=bool
+            ),
+            "small": np.array([p.small for p in plans], dtype=np.intp),
+        }
+        tree = {
+            "left": np.asarray(self.nodes["left"], dtype=np.intp),
+            "right": np.asarray(self.nodes["right"], dtype=np.intp),
+            "feature": np.asarray(self.nodes["feature"], dtype=np.intp),
+            "bin": np.asarray(self.split_bin, dtype=np.intp),
+            "missing_left": np.asarray(self.nodes["missing_left"], dtype=bool),
+        }
+        hist, left_max, right_min = self.passes.plan(tree, plan, self.n_bins)
         for s, p in enumerate(plans):
             p.hist, p.left_max, p.right_min = hist[s], left_max[s], right_min[s]
 
@@ -612,7 +605,10 @@ def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
             tree.tree_,
             tree.value_,
         )
-        if model.temperature != 1.0 or getattr(model, "class_weight", None) is not None:
+        if (
+            model.temperature != 1.0
+            or getattr(model, "split_class_weight", None) is not None
+        ):
             refit_leaves_chunked(student, spill.chunks("X", "Qt"))
         model.student_ = student
         model.search_ = "greedy"
