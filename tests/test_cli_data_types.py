@@ -126,3 +126,25 @@ def test_data_the_run_would_misread_is_refused(tmp_path, case):
     line = refused(result, *needles)
     assert "np.float64" not in line
     assert not out.exists() and sha(data) == before
+
+
+def test_a_program_teacher_of_another_width_is_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(3, 2)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(
+        net, (torch.zeros(4, 3),), dynamic_shapes={"input": {0: batch}}
+    )
+    teacher = tmp_path / "net.pt2"
+    torch.export.save(program, str(teacher))
+    data = tmp_path / "d.csv"
+    _cohort().select_dtypes("number").assign(risk=_cohort()["risk"]).to_csv(
+        data, index=False
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "distill", data, "--target", "risk", "--out", out,
+        "--teacher", teacher, "--classes", "high,low",
+    )  # fmt: skip
+    refused(result, "net.pt2", "is a program of 3 input columns")
+    assert not out.exists()

@@ -16,6 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from treedistill._soften import logits_from_proba, softmax
+from treedistill.exceptions import TeacherError
 
 __all__ = [
     "EnsembleTeacher",
@@ -277,12 +278,14 @@ class TorchExportTeacher(ClassifierMixin, BaseEstimator):
             if not path.is_file():
                 raise ValueError(f"teacher file {str(path)!r} does not exist")
             try:
-                prog = torch.export.load(str(path)).module()
+                program = torch.export.load(str(path))
+                prog = program.module()
             except Exception as exc:  # noqa: BLE001 - report the file, not internals
                 raise ValueError(
                     f"teacher file {str(path)!r} is not a torch.export program ({exc})"
                 ) from None
             self._module = prog
+            self._n_inputs = _program_width(program)
         return prog
 
     def predict_logits(self, X) -> np.ndarray:
@@ -294,6 +297,15 @@ class TorchExportTeacher(ClassifierMixin, BaseEstimator):
             X = X.to_numpy(dtype=np.float32, na_value=np.nan)
         arr = np.array(X, dtype=np.float32, copy=True)
         prog = self.load_program()
+        width = getattr(self, "_n_inputs", None)
+        if width is not None and (arr.ndim != 2 or arr.shape[1] != width):
+            given = arr.shape[1] if arr.ndim == 2 else arr.shape
+            raise TeacherError(
+                f"teacher file {str(self.path)!r} is a program of {width} input "
+                f"columns, but the data gives it {given}; keep only the columns it "
+                "was exported for, in its order",
+                path=self.path,
+            )
         outs = []
         with torch.inference_mode():
             for start in range(0, len(arr), self.batch_size):
@@ -311,4 +323,20 @@ class TorchExportTeacher(ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_module", None)
+        state.pop("_n_inputs", None)
         return state
+
+
+def _program_width(program) -> int | None:
+    """The number of columns a ``torch.export`` program's one (n, d) input has."""
+    users = [
+        spec.arg.name
+        for spec in program.graph_signature.input_specs
+        if spec.kind.name == "USER_INPUT"
+    ]
+    for node in program.graph.nodes:
+        if node.op == "placeholder" and node.name in users[:1]:
+            shape = getattr(node.meta.get("val"), "shape", None)
+            if shape is not None and len(shape) == 2 and isinstance(shape[1], int):
+                return int(shape[1])
+    return None
