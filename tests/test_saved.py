@@ -172,3 +172,16 @@ def test_render_report_follows_the_output_rule(finished, tmp_path):
     assert (fresh / MARKER).is_file()
     render_report(out, fresh, force=True)  # its own output: replaced
     assert (fresh / "report.md").read_bytes() == (out / "report.md").read_bytes()
+
+
+def test_a_template_missing_an_entry_is_a_saved_run_error(finished, monkeypatch):
+    import jinja2
+
+    import treedistill.report
+
+    def undefined(report, folder):
+        raise jinja2.UndefinedError("'dict object' has no attribute 'tables'")
+
+    monkeypatch.setattr(treedistill.report, "write_report", undefined)
+    with pytest.raises(SavedRunError, match="lacks an entry .*'tables'"):
+        render_report(finished / "out")

@@ -215,6 +215,8 @@ def read_report(run_dir: str | os.PathLike) -> dict:
 
 
 def _render(doc: dict, folder: Path, source: Path) -> list[Path]:
+    import jinja2
+
     from treedistill.report import write_report
 
     try:
@@ -223,6 +225,12 @@ def _render(doc: dict, folder: Path, source: Path) -> list[Path]:
         raise SavedRunError(
             f"{_q(source)} lacks the entry {exc.args[0]!r} that the report needs: it "
             "was changed or is incomplete",
+            path=source,
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise SavedRunError(
+            f"{_q(source)} lacks an entry that the report needs ({exc}): it was "
+            "changed or is incomplete",
             path=source,
         ) from None
     except (TypeError, AttributeError, IndexError, ValueError) as exc:
