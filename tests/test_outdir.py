@@ -59,7 +59,9 @@ def test_force_replaces_only_what_treedistill_wrote(tmp_path):
     with pytest.raises(OutputError, match="holds the input file"):
         check_out_dir(run, force=True, keep=[run / "a.txt"])
     (run / "thesis.tex").write_text("years of work")
-    with pytest.raises(OutputError, match=r"thesis.tex' was not written by treedistill"):
+    with pytest.raises(
+        OutputError, match=r"thesis.tex' was not written by treedistill"
+    ):
         check_out_dir(run, force=True)
     (run / "thesis.tex").unlink()
     (run / "a.txt").write_text("edited")
@@ -162,6 +164,10 @@ def test_stale_staging_of_a_dead_process_is_removed(tmp_path):
     assert not stage.path.exists() and alive.path.exists() and odd.exists()
     assert any("removed" in n and stage.path.name in n for n in notes)
     assert any(odd.name in n and "leftover" in n for n in notes)
+    aside = tmp_path / ".run.old-abc"
+    aside.mkdir()  # a replacement interrupted after moving the old run aside: kept
+    notes = clean_stale_staging(out)
+    assert aside.exists() and any(aside.name in n and "move it back" in n for n in notes)
 
 
 def test_single_files_are_never_replaced_without_force(tmp_path):
