@@ -174,6 +174,7 @@ def _context(report, *, images: bool) -> dict:
             t: measure_table(report, t) for t in ("held_out", "synthetic")
         },
         "per_class": per_class_table(report),
+        "binary": report["operating_points"]["positive_class"] is not None,
         "size_objective": size_objective(report),
         "objective_label": OBJECTIVE_SHORT.get(
             (report["size_curve"].get("objective") or {}).get("measure"), ""
