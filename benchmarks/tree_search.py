@@ -371,6 +371,22 @@ def parse_args(argv=None):
         "in it are not run again",
     )
     p.add_argument(
+        "--also-records",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="further JSON-lines files of finished cells (read, not appended to)",
+    )
+    p.add_argument(
+        "--no-run", action="store_true", help="only tabulate the records given"
+    )
+    p.add_argument(
+        "--fit-times-from",
+        type=Path,
+        default=None,
+        help="tree_search.json of an earlier run whose fit times are reported",
+    )
+    p.add_argument(
         "--stop-after",
         type=float,
         default=None,
@@ -394,17 +410,22 @@ def main(argv=None) -> int:
     names = [n for n in names if n not in skipped]
     records, t0 = [], time.perf_counter()
     done = set()
-    if args.records is not None and args.records.is_file():
-        for line in args.records.read_text().splitlines():
+    sources = [args.records, *args.also_records]
+    for path in [p for p in sources if p is not None and p.is_file()]:
+        before = set(done)  # a cell in two files is taken from the first
+        for line in path.read_text().splitlines():
             rec = json.loads(line)
+            cell = (rec["dataset"], rec["teacher"], rec["seed"])
+            if cell in before:
+                continue
             records.append(rec)
-            done.add((rec["dataset"], rec["teacher"], rec["seed"]))
-    stopped = False
+            done.add(cell)
+    stopped = args.no_run
     # Seed-major order: a run stopped early still covers every data set.
     for seed in range(args.seed_start, args.seed_start + args.seeds):
         for name in names:
             for teacher in args.teachers:
-                if (name, teacher, seed) in done:
+                if (name, teacher, seed) in done or stopped:
                     continue
                 if args.stop_after and time.perf_counter() - t0 > args.stop_after:
                     stopped = True
@@ -418,9 +439,12 @@ def main(argv=None) -> int:
                 print(
                     f"seed {seed} {name} {teacher} done at {elapsed:.0f}s", flush=True
                 )
-    if stopped:
+    if stopped and not args.no_run:
         print(f"stopped starting cells after {args.stop_after} s", flush=True)
-    times = fit_times(args.fit_rows, args.fit_repeats)
+    if args.fit_times_from is not None:
+        times = json.loads(args.fit_times_from.read_text())["fit_times"]
+    else:
+        times = fit_times(args.fit_rows, args.fit_repeats)
     lines = summarise(records, args.leaves)
     lines += ["", f"## Estimator fit time at {args.fit_rows:,} real rows", ""]
     lines += ["| search | fit s | x greedy |", "| --- | --- | --- |"]
@@ -448,7 +472,7 @@ def main(argv=None) -> int:
             f"Data sets: {', '.join(names)}; skipped: {', '.join(skipped) or 'none'}.",
             "",
         ]
-        (args.out / "tree_search.md").write_text("\n".join(head) + text + "\n")
+        (args.out / "tree_search.md").write_text("\n".join(head) + "\n" + text + "\n")
     return 0
 
 
