@@ -69,6 +69,12 @@ def test_html_shows_the_summary_and_run_info(report_binary):
     ):
         assert title in html
     assert html.count("How to read this") >= 8
+    # The size table judges sizes by the headline's measures too.
+    assert '<th class="n">Student flag AUC</th>' in html
+    goal = report["size_curve"]["objective"]
+    assert f"Judged by {goal['label']} on held-out rows" in html
+    assert "The decisions that matter: flagged rows, risk ranking, classes" in html
+    assert "Per class, tree (held-out rows)" in html
 
 
 def test_rendering_needs_only_the_json(report_binary, tmp_path):
