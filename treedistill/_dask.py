@@ -1,0 +1,269 @@
+"""Dask: the tree student distilled from a Dask DataFrame, partition by partition.
+
+Needs the optional packages ``dask[dataframe]`` and ``distributed``
+(``pip install 'treedistill[dask]'``); nothing here is imported by treedistill
+unless this module is used.
+
+:func:`distill_tree` fits a :class:`~treedistill.DistilledTreeClassifier` whose
+teacher is already fitted on a Dask DataFrame:
+
+1. the column types, category levels and classes are read from the first
+   ``sample_rows`` rows (an in-memory fit on them sets the model up);
+2. on the cluster, each partition draws its augmented rows (the augmenter sees
+   that partition's rows), is labelled by the teacher and encoded: the
+   transfer set stays on the workers, one piece per partition;
+3. the tree is grown by :class:`~treedistill._streaming.StreamedHistTree` with
+   :class:`DaskPasses`: every pass maps :func:`~treedistill._streaming.chunk_plan`
+   over the partitions on the workers and adds up their histograms on the
+   client (a few hundred kB per partition), level by level;
+4. the leaves are refit on the teacher's temperature-1 labels the same way.
+
+For the same rows, bins and seed the tree is the one grown in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from treedistill._soften import blend, soften
+from treedistill._streaming import (
+    StreamedHistTree,
+    _combine,
+    check_streamable,
+    chunk_plan,
+    chunk_root,
+    chunk_sample,
+    chunk_shape,
+)
+from treedistill._students import SoftTree, _node_totals
+from treedistill._teachers import is_fitted, teacher_logits
+from treedistill._transfer import augment
+from treedistill.exceptions import DataError, ParameterError
+
+__all__ = ["DaskPasses", "distill_tree"]
+
+SAMPLE_ROWS = 50_000
+
+
+def _client(client):
+    try:
+        from distributed import get_client
+    except ImportError:
+        raise ImportError(
+            "Dask support needs dask[dataframe] and distributed: "
+            "pip install 'treedistill[dask]'"
+        ) from None
+    if client is not None:
+        return client
+    try:
+        return get_client()
+    except ValueError:
+        raise ParameterError(
+            "no Dask client is running: start one (distributed.Client(...)) or "
+            "pass client=",
+            parameter="client",
+        ) from None
+
+
+# Run on the workers: each takes one partition's piece, a tuple (X, Q, Q_true).
+def _part_shape(part):
+    return chunk_shape(part[0], part[1])
+
+
+def _part_sample(part, rows, start):
+    return chunk_sample(part[0], rows, start)
+
+
+def _part_root(part, cuts, n_bins):
+    return chunk_root(part[0], part[1], cuts, n_bins)
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _second(pair):
+    return pair[1]
+
+
+def _part_plan(part, B, tree, plan, n_bins):
+    return chunk_plan(part[0], part[1], B, tree, plan, n_bins)
+
+
+class DaskPasses:
+    """The passes of :meth:`StreamedHistTree.fit_passes` as map-reduce on a cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    parts : list of futures
+        One per partition, each holding ``(X, Q, ...)`` arrays on a worker.
+    """
+
+    def __init__(self, client, parts):
+        self.client, self.parts = client, list(parts)
+        self._bins = None
+        self.lengths: list[int] = []
+
+    def shape(self) -> tuple[int, int, int]:
+        shapes = self.client.gather(self.client.map(_part_shape, self.parts))
+        kinds = {(d, k) for m, d, k in shapes if m}
+        if len(kinds) > 1:
+            raise ValueError("every partition must have the same columns")
+        self.lengths = [m for m, _, _ in shapes]
+        d, k = kinds.pop() if kinds else (0, 0)
+        return sum(self.lengths), d, k
+
+    def sample(self, rows) -> list[np.ndarray]:
+        starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).tolist()
+        rows_f = self.client.scatter(rows, broadcast=True) if rows is not None else None
+        n = len(self.parts)
+        futures = self.client.map(_part_sample, self.parts, [rows_f] * n, starts)
+        return self.client.gather(futures)
+
+    def root(self, cuts, n_bins: int) -> np.ndarray:
+        pairs = self.client.map(_part_root, self.parts, cuts=cuts, n_bins=n_bins)
+        self._bins = self.client.map(_first, pairs)  # stay on the workers
+        hists = self.client.gather(self.client.map(_second, pairs))
+        return sum(hists[1:], hists[0])
+
+    def plan(self, tree: dict, plan: dict, n_bins: int):
+        futures = self.client.map(
+            _part_plan, self.parts, self._bins, tree=tree, plan=plan, n_bins=n_bins
+        )
+        out = None
+        for part in self.client.gather(futures):
+            out = part if out is None else _combine(out, part)
+        return out
+
+    def close(self) -> None:
+        self._bins = None
+
+
+def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
+    """One partition's transfer rows: encoded, labelled for splits and leaves."""
+    y = frame[target].to_numpy()
+    X = frame.drop(columns=[target])
+    X.columns = [str(c) for c in X.columns]
+    classes = model.classes_
+    y_index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    if len(y) and np.any(classes[y_index] != y):
+        bad = y[classes[y_index] != y][0]
+        raise DataError(f"{target!r} holds {bad!r}, which the teacher does not know")
+    n_aug = int(round(model.augment_factor * len(X))) if len(X) >= 2 else 0
+    rng = np.random.default_rng(seed)
+    extra = augment(X, model.schema_, model.augmentation, n_aug, rng)
+    rows = pd.concat([X, extra], ignore_index=True) if len(extra) else X
+    labels = np.concatenate([y_index, np.full(len(extra), -1)])
+    z = teacher_logits(model.teacher_, model._teacher_input(rows), model.batch_size)
+    q = blend(soften(z + shift, model.temperature), labels, model.alpha)
+    q_true = blend(soften(z, 1.0), labels, model.alpha)
+    return model.schema_.encode(rows, warn_unseen=False), q, q_true
+
+
+def _part_totals(part, student):
+    return _node_totals(student.tree_, student.apply(part[0]), part[2])
+
+
+def _check(model, ddf, target) -> None:
+    if not hasattr(ddf, "to_delayed") or not hasattr(ddf, "columns"):
+        raise ParameterError(
+            f"ddf must be a Dask DataFrame, got {type(ddf).__name__}", parameter="ddf"
+        )
+    if target not in ddf.columns:
+        raise ParameterError(
+            f"target column {target!r} is not in the Dask DataFrame (columns: "
+            f"{', '.join(map(str, ddf.columns[:10]))})",
+            parameter="target",
+        )
+    if model.teacher is None or not is_fitted(model.teacher):
+        raise ParameterError(
+            "distill_tree needs a fitted teacher (DistilledTreeClassifier(teacher))",
+            parameter="teacher",
+        )
+    check_streamable(model)
+
+
+def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROWS):
+    """Fit ``model`` (a DistilledTreeClassifier) on a Dask DataFrame.
+
+    Parameters
+    ----------
+    model : DistilledTreeClassifier
+        With a fitted teacher, ``builder`` "hist" or "auto", greedy search.
+    ddf : dask.dataframe.DataFrame
+        Feature columns and the ``target`` column.
+    target : str
+    client : distributed.Client, optional
+        Default: the current client.
+    sample_rows : int, default=50000
+        Rows (from the first partitions) that column types, category levels and
+        class weights are read from.
+
+    Returns
+    -------
+    model
+        Fitted: ``student_`` grown on every row of ``ddf`` and its augmented rows.
+    """
+    _check(model, ddf, target)
+    client = _client(client)
+    import dask
+
+    head = ddf.head(int(sample_rows), npartitions=-1)
+    if not len(head):
+        raise DataError("the Dask DataFrame has no rows")
+    chunk = model.chunk_size
+    model.set_params(chunk_size=None)
+    try:
+        model.fit(head.drop(columns=[target]), head[target].to_numpy())
+    finally:
+        model.set_params(chunk_size=chunk)
+    shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(
+        head[target].to_numpy()
+    )
+    seed = 0 if model.random_state is None else int(model.random_state)
+    parts = client.compute(
+        [
+            dask.delayed(_transfer_part)(p, model, target, shift, seed + i)
+            for i, p in enumerate(ddf.to_delayed())
+        ]
+    )
+    tree = StreamedHistTree(
+        criterion=model.criterion,
+        max_depth=model.max_depth,
+        max_leaf_nodes=model.max_leaf_nodes,
+        min_samples_leaf=model.min_samples_leaf,
+        random_state=seed,
+    )
+    passes = DaskPasses(client, parts)
+    tree.fit_passes(passes)
+    student = _student(model, tree, seed)
+    if model.temperature != 1.0 or getattr(model, "class_weight", None) is not None:
+        # Leaves report the teacher's temperature-1 distribution, as in memory.
+        totals = client.gather(client.map(_part_totals, parts, student=student))
+        sums = sum(t[0] for t in totals)
+        counts = sum(t[1] for t in totals)
+        fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
+        student.value_ = np.where(counts[:, None] > 0, fresh, student.value_)
+    model.student_ = student
+    model.n_transfer_ = int(sum(passes.lengths))
+    model.n_augmented_ = model.n_transfer_ - int(ddf.shape[0].compute())
+    model.search_ = "greedy"
+    return model
+
+
+def _student(model, tree, seed) -> SoftTree:
+    student = SoftTree(
+        criterion=model.criterion,
+        max_depth=model.max_depth,
+        max_leaf_nodes=model.max_leaf_nodes,
+        min_samples_leaf=model.min_samples_leaf,
+        random_state=seed,
+        builder="hist",
+    )
+    student.n_classes_ = tree.n_classes_
+    student.snapped_ = False
+    student.builder_ = "hist"
+    student.estimator_, student.tree_, student.value_ = tree, tree.tree_, tree.value_
+    return student
