@@ -13,6 +13,8 @@ process's maximum resident set) is its own. Stages:
 - ``distill``: ``DistilledTreeClassifier`` with a scikit-learn teacher on a
   clinical cohort of ``N / 21`` patients (20x MUNGE: an N-row transfer set),
   in memory and with ``chunk_size``.
+- ``dask``: the same tree grown on a 2-worker ``LocalCluster`` (partitions made
+  on the workers; only histograms travel).
 - ``cli``: ``treedistill distill`` on a cohort CSV of N rows x 22 columns with a
   skops pipeline teacher and ``--augment-factor 2``: ``timings.json`` per stage.
 
@@ -39,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, command_line, markdown_table, versions  # noqa: E402
 
-STAGES = ("read", "tree", "distill", "cli")
+STAGES = ("read", "tree", "distill", "cli", "dask")
 
 
 def _peak_mb() -> float:
@@ -222,11 +224,49 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
     }
 
 
+def _worker_peak_mb() -> float:
+    import resource as res
+
+    return res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def work_dask(rows: int, chunk: int, workers: int) -> dict:
+    import distributed
+
+    from treedistill._dask import DaskPasses
+    from treedistill._streaming import StreamedHistTree
+
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True,
+        dashboard_address=None, memory_limit="3GiB",
+    )  # fmt: skip
+    with distributed.Client(cluster) as client:
+        t = time.perf_counter()
+        starts = list(range(0, rows, chunk))
+        parts = client.map(
+            _tree_data, starts, [min(rows, s + chunk) for s in starts], pure=False
+        )
+        distributed.wait(parts)
+        out = {"generate_s": time.perf_counter() - t}
+        t = time.perf_counter()
+        tree = StreamedHistTree(
+            criterion="gini", max_leaf_nodes=64, random_state=0
+        ).fit_passes(DaskPasses(client, parts))
+        out["grow_s"] = time.perf_counter() - t
+        out["passes"] = tree.n_passes_
+        out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
+        out["partitions"] = len(parts)
+    cluster.close()
+    out.update(_tree_summary(tree))
+    return out
+
+
 WORKERS = {
     "read": work_read,
     "tree": work_tree,
     "distill": work_distill,
     "cli": work_cli,
+    "dask": work_dask,
 }
 
 
@@ -279,6 +319,15 @@ def stage_distill(rows: int, chunk: int) -> list[dict]:
     for c in (None, chunk):
         r = _child("distill", rows=rows, chunk=c)
         r.update(mode="memory" if c is None else f"chunk_size={c}", rows=rows)
+        out.append(r)
+    return out
+
+
+def stage_dask(rows_list, chunk: int, workers: int) -> list[dict]:
+    out = []
+    for rows in rows_list:
+        r = _child("dask", rows=rows, chunk=chunk, workers=workers)
+        r.update(rows=rows, workers=workers)
         out.append(r)
     return out
 
@@ -380,6 +429,33 @@ def tables(results: dict) -> str:
                 rows,
             )  # fmt: skip
         )
+    if "dask" in results:
+        rows = [
+            [f"{r['workers']}-worker LocalCluster", f"{r['rows']:,}",
+             str(r["partitions"]), _f(r["generate_s"]), _f(r["grow_s"]),
+             _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
+             " / ".join(_f(m, 0) for m in r["worker_peak_mb"]), str(r["passes"]),
+             str(r["leaves"])]
+            for r in results["dask"]
+        ]  # fmt: skip
+        parts.append(
+            "### Histogram tree on Dask (map-reduce of per-partition histograms)\n\n"
+            + markdown_table(
+                [
+                    "where",
+                    "rows",
+                    "partitions",
+                    "generate s",
+                    "grow s",
+                    "grow rows/s",
+                    "client peak MB",
+                    "worker peak MB",
+                    "passes",
+                    "leaves",
+                ],
+                rows,
+            )  # fmt: skip
+        )
     if "cli" in results:
         runs = results["cli"]
         names = list(runs[0]["stages"])
@@ -426,6 +502,9 @@ def main(argv=None) -> None:
         spec = json.loads(args.worker)
         result = WORKERS[spec.pop("kind")](**spec)
         result["peak_mb"] = _peak_mb()
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        result["cpu_s"] = use.ru_utime + use.ru_stime
+        result["load_avg_1min"] = os.getloadavg()[0]
         print(json.dumps(result))
         return
     q = args.quick
@@ -445,6 +524,8 @@ def main(argv=None) -> None:
                 results["tree"] = stage_tree(stream_rows, chunk, args.memory_max)
             elif stage == "distill":
                 results["distill"] = stage_distill(distill_rows, chunk)
+            elif stage == "dask":
+                results["dask"] = stage_dask(stream_rows, chunk, 2)
             else:
                 results["cli"] = stage_cli(cli_rows, tmp, args.before)
             print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
