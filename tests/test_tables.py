@@ -220,6 +220,12 @@ def _text_table(n: int = 300) -> str:
             None,
         ),
         (
+            "image.csv",
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+            "is a PNG image, not text",
+            None,
+        ),
+        (
             "book.csv",
             b"PK\x03\x04" + b"\x00" * 40,
             "is a zip archive (an Excel workbook?), not text",

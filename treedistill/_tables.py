@@ -26,6 +26,9 @@ _SNIFF_CHARS = 65536
 _SNIFF_ROWS = 50
 _ARCHIVES = (
     (b"\x1f\x8b", "is gzip-compressed, not text; decompress it first (gunzip)"),
+    (b"\x89PNG", "is a PNG image, not text"),
+    (b"\xff\xd8\xff", "is a JPEG image, not text"),
+    (b"%PDF-", "is a PDF document, not text; export its table as CSV"),
     (
         b"PK\x03\x04",
         "is a zip archive (an Excel workbook?), not text; export it as CSV",
@@ -176,6 +179,10 @@ def _check_bytes(p: Path, path) -> None:
                 "mark, not UTF-8; save it as UTF-8",
                 path=path,
             )
+    try:  # other bytes that are not UTF-8 are named as such when decoded
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return
     at, line = _find_nul(p)
     if at >= 0:
         raise DataError(
