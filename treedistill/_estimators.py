@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from treedistill._booleans import resolve_categorical
+from treedistill._cleaning import clean_input_frame
 from treedistill._json import scalar
 from treedistill._rules import resolve_class_names
 from treedistill._schema import TabularSchema, as_frame
@@ -25,6 +26,10 @@ from treedistill._transfer import AUGMENTERS, augment
 __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
 _SEED_MAX = 2**31 - 1
+
+
+def _numeric_columns(schema: TabularSchema) -> set[str]:
+    return {c.name for c in schema.columns if not c.is_categorical}
 
 
 def _seed(random_state) -> int | None:
@@ -67,6 +72,9 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                 )
             frame = X.copy()
             frame.columns = [str(c) for c in frame.columns]
+            # text cells as read_table reads them: '?' etc. missing, numbers as such
+            numeric = None if reset else _numeric_columns(self.schema_)
+            frame = clean_input_frame(frame, numeric=numeric, warn=reset)
             self._frame_input = True if reset else self._frame_input
             return frame
         allow_nan = get_tags(self).input_tags.allow_nan
