@@ -45,7 +45,6 @@ def test_student_sees_only_the_columns_the_teacher_reads(cohort, numeric_teacher
         align_to_teacher(plain, X, [])
 
 
-
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, cohort, numeric_teacher):
     import skops.io as sio

@@ -65,4 +65,6 @@ def test_teacher_description():
         teachers_ = [Member(), Member()]
 
     assert teacher_description(Member()) == "Member"
-    assert teacher_description(Ensemble()) == "EnsembleTeacher(geometric: Member, Member)"
+    assert (
+        teacher_description(Ensemble()) == "EnsembleTeacher(geometric: Member, Member)"
+    )

@@ -10,7 +10,9 @@ from treedistill import DistillResult
 
 
 def _model(**student):
-    return SimpleNamespace(temperature=0.25, alpha=0.0, student_=SimpleNamespace(**student))
+    return SimpleNamespace(
+        temperature=0.25, alpha=0.0, student_=SimpleNamespace(**student)
+    )
 
 
 def test_summary_and_description():
