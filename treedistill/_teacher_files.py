@@ -171,7 +171,10 @@ def load_teacher(
       that are classes (or numpy ufuncs) of the modules in
       :data:`SKOPS_ALLOWED_MODULES`; any other type is refused before loading.
     - ``.json`` / ``.ubj``: an xgboost classifier in xgboost's own format. Its
-      classes are ``0 … K-1``; ``classes`` relabels them in that order.
+      classes are ``0 … K-1``; ``classes`` relabels them in that order. A model
+      trained on pandas ``category`` columns (``enable_categorical=True``) is
+      given those columns of the data as the categories stored in the model
+      (xgboost 3.1 and later store them; a model without them is refused).
     - ``.pkl`` / ``.pickle`` / ``.joblib``: only when ``trust_pickle`` is true,
       since unpickling runs code from the file.
 
