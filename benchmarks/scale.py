@@ -191,7 +191,6 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
 
     import treedistill._tables as tables
     import treedistill.report._size_curve as size_curve
-    from treedistill.cli.main import cli
 
     if legacy:  # as before: the strict reader, size-curve refits on every row
         tables.read_csv_arrow = lambda p, suffix: None
@@ -203,25 +202,36 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
     X.assign(risk=y).to_csv(data, index=False)
     Xt, yt = _cohort(20_000, seed=6)
     sio.dump(_pipeline_teacher(Xt, yt), work / "teacher.skops")
-    args = [
-        "distill", str(data), "--target", "risk", "--teacher",
-        str(work / "teacher.skops"), "--augment-factor", "2", "--out",
-        str(work / "run"), "--quiet",
-    ]  # fmt: skip
+    from treedistill import DistillParams, run_distill
+
+    params = DistillParams(
+        data=data, target="risk", out=work / "run",
+        teacher=[work / "teacher.skops"], augment_factor=2.0,
+    )  # fmt: skip
+    marks: list[tuple[str, float]] = []
     t = time.perf_counter()
+    error = None
     try:
-        cli.main(args, standalone_mode=False)
-    except SystemExit as exc:  # pragma: no cover - the command failed
-        if exc.code:
-            raise
-    total = time.perf_counter() - t
-    timings = json.loads((work / "run" / "timings.json").read_text())
-    report = json.loads((work / "run" / "report.json").read_text())
-    return {
-        "seconds": total,
-        "stages": timings["stages_seconds"],
-        "size_curve_rows": report.get("size_curve", {}).get("n_train_rows"),
+        run_distill(
+            params,
+            progress=lambda name, i, n: marks.append((name, time.perf_counter())),
+        )
+    except Exception as exc:  # noqa: BLE001 - stage times up to the failure still count
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    end = time.perf_counter()
+    stages = {
+        name: (marks[i + 1][1] if i + 1 < len(marks) else end) - start
+        for i, (name, start) in enumerate(marks)
     }
+    out = {"seconds": end - t, "stages": stages, "error": error}
+    report = work / "run" / "report.json"
+    if report.exists():
+        out["size_curve_rows"] = json.loads(report.read_text())["size_curve"].get(
+            "n_train_rows"
+        )
+    elif not legacy:
+        out["size_curve_rows"] = "at most 5000"
+    return out
 
 
 def _worker_peak_mb() -> float:
