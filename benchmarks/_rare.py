@@ -552,6 +552,7 @@ def finish(out, records, meta, settings) -> int:
         ]
         print(f"\nTargets ({split} rows)")
         print(text_table(TARGET_HEADERS, rows))
+    lines += summary_lines(frame, methods, settings)
     for split in ("test", "synthetic"):
         if frame.empty:
             break
@@ -571,6 +572,62 @@ def finish(out, records, meta, settings) -> int:
     )
     print(f"\nwrote {out / 'fidelity_rare.md'} and {out / 'fidelity_rare.json'}")
     return 0
+
+
+def summary_lines(frame, methods, settings) -> list[str]:
+    """Every method's mean measures, over all data sets and over the binary ones,
+    and the targets for ``td_prev`` too (what the change of defaults bought)."""
+    if frame.empty:
+        return []
+    groups = [("all data sets", frame)]
+    binary = [d for d in settings.datasets if d != "thyroid0387"]
+    if binary and len(binary) < len(settings.datasets):
+        groups.append(
+            (f"binary sets ({', '.join(binary)})", frame[frame.dataset.isin(binary)])
+        )
+    lines = []
+    headers = ["rows", "method", *SHOWN]
+    for name, sel in groups:
+        rows = [
+            [split, m, *[_fmt(x, _mean(sel, m, split, x)) for x in SHOWN]]
+            for split in ("test", "synthetic")
+            for m in methods
+        ]
+        lines += [
+            f"## Mean over {name}, teachers, seeds and leaves",
+            "",
+            markdown_table(headers, rows),
+            "",
+        ]
+    for label in settings.methods:
+        if label == "td":
+            continue
+        rows = []
+        for split in ("test", "synthetic"):
+            rows += target_rows(frame, label, split)[0]
+        lines += [
+            f"## The same targets for `{label}`",
+            "",
+            markdown_table(TARGET_HEADERS, rows),
+            "",
+        ]
+    return lines
+
+
+def render_saved(path: Path, out: Path) -> int:
+    """Re-render the tables of a JSON file ``run`` wrote."""
+    import json
+
+    saved = json.loads(path.read_text())
+    records = saved.pop("records")
+    saved.pop("targets", None)
+    st = dict(saved["settings"])
+    settings = RareSettings(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in st.items()}
+    )
+    if settings.tune:
+        return finish_tune(out, records, saved, settings)
+    return finish(out, records, saved, settings)
 
 
 def _params(p: dict) -> str:

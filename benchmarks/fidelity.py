@@ -617,12 +617,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
     out = Path(args.out)
-    if args.from_json:
-        return _render_saved(Path(args.from_json), out)
     if args.rare:
         import _rare
 
+        if args.from_json:
+            return _rare.render_saved(Path(args.from_json), out)
         return _rare.run(args, out)
+    if args.from_json:
+        return _render_saved(Path(args.from_json), out)
     present = shared_datasets_present()
     datasets = list(args.datasets or (QUICK_DATASETS if args.quick else ALL_DATASETS))
     skipped = [d for d in datasets if d in CSV_DATASETS and not present]
