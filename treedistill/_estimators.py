@@ -22,6 +22,7 @@ from treedistill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill._tao import SEARCHES, SearchedSoftTree
 from treedistill._teachers import resolve_teacher, teacher_logits
 from treedistill._transfer import AUGMENTERS, augment
+from treedistill.exceptions import ParameterError
 
 __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
@@ -176,7 +177,11 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             ]
         )
         labels = np.concatenate([y_index, np.full(len(extra), -1)])
-        q_train = blend(soften(z, self.temperature), labels, self.alpha)
+        q_train = blend(
+            soften(z + self._split_logit_shift(y), self.temperature),
+            labels,
+            self.alpha,
+        )
         q_true = blend(soften(z, 1.0), labels, self.alpha)
         X_enc = self.schema_.encode(
             pd.concat([frame, extra], ignore_index=True) if len(extra) else frame,
@@ -205,6 +210,34 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
 
     def _finish_student(self, X_enc, q_true) -> None:
         """Hook run after the student is fit (on the whole transfer set)."""
+
+    def _split_logit_shift(self, y) -> np.ndarray | float:
+        """``T * log(w)`` per class: added to the teacher's logits, it multiplies
+        the softened labels the splits are chosen on by the class weights ``w``
+        (``split_class_weight``); leaves still report the unweighted teacher."""
+        weight = getattr(self, "split_class_weight", None)
+        if weight is None:
+            return 0.0
+        if isinstance(weight, str):  # "balanced", as in scikit-learn
+            counts = np.array([np.sum(y == c) for c in self.classes_], dtype=float)
+            w = len(y) / (len(self.classes_) * np.maximum(counts, 1.0))
+        else:
+            known = {scalar(c) for c in self.classes_}
+            unknown = [c for c in weight if scalar(c) not in known]
+            if unknown:
+                raise ParameterError(
+                    f"split_class_weight names class {unknown[0]!r}, which is not "
+                    f"one of the classes {self.classes_.tolist()}",
+                    parameter="split_class_weight",
+                )
+            lookup = {scalar(c): float(v) for c, v in weight.items()}
+            w = np.array([lookup.get(scalar(c), 1.0) for c in self.classes_])
+            if not np.all(np.isfinite(w) & (w > 0)):
+                raise ParameterError(
+                    "split_class_weight values must be positive numbers",
+                    parameter="split_class_weight",
+                )
+        return self.temperature * np.log(w)
 
     # ---------------------------------------------------------------- predict
     def _encode(self, X) -> np.ndarray:
@@ -292,6 +325,14 @@ class DistilledTreeClassifier(_BaseDistiller):
         Augmented rows as a multiple of the real rows.
     criterion : {"entropy", "gini"}, default="gini"
         Soft cross-entropy or soft Gini.
+    split_class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the split search only: the softened labels are
+        multiplied by them (and renormalised) before the splits are chosen, so a
+        rare class's probability counts for more; ``"balanced"`` weights class
+        ``k`` by ``n / (K * n_k)`` from the training labels, a dict maps class
+        labels to weights (others 1). Unlike scikit-learn's ``class_weight`` it
+        does not change what the model predicts: the leaves still report the
+        teacher's own, unweighted distribution.
     max_depth : int, default=None
     max_leaf_nodes : int, default=16
         Size of the tree (best-first growth); set both or either.
@@ -384,6 +425,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         "builder": [StrOptions(set(BUILDERS))],
         "search": [StrOptions(set(SEARCHES))],
         "n_starts": [Interval(Integral, 1, None, closed="left")],
+        "split_class_weight": [StrOptions({"balanced"}), dict, None],
         "exact_rules": ["boolean"],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
     }
@@ -403,6 +445,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         builder="auto",
         search="greedy",
         n_starts=1,
+        split_class_weight=None,
         exact_rules=False,
         chunk_size=None,
         categorical_features=None,
@@ -422,6 +465,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.builder = builder
         self.search = search
         self.n_starts = n_starts
+        self.split_class_weight = split_class_weight
         self.exact_rules = exact_rules
         self.chunk_size = chunk_size
         self.categorical_features = categorical_features
@@ -462,7 +506,7 @@ class DistilledTreeClassifier(_BaseDistiller):
                 X_enc[:n_real], self.schema_, X_transfer=X_enc
             )
             self.student_.refit_leaves(X_enc, q_true, recount=True)
-        elif self.temperature != 1.0:
+        elif self.temperature != 1.0 or self.split_class_weight is not None:
             self.student_.refit_leaves(X_enc, q_true)
 
     def _student_proba(self, X_enc):
