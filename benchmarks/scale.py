@@ -45,6 +45,14 @@ STAGES = ("read", "tree", "distill", "cli", "dask")
 
 
 def _peak_mb() -> float:
+    """This process image's peak resident memory (VmHWM; ``ru_maxrss`` would also
+    count the parent's memory at fork time)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -235,9 +243,7 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
 
 
 def _worker_peak_mb() -> float:
-    import resource as res
-
-    return res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024.0
+    return _peak_mb()
 
 
 def work_dask(rows: int, chunk: int, workers: int) -> dict:
