@@ -50,8 +50,10 @@ MAX_LEVELS = 200
 MIN_ROWS_PER_CLASS = 5
 
 _ID_NAMES = re.compile(
-    r"^(id|idx|index|row|rowid|row_id|row_number|record|record_id|uuid|key)$"
-    r"|(^|[_\s.-])(id|uuid)$|^id[_\s.-]",
+    r"^(id|idx|index|row|rowid|row_id|row_number|record|record_id|uuid|key|mrn)$"
+    r"|(^|[_\s.-])(id|uuid|mrn)$|^id[_\s.-]"
+    r"|^(patient|record|subject|case|row|encounter|admission|visit)[_\s.-]?"
+    r"(no|nr|num|number|id|code)$|(^|[_\s.-])(mrn|nhs[_\s.-]?number)([_\s.-]|$)",
     re.IGNORECASE,
 )
 _MIN_ID_ROWS = 20
@@ -69,6 +71,8 @@ def prepare_data(
     source: str = "data",
     many_classes: bool = False,
     warn: bool = False,
+    drop_identifiers: bool = False,
+    keep: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Split a table into features and labels, checking everything on the way.
 
@@ -132,6 +136,12 @@ def prepare_data(
         id-like column, :class:`~treedistill.exceptions.IgnoredColumnWarning`
         for a column dropped as empty, :class:`~treedistill.exceptions.DataWarning`
         for the others.
+    drop_identifiers : bool, default=False
+        Leave id-like columns out of the features (with an
+        :class:`~treedistill.exceptions.IdentifierColumnWarning` naming each),
+        except those named in ``keep``. :func:`~treedistill.run_distill` does.
+    keep : iterable of str, default=()
+        Id-like columns to keep as features when ``drop_identifiers`` is set.
 
     Returns
     -------
@@ -185,7 +195,14 @@ def prepare_data(
         log.add(
             f"column {name!r}: numbers written with a decimal comma read as numbers"
         )
-    columns, features, dropped = _features(used, cleaned, target, drop, explicit, log)
+    ids = (
+        None
+        if not drop_identifiers
+        else {str(k).strip() for k in ([keep] if isinstance(keep, str) else keep)}
+    )
+    columns, features, dropped = _features(
+        used, cleaned, target, drop, explicit, log, keep_ids=ids
+    )
     if not features:
         raise DataError(
             f"no feature column left in {where} (target {target!r}, "
@@ -337,8 +354,12 @@ def _features(
     drop: list[str],
     explicit: set[str],
     log: _Log,
+    keep_ids: set[str] | None = None,
 ):
-    """Judge every column: (column entries, feature names, dropped columns)."""
+    """Judge every column: (column entries, feature names, dropped columns).
+
+    With ``keep_ids`` (a set), id-like columns not in it are left out.
+    """
     columns: dict[str, dict[str, Any]] = {}
     features: list[str] = []
     dropped: dict[str, str] = {}
@@ -368,7 +389,13 @@ def _features(
             )
             continue
         # judged on every row of the table, so row numbers are the file's
-        columns[name] = _judge_feature(name, s, cleaned[name], explicit, log)
+        leave_id = keep_ids is not None and name not in keep_ids
+        columns[name] = _judge_feature(
+            name, s, cleaned[name], explicit, log, leave_id=leave_id
+        )
+        if columns[name]["action"].startswith("dropped"):
+            dropped[name] = columns[name]["action"].removeprefix("dropped: ")
+            continue
         if columns[name]["n_missing"]:
             with_missing.append((name, columns[name]["n_missing"] / len(used)))
         features.append(name)
@@ -384,7 +411,13 @@ def _features(
 
 
 def _judge_feature(
-    name: str, s: pd.Series, full: pd.Series, explicit: set[str], log: _Log
+    name: str,
+    s: pd.Series,
+    full: pd.Series,
+    explicit: set[str],
+    log: _Log,
+    *,
+    leave_id: bool = False,
 ) -> dict[str, Any]:
     """Refuse a feature column or note what it is; return its summary entry."""
     categorical = is_categorical(s)
@@ -395,6 +428,14 @@ def _judge_feature(
         _refuse_non_finite(name, full)
     kind = "categorical" if categorical else "numeric"
     n_distinct = int(s.nunique(dropna=True))
+    if leave_id and n_distinct > 1 and _looks_like_id(name, s, kind):
+        log.add(
+            f"column {name!r} looks like a record identifier (every value differs); "
+            f"it is left out of the features: keep=[{name!r}] (command line "
+            f"--keep {name}) uses it",
+            IdentifierColumnWarning,
+        )
+        return _column_entry(s, "dropped: looks like an identifier", kind=kind)
     if categorical and n_distinct > MAX_LEVELS:
         raise DataError(
             f"column {name!r} is text with {n_distinct} distinct values (more than "
