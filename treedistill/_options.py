@@ -107,6 +107,12 @@ class DistillParams:
         Share of rows held out for the report; the seed of every random step.
     drop, subgroup :
         Columns to leave out; columns to audit agreement by.
+    keep :
+        Identifier-like columns to keep as features (left out by default).
+    row_id :
+        A column of unique row identifiers: the held-out rows are listed by it
+        (``held_out_rows.csv``) and it is not a feature. ``None``: rows are
+        numbered from 1 in data order.
     many_classes :
         Accept a target with many classes for its rows (see
         :func:`treedistill.prepare_data`), which is otherwise refused as a number to
@@ -148,6 +154,8 @@ class DistillParams:
     test_size: float = 0.25
     seed: int = 0
     drop: Sequence[str] = ()
+    keep: Sequence[str] = ()
+    row_id: str | None = None
     many_classes: bool = False
     subgroup: Sequence[str] = ()
     sweep: bool = False

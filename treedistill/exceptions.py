@@ -22,6 +22,7 @@ __all__ = [
     "DegenerateTeacherWarning",
     "IdentifierColumnWarning",
     "IgnoredColumnWarning",
+    "LeakageWarning",
     "OutputError",
     "ParameterError",
     "SavedRunError",
@@ -127,6 +128,10 @@ class UnseenCategoryWarning(DataWarning):
 
 class IdentifierColumnWarning(DataWarning):
     """A column that looks like a record identifier (unique per row, sequential, id-like name)."""
+
+
+class LeakageWarning(DataWarning):
+    """A column that alone separates the target almost perfectly (a possible leak)."""
 
 
 class IgnoredColumnWarning(DataWarning):
