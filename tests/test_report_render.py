@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+from xml.etree import ElementTree
 
 from tests import _report_cases as cases
 from tests._report_cases import HOSTILE
@@ -38,7 +39,14 @@ def test_write_report_writes_four_self_contained_files(report_binary, tmp_path):
         assert ref not in html
     srcs = _IMG.findall(html)
     assert len(srcs) >= 6
+    svg_prefix = "data:image/svg+xml;base64,"
+    svgs = [src for src in srcs if src.startswith(svg_prefix)]
+    assert len(svgs) == 1  # the tree, drawn as vector
+    root = ElementTree.fromstring(base64.b64decode(svgs[0][len(svg_prefix) :]))
+    assert root.tag.endswith("svg") and float(root.get("width").rstrip("pt")) > 100
     for src in srcs:
+        if src in svgs:
+            continue
         prefix = "data:image/png;base64,"
         assert src.startswith(prefix)
         with Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :]))) as im:

@@ -16,6 +16,7 @@ from treedistill.report._operating import MEASURE_KEYS, OperatingPoints
 __all__ = [
     "Entry",
     "N_CALIBRATION_BINS",
+    "CALIBRATION_MIN_ROWS",
     "baseline_size",
     "calibration_section",
     "confusion_section",
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 N_CALIBRATION_BINS = 10
+#: Fewest held-out rows in a calibration bin (when there are that many rows).
+CALIBRATION_MIN_ROWS = 20
 
 
 def rate_ci(agree: np.ndarray) -> tuple[float | None, list | None]:
@@ -191,33 +194,51 @@ def confusion_section(inputs: Inputs, proba_test: dict) -> dict:
 
 
 def _calibration(p: np.ndarray, y_idx: np.ndarray, positive: int | None) -> dict:
+    """Reliability bins of equal row counts (at most :data:`N_CALIBRATION_BINS`,
+    each of at least :data:`CALIBRATION_MIN_ROWS` rows when there are that many);
+    rows with the same predicted value stay in one bin."""
     if positive is not None:
         conf = p[:, positive]
         hit = y_idx == positive
     else:
         conf = p.max(axis=1)
         hit = np.argmax(p, axis=1) == y_idx
-    which = np.clip((conf * N_CALIBRATION_BINS).astype(int), 0, N_CALIBRATION_BINS - 1)
+    n_bins = max(1, min(N_CALIBRATION_BINS, len(conf) // CALIBRATION_MIN_ROWS))
+    order = np.argsort(conf, kind="stable")
+    ranked = conf[order]
+    cuts = [len(conf) * k // n_bins for k in range(1, n_bins)]
+    # A cut between equal values moves to where the value changes.
+    cuts = sorted({int(np.searchsorted(ranked, ranked[c], side="left")) for c in cuts})
     bins = []
     ece = 0.0
-    for b in range(N_CALIBRATION_BINS):
-        mask = which == b
-        n = int(mask.sum())
-        if not n:
-            continue
-        mean_pred = float(conf[mask].mean())
-        observed = float(hit[mask].mean())
-        ece += n / len(conf) * abs(observed - mean_pred)
+    for chunk in _merge_small(np.split(order, cuts)):
+        mean_pred = float(conf[chunk].mean())
+        observed = float(hit[chunk].mean())
+        ece += len(chunk) / len(conf) * abs(observed - mean_pred)
         bins.append(
             {
-                "low": b / N_CALIBRATION_BINS,
-                "high": (b + 1) / N_CALIBRATION_BINS,
-                "n": n,
+                "low": float(conf[chunk].min()),
+                "high": float(conf[chunk].max()),
+                "n": len(chunk),
                 "mean_predicted": mean_pred,
                 "observed": observed,
             }
         )
-    return {"bins": bins, "ece": ece}
+    return {"bins": bins, "ece": ece, "min_rows": CALIBRATION_MIN_ROWS}
+
+
+def _merge_small(chunks: list) -> list:
+    """Chunks of fewer than :data:`CALIBRATION_MIN_ROWS` joined to a neighbour."""
+    out: list = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        small = min(len(out[-1]), len(chunk)) < CALIBRATION_MIN_ROWS if out else False
+        if small:
+            out[-1] = np.concatenate([out[-1], chunk])
+        else:
+            out.append(chunk)
+    return out
 
 
 def calibration_section(inputs: Inputs, proba_test: dict, positive) -> dict:

@@ -12,6 +12,7 @@ import io
 import textwrap
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
@@ -26,45 +27,79 @@ __all__ = [
     "plot_tree",
 ]
 
-DPI = 100
+DPI = 100  # pixels per inch of the page: figure sizes in CSS pixels
+SCALE = 2  # PNGs carry twice the pixels they are shown at: crisp when zoomed
+#: Okabe & Ito's colour-blind-safe palette (blue first; vermillion is kept for the
+#: positive / high-risk class, see :func:`class_colors`).
+POSITIVE_COLOR = "#D55E00"
 _PALETTE = [
-    "#4C72B0",
-    "#DD8452",
-    "#55A868",
-    "#C44E52",
-    "#8172B3",
-    "#937860",
-    "#DA8BC3",
-    "#8C8C8C",
-    "#CCB974",
-    "#64B5CD",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
 ]
-_LEAF_FILL = [
-    "#dbe6f4",
-    "#f9e1cf",
-    "#d9ecdc",
-    "#f1d6d7",
-    "#e3dff0",
-    "#e8dfd8",
-    "#f6e0ef",
-    "#e5e5e5",
-    "#f2eed5",
-    "#d8edf4",
-]
+#: Dash patterns: solid and a long dash, told apart in print and in legends.
+SOLID = "-"
+DASHED = (0, (6, 3))
+TEACHER_COLOR = "#000000"
+#: Calibration bins with fewer rows are drawn faded.
+FADE_BELOW_ROWS = 40
+
+
+def class_colors(classes, positive=None) -> list[str]:
+    """One colour per class: ``positive`` (a class label) always vermillion, the
+    others from the colour-blind-safe palette in their order."""
+    others = iter(c for c in _PALETTE if c != POSITIVE_COLOR)
+    out = []
+    for c in classes:
+        if positive is not None and str(c) == str(positive):
+            out.append(POSITIVE_COLOR)
+        else:
+            out.append(next(others, "#999999"))
+    return out
+
+
+def _tint(color: str, amount: float = 0.8) -> str:
+    """``color`` mixed with ``amount`` of white (leaf fills)."""
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(v + (255 - v) * amount) for v in rgb]
+    return "#" + "".join(f"{v:02x}" for v in mixed)
 
 
 class Image:
-    """A rendered figure: ``src`` is a data URI, ``width``/``height`` in pixels."""
+    """A rendered figure: ``src`` is a data URI, ``width``/``height`` in CSS pixels.
 
-    def __init__(self, png: bytes, width: int, height: int, layout: str = ""):
-        self.png = png
+    ``data`` holds PNG bytes (at :data:`SCALE` times the shown size) or, with
+    ``mime="image/svg+xml"``, an SVG document (vector: any zoom, any page width).
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        width: int,
+        height: int,
+        layout: str = "",
+        mime: str = "image/png",
+    ):
+        self.data = data
         self.width = width
         self.height = height
         self.layout = layout
+        self.mime = mime
+
+    @property
+    def png(self) -> bytes:
+        """The PNG bytes (raises for a vector figure)."""
+        if self.mime != "image/png":
+            raise ValueError("this figure is an SVG drawing, not a PNG")
+        return self.data
 
     @property
     def src(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        return f"data:{self.mime};base64," + base64.b64encode(self.data).decode("ascii")
 
 
 def _text(s) -> str:
@@ -72,11 +107,19 @@ def _text(s) -> str:
     return str(s).replace("$", r"\$")
 
 
-def _render(fig: Figure) -> Image:
+def _render(fig: Figure, fmt: str = "png") -> Image:
+    """``fig`` as a PNG at :data:`SCALE` times its page size, or as SVG."""
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     w, h = fig.get_size_inches() * DPI
+    if fmt == "svg":
+        # No date or tool name in the file: the same report gives the same bytes.
+        with rc_context({"svg.hashsalt": "treedistill"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        image = Image(buf.getvalue(), int(round(w)), int(round(h)))
+        image.mime = "image/svg+xml"
+        return image
+    fig.savefig(buf, format="png", dpi=DPI * SCALE, metadata={"Software": None})
     return Image(buf.getvalue(), int(round(w)), int(round(h)))
 
 
@@ -105,7 +148,7 @@ def _draw_series(ax, points: list, series: list) -> None:
         ax.plot(
             x,
             y,
-            style,
+            ls=style,
             marker="o" if student else "s",
             mfc=_PALETTE[color] if student else "white",
             color=_PALETTE[color],
@@ -131,7 +174,7 @@ def _leaf_axis(ax, points: list, chosen: dict | None, ylabel: str) -> None:
     ax.set_ylabel(ylabel)
     _pct_axis(ax)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right", handlelength=3.5)
 
 
 def _objective_panel(ax, points: list, curve: dict) -> None:
@@ -147,15 +190,15 @@ def _objective_panel(ax, points: list, curve: dict) -> None:
         ax,
         points,
         [
-            ("student_leaves", getter("student"), "treedistill tree", "-", 0),
-            ("surrogate_leaves", getter("surrogate"), "hard-label surrogate", "-", 1),
+            ("student_leaves", getter("student"), "treedistill tree", SOLID, 0),
+            ("surrogate_leaves", getter("surrogate"), "hard-label surrogate", SOLID, 1),
         ],
     )
     chosen = curve.get("chosen")
     value = ((chosen or {}).get("measures") or {}).get(measure)
     if value is not None:
         ax.plot(
-            [chosen["leaves"]], [value], marker="*", ms=16, color="#C44E52", ls="none"
+            [chosen["leaves"]], [value], marker="*", ms=16, color="#000000", ls="none"
         )
     _leaf_axis(ax, points, chosen, textwrap.fill(curve["objective"]["label"], 40))
 
@@ -171,10 +214,16 @@ def plot_size_curve(curve: dict) -> Image | None:
     fig = Figure(figsize=(11.0, 4.2) if two else (8.5, 4.2))
     ax = fig.add_subplot(1, 2 if two else 1, 1)
     series = [
-        ("student_leaves", "student_held_out", "treedistill tree, held-out", "-", 0),
-        ("student_leaves", "student_synthetic", "treedistill tree, synthetic", "--", 0),
-        ("surrogate_leaves", "surrogate_held_out", "surrogate, held-out", "-", 1),
-        ("surrogate_leaves", "surrogate_synthetic", "surrogate, synthetic", "--", 1),
+        ("student_leaves", "student_held_out", "treedistill tree, held-out", SOLID, 0),
+        (
+            "student_leaves",
+            "student_synthetic",
+            "treedistill tree, synthetic",
+            DASHED,
+            0,
+        ),
+        ("surrogate_leaves", "surrogate_held_out", "surrogate, held-out", SOLID, 1),
+        ("surrogate_leaves", "surrogate_synthetic", "surrogate, synthetic", DASHED, 1),
     ]
     _draw_series(
         ax,
@@ -188,7 +237,7 @@ def plot_size_curve(curve: dict) -> Image | None:
             [chosen["held_out"]],
             marker="*",
             ms=16,
-            color="#C44E52",
+            color="#000000",
             ls="none",
             zorder=5,
             label=f"chosen: {chosen['leaves']} leaves",
@@ -248,44 +297,75 @@ def plot_confusion(confusion: dict, titles: dict | None = None) -> Image | None:
 # ---------------------------------------------------------------------------
 # Calibration
 # ---------------------------------------------------------------------------
+def _calibration_curve(ax, name: str, bins: list, color: str) -> None:
+    """One reliability curve; bins under :data:`FADE_BELOW_ROWS` rows faded."""
+    x = [b["mean_predicted"] for b in bins]
+    y = [b["observed"] for b in bins]
+    biggest = max(1, max(b["n"] for b in bins))
+    teacher = name == "teacher"
+    ax.plot(
+        x,
+        y,
+        color=color,
+        lw=2 if teacher else 1.6,
+        ls=SOLID if teacher else DASHED,
+        label=_text(name),
+        zorder=2,
+    )
+    for xi, yi, b in zip(x, y, bins, strict=True):
+        small = b["n"] < FADE_BELOW_ROWS
+        ax.scatter(
+            [xi],
+            [yi],
+            s=12 + 60 * np.sqrt(b["n"] / biggest),
+            color=color,
+            alpha=0.25 if small else 1.0,
+            zorder=3,
+        )
+
+
 def plot_calibration(calibration: dict, positive_label: str | None) -> Image | None:
-    """Reliability curves of the teacher and the students against the truth."""
+    """Reliability curves of the teacher and the students against the truth.
+
+    For a binary problem the x axis is P(positive class). Bins hold about equal
+    numbers of rows (see the calibration section); a point's area grows with its
+    rows and bins of fewer than :data:`FADE_BELOW_ROWS` rows are faded.
+    """
     curves = calibration.get("curves") or {}
     if not curves:
         return None
     fig = Figure(figsize=(6.2, 5.0))
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], color="#999999", ls=":", lw=1, label="perfect calibration")
+    ax.plot(
+        [0, 1], [0, 1], color="#999999", ls=":", lw=1.2, label="perfect calibration"
+    )
+    faded = False
     for i, (name, cur) in enumerate(curves.items()):
         bins = cur.get("bins") or []
         if not bins:
             continue
-        x = [b["mean_predicted"] for b in bins]
-        y = [b["observed"] for b in bins]
-        sizes = [
-            12 + 60 * np.sqrt(b["n"] / max(1, max(bb["n"] for bb in bins)))
-            for b in bins
-        ]
-        color = "#222222" if name == "teacher" else _PALETTE[i % len(_PALETTE)]
-        ax.plot(
-            x,
-            y,
-            color=color,
-            lw=2 if name == "teacher" else 1.5,
-            ls="-" if name == "teacher" else "--",
-            label=_text(name),
-        )
-        ax.scatter(x, y, s=sizes, color=color, zorder=3)
+        color = TEACHER_COLOR if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        _calibration_curve(ax, name, bins, color)
+        faded = faded or any(b["n"] < FADE_BELOW_ROWS for b in bins)
     if calibration.get("kind") == "positive":
         ax.set_xlabel(f"predicted P({_text(positive_label)})")
         ax.set_ylabel(f"observed share of {_text(positive_label)}")
     else:
         ax.set_xlabel("confidence in the predicted class")
         ax.set_ylabel("observed accuracy")
+    if faded:
+        ax.scatter(
+            [],
+            [],
+            s=30,
+            color="#777777",
+            alpha=0.25,
+            label=f"bin of < {FADE_BELOW_ROWS} rows",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.02, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="upper left")
+    ax.legend(fontsize=9, loc="upper left", handlelength=3.5)
     fig.tight_layout()
     return _render(fig)
 
@@ -308,7 +388,7 @@ def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | Non
         ax.plot(ci, [y, y], color=_PALETTE[0], lw=2)
         ax.plot([m["agreement"]], [y], "o", color=_PALETTE[0], ms=6)
     if overall is not None:
-        ax.axvline(overall, color="#C44E52", ls=":", lw=1.2, label="overall")
+        ax.axvline(overall, color="#000000", ls=DASHED, lw=1.2, label="overall")
         ax.legend(fontsize=9, loc="lower left")
     ax.set_yticks(ys)
     ax.set_yticklabels(
@@ -363,7 +443,7 @@ def plot_shap(shap: dict, max_columns: int = 15) -> Image | None:
     bar = 0.8 / len(series)
     ys = np.arange(n)[::-1]
     for i, ((name, _), share) in enumerate(zip(series, shares, strict=True)):
-        color = "#222222" if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        color = TEACHER_COLOR if name == "teacher" else _PALETTE[i % len(_PALETTE)]
         ax.barh(
             ys + 0.4 - bar * (i + 0.5),
             share[order],
@@ -510,12 +590,13 @@ def _draw_edges(ax, nodes: list[dict], boxes: dict, geo: _TreeGeometry) -> None:
             )
 
 
-def _draw_box(ax, node: dict, box: tuple, geo: _TreeGeometry) -> None:
+def _draw_box(
+    ax, node: dict, box: tuple, geo: _TreeGeometry, colors: list[str]
+) -> None:
     x, y, h, lines = box
     if node["leaf"]:
-        k = int(np.argmax(node["distribution"]))
-        fc = _LEAF_FILL[k % len(_LEAF_FILL)]
-        ec = _PALETTE[k % len(_PALETTE)]
+        ec = colors[int(np.argmax(node["distribution"]))]
+        fc = _tint(ec)
     else:
         fc, ec = "white", "#555555"
     ax.add_patch(
@@ -544,13 +625,15 @@ def _draw_box(ax, node: dict, box: tuple, geo: _TreeGeometry) -> None:
         )
 
 
-def plot_tree(tree: dict, classes: list) -> Image | None:
-    """The tree, one box per node, sized so that boxes never overlap.
+def plot_tree(tree: dict, classes: list, positive=None) -> Image | None:
+    """The tree as an SVG drawing, one box per node; boxes never overlap.
 
     A tree whose leaves fit side by side in a page's width (up to 8) grows
     downward. A larger one grows to the right, one row per leaf: its height grows
-    with the leaves and its width only with the depth, so it reads by scrolling
-    down the page rather than sideways.
+    with the leaves and its width only with the depth. Being vector, the drawing
+    is shown at the page's width (screen or paper) and stays sharp when zoomed.
+    Leaves take the colour of their class; ``positive`` (a class label) is
+    vermillion in every report.
     """
     nodes = tree.get("nodes") or []
     if not nodes:
@@ -571,8 +654,9 @@ def plot_tree(tree: dict, classes: list) -> Image | None:
         x, y = geo.xy(node["id"])
         boxes[node["id"]] = (x, y, len(lines) * geo.line_h + 0.12, lines)
     _draw_edges(ax, nodes, boxes, geo)  # under the boxes
+    colors = class_colors(classes, positive)
     for node in nodes:
-        _draw_box(ax, node, boxes[node["id"]], geo)
-    image = _render(fig)
+        _draw_box(ax, node, boxes[node["id"]], geo, colors)
+    image = _render(fig, "svg")
     image.layout = "top-down" if geo.top_down else "left-right"
     return image

@@ -212,7 +212,9 @@ def _context(report, *, images: bool) -> dict:
             ),
             "shap": _plots.plot_shap(shap),
             "tree": (
-                _plots.plot_tree(report["tree"], classes)
+                _plots.plot_tree(
+                    report["tree"], classes, report["data"].get("positive_class")
+                )
                 if report.get("tree")
                 else None
             ),
