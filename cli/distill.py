@@ -182,6 +182,20 @@ Example:
     "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
 )
 @click.option(
+    "--keep",
+    multiple=True,
+    metavar="COL",
+    help="Identifier-like column to keep as a feature (repeatable; such columns "
+    "are left out by default).",
+)
+@click.option(
+    "--row-id",
+    metavar="COL",
+    default=None,
+    help="Column of unique row identifiers: held_out_rows.csv lists the held-out "
+    "rows by it, and it is not a feature. Default: row numbers from 1.",
+)
+@click.option(
     "--many-classes",
     is_flag=True,
     help="Accept a target with few rows per class (otherwise refused as a number "
@@ -253,7 +267,10 @@ def distill(data, as_json, **kw) -> None:
     Categorical columns and missing values need no preparation.
 
     The run directory holds report.html/.json/.md, rules.txt, student.json (or
-    student-tree.json and student-boosted.json), config.json and timings.json.
+    student-tree.json and student-boosted.json), config.json, timings.json,
+    held_out_rows.csv and, when the run trained its teacher, teacher.pt.
+    Identifier-like columns are left out (--keep to keep one); they and possible
+    target leaks are reported before training.
     It is written completely or not at all.
     """
     quiet = kw.pop("quiet")
@@ -266,6 +283,7 @@ def distill(data, as_json, **kw) -> None:
         classes=split_list(kw.pop("classes"), "--classes"),
         teacher=list(kw.pop("teacher")),
         drop=list(kw.pop("drop")),
+        keep=list(kw.pop("keep")),
         subgroup=list(kw.pop("subgroup")),
         **kw,
     )

@@ -13,8 +13,14 @@ Contents of a run directory:
 
 - ``report.html``, ``report.json``, ``report.md``, ``rules.txt`` (the report);
 - ``student.json`` (or ``student-tree.json`` and ``student-boosted.json``);
-- ``config.json``: every parameter, the seed, library versions and the sha256 of the
-  data and teacher files (deterministic: the same inputs give the same bytes);
+- ``config.json``: every parameter, the seed, library versions, the data path as
+  given and absolute, and the sha256 of the data and teacher files (deterministic:
+  the same inputs give the same bytes);
+- ``teacher.pt`` (when the run trained its teacher): that teacher, in the format
+  :func:`~treedistill.load_teacher` reads without pickle; a teacher given as files
+  is recorded by absolute path and sha256 in config.json instead;
+- ``held_out_rows.csv``: the held-out rows, one a line in the report's order, by
+  row number (from 1, in data order: column ``row``) or by the ``row_id`` column;
 - ``timings.json``: wall time per stage and the start time (the only file that
   changes from one identical run to the next);
 - ``inputs/`` (only when asked for): a copy of the data file;
@@ -61,9 +67,12 @@ from treedistill._result import DistillResult
 from treedistill._train import torch_threads, train_teacher
 from treedistill.exceptions import (
     DataError,
+    IdentifierColumnWarning,
+    LeakageWarning,
     ParameterError,
     TeacherError,
     TreedistillError,
+    TreedistillWarning,
     UnseenCategoryWarning,
 )
 
@@ -108,6 +117,8 @@ class _State:
     notes: list[str] = field(default_factory=list)
     X: pd.DataFrame | None = None
     y: np.ndarray | None = None
+    rows: np.ndarray | None = None  # row number (from 1) or row_id of each row of X
+    checks: dict = field(default_factory=dict)
     data_summary: dict = field(default_factory=dict)
     split: tuple = ()
     teacher: object = None
@@ -216,25 +227,89 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
 # --------------------------------------------------------------------------- #
 def _read_data(state: _State) -> None:
     from treedistill._prepare import prepare_data
+    from treedistill._screening import screen_data
     from treedistill._tables import read_table
 
     params = state.params
     frame = read_table(state.data_path)
-    X, y, summary = prepare_data(
-        frame,
-        params.target,
-        drop=tuple(params.drop),
-        source=state.data_path.name,
-        many_classes=bool(params.many_classes),
-    )
+    _check_keep_row_id(params, frame)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, y, summary = prepare_data(
+            frame,
+            params.target,
+            drop=(*params.drop, *([params.row_id] if params.row_id else [])),
+            source=state.data_path.name,
+            many_classes=bool(params.many_classes),
+            warn=True,
+            drop_identifiers=True,
+            keep=tuple(params.keep),
+        )
     state.X, state.y, state.data_summary = X, np.asarray(y), summary
-    state.notes.extend(str(w) for w in summary.get("warnings", []))
+    state.rows = _row_labels(frame, params, len(X))
+    early = []
+    for w in caught:
+        if issubclass(w.category, IdentifierColumnWarning):
+            early.append((str(w.message), w.category))
+        elif issubclass(w.category, TreedistillWarning):
+            state.notes.append(str(w.message))
+    state.checks = screen_data(
+        X, state.y, summary, target=params.target, random_state=int(params.seed)
+    )
+    early += [(leak["text"], LeakageWarning) for leak in state.checks["leaks"]]
+    # Said now, before the teacher is trained (the command line prints them).
+    for text, category in early:
+        warnings.warn(text, category, stacklevel=4)
     for name in params.subgroup:
         if name not in X.columns:
             raise ParameterError(
                 f"subgroup column {name!r} is not a feature column of the data",
                 parameter="subgroup",
             )
+
+
+def _check_keep_row_id(params: DistillParams, frame: pd.DataFrame) -> None:
+    names = [str(c).strip() for c in frame.columns]
+    for name in params.keep:
+        if str(name).strip() not in names:
+            raise ParameterError(
+                f"keep column {name!r} is not in the data", parameter="keep"
+            )
+    row_id = params.row_id
+    if row_id is None:
+        return
+    if str(row_id).strip() not in names:
+        raise ParameterError(
+            f"row_id column {row_id!r} is not in the data", parameter="row_id"
+        )
+    if str(row_id).strip() in {params.target, *params.keep}:
+        raise ParameterError(
+            f"row_id column {row_id!r} cannot also be the target or a kept feature",
+            parameter="row_id",
+        )
+
+
+def _row_labels(frame: pd.DataFrame, params: DistillParams, n: int) -> np.ndarray:
+    """Row number (from 1, in data order) or ``row_id`` value of each row used."""
+    by_name = {str(c).strip(): c for c in frame.columns}
+    used = frame[by_name[params.target.strip()]].notna().to_numpy()
+    positions = np.flatnonzero(used)
+    if len(positions) != n:  # prepare_data drops rows only for a missing target
+        raise DataError(
+            f"{n} rows were used but {len(positions)} have a target value"
+        )
+    if params.row_id is None:
+        return positions + 1
+    ids = frame[by_name[params.row_id.strip()]].to_numpy(dtype=object)[positions]
+    series = pd.Series(ids, dtype=object)
+    if series.isna().any() or not series.is_unique:
+        bad = "missing" if series.isna().any() else "repeated"
+        raise ParameterError(
+            f"row_id column {params.row_id!r} has {bad} values; it must name every "
+            "row once",
+            parameter="row_id",
+        )
+    return ids
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int):
@@ -352,6 +427,7 @@ def _evaluate(state: _State) -> str:
     X_train, X_test, y_train, y_test = state.split
     first = next(iter(state.models.values()))
     state.notes.extend(unseen_category_notes(first.schema_, X_test))
+    _missing_checks(state)
     for kind, model in state.models.items():
         y_index = np.searchsorted(model.classes_, y_test)
         state.fidelities[kind] = fidelity(
@@ -404,6 +480,7 @@ def _run_info(state: _State, data_sha: str) -> dict:
             "stratified": True,
         },
         "teacher": state.teacher_info,
+        "data_checks": plain(state.checks),
         "options": plain(recorded),
         "students": {kind: student_record(m) for kind, m in state.models.items()},
         "notes": list(state.notes),
@@ -411,6 +488,34 @@ def _run_info(state: _State, data_sha: str) -> dict:
     if state.sweeps:
         info["sweep"] = plain(state.sweeps)
     return info
+
+
+def _missing_checks(state: _State) -> None:
+    """Add what the tree makes of missing values to the data checks."""
+    from treedistill._screening import check_lines, missing_signal
+
+    model = state.models.get("tree")
+    if model is None or not state.checks:
+        return
+    signal = missing_signal(model, state.split[0])
+    if signal and signal["columns"]:
+        state.checks["missing_signal"] = signal
+        state.checks["lines"] = check_lines(state.checks)
+
+
+def _write_reproduction(state: _State, folder: Path) -> list[str]:
+    """The teacher the run trained (``teacher.pt``) and the held-out rows."""
+    from treedistill._teacher_files import save_teacher
+
+    written = []
+    if not state.teacher_paths:
+        save_teacher(state.teacher, folder / "teacher.pt")
+        written.append("teacher.pt")
+    X_test = state.split[1]
+    header = state.params.row_id.strip() if state.params.row_id else "row"
+    rows = pd.DataFrame({header: state.rows[X_test.index.to_numpy()]})
+    atomic_write_text(folder / "held_out_rows.csv", rows.to_csv(index=False))
+    return [*written, "held_out_rows.csv"]
 
 
 def _write(state: _State, folder: Path, data_sha: str) -> list[str]:
@@ -435,6 +540,7 @@ def _write(state: _State, folder: Path, data_sha: str) -> list[str]:
         (folder / "inputs").mkdir()
         shutil.copyfile(state.data_path, folder / "inputs" / state.data_path.name)
         written.append(f"inputs/{state.data_path.name}")
+    written += _write_reproduction(state, folder)
     config = run_config(
         params,
         models=state.models,

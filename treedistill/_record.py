@@ -139,11 +139,23 @@ def run_config(
             kind: {**student_record(model), "file": files[kind]}
             for kind, model in models.items()
         },
-        "data": {"path": data_recorded, "sha256": data_sha},
+        "data": {
+            "path": data_recorded,
+            "given": str(data_path),
+            "absolute": str(Path(data_path).absolute()),
+            "sha256": data_sha,
+        },
         "teachers": [
-            {"path": str(p), "sha256": f["sha256"]}
+            {"path": str(p), "absolute": str(p.absolute()), "sha256": f["sha256"]}
             for p, f in zip(teacher_paths, teacher_info.get("files", []), strict=True)
         ],
+        # A teacher the run trained is saved in the run directory; teacher files
+        # given by the user are recorded above by absolute path and sha256.
+        "teacher_file": None if teacher_paths else "teacher.pt",
+        "held_out_rows": {
+            "file": "held_out_rows.csv",
+            "by": params.row_id or "row number (from 1, in data order)",
+        },
         "teacher": teacher_info,
         "versions": library_versions(),
     }
