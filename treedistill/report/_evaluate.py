@@ -42,9 +42,18 @@ from treedistill.report._operating import (
 from treedistill.report._sentences import headline_sentences
 from treedistill.report._shap_section import shap_section
 from treedistill.report._size_curve import SizeCurveConfig, agreement_rate, size_curve
+from treedistill.report._stability_section import (
+    check_refits,
+    reasons_check,
+    stability_section,
+    warning_sentences,
+)
 from treedistill.report._tree_section import tree_section
 
-__all__ = ["evaluate", "SCHEMA_VERSION"]
+__all__ = ["evaluate", "SCHEMA_VERSION", "SKIPPABLE"]
+
+#: Sections ``evaluate(skip=...)`` can leave out (the expensive ones).
+SKIPPABLE = ("shap", "size_curve", "stability")
 
 SCHEMA_VERSION = "2"
 
@@ -66,6 +75,8 @@ def evaluate(
     positive_class=None,
     threshold: float = 0.5,
     flag_rate: float | None = None,
+    stability_refits: int = 30,
+    skip: Sequence[str] = (),
 ) -> dict:
     """Measure how faithfully distilled students reproduce their teacher.
 
@@ -101,6 +112,14 @@ def evaluate(
     flag_rate : float, default=None
         Operating point: each model flags its own top ``flag_rate`` share of risk;
         ``None``: the prevalence of the positive class in ``y_train``.
+    stability_refits : int, default=30
+        Bootstrap refits of the tree student behind the stability section
+        (:func:`treedistill.stability`); 0 turns the section off.
+    skip : sequence of str, default=()
+        Expensive sections to leave out, any of :data:`SKIPPABLE` (``"shap"``,
+        ``"size_curve"``, ``"stability"``; ``-`` for ``_`` is accepted). A skipped
+        section is kept in the report, empty, with ``"skipped": True``; the names
+        are listed in ``report["skipped"]``.
 
     Returns
     -------
@@ -124,7 +143,15 @@ def evaluate(
     check_operating_points(
         positive_class, threshold, flag_rate, np.asarray(primary.classes_)
     )
-    seeds = _Seeds(*np.random.SeedSequence(random_state).generate_state(5).tolist())
+    n_refits = check_refits(stability_refits)
+    skipped = check_skip(skip)
+    if "size_curve" in skipped:
+        grid = []
+    if "shap" in skipped:
+        shap_rows = 0
+    if "stability" in skipped:
+        n_refits = 0
+    seeds = _Seeds(*np.random.SeedSequence(random_state).generate_state(6).tolist())
     rows = (X_test, y_test, X_train, y_train)
     inputs = prepare(checked, *rows, n_synthetic=n_synthetic, seed=seeds.syn)
     ops = operating_points(
@@ -139,14 +166,43 @@ def evaluate(
         include_values=include_values,
         shap_rows=shap_rows,
     )
+    report["stability"] = stability_section(
+        inputs, ops, n_refits=n_refits, seed=seeds.stability
+    )
+    report["shap"]["reasons"] = reasons_check(report["shap"], inputs.primary_name)
+    for name in skipped:
+        if isinstance(report.get(name), dict):
+            report[name]["skipped"] = True
+    report["skipped"] = sorted(skipped)
     report["data"] = _data_section(inputs, include_values, random_state, ops)
     report["operating_points"] = ops.describe()
     out = plain(report, digits=SIGNIFICANT_DIGITS)
     sentences, n_alert = headline_sentences(
         out["summary"], out["data"], out["operating_points"]
     )
+    warnings = warning_sentences(out["stability"], out["shap"].get("reasons"))
+    sentences[n_alert:n_alert] = warnings
+    n_alert += len(warnings)
     out["summary"].update(sentences=sentences, n_alert=n_alert)
     out["run"] = plain(dict(run_info) if run_info else {})
+    return out
+
+
+def check_skip(skip) -> list[str]:
+    """The section names of ``skip`` (``-`` read as ``_``), checked."""
+    if isinstance(skip, str):
+        skip = [skip]
+    if not isinstance(skip, Sequence | set | frozenset):
+        raise ValueError(f"skip must be a list of section names, got {skip!r}")
+    out = []
+    for name in skip:
+        key = str(name).strip().replace("-", "_")
+        if key not in SKIPPABLE:
+            raise ValueError(
+                f"skip: unknown section {name!r}; choose from {', '.join(SKIPPABLE)}"
+            )
+        if key not in out:
+            out.append(key)
     return out
 
 
@@ -159,6 +215,7 @@ class _Seeds:
     tree: int  # size-curve refits and baseline trees
     shap: int  # the teacher's SHAP permutations
     pick: int  # rows explained by SHAP
+    stability: int  # bootstrap refits of the tree student
 
 
 def _predict(inputs: Inputs) -> tuple[dict, dict, dict]:
