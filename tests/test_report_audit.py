@@ -22,8 +22,16 @@ def test_per_rule_audit(report_binary):
     assert sum(r["n_test"] for r in rules) == 150
     assert sum(r["coverage_test"] for r in rules) == pytest.approx(1.0, abs=1e-5)
     assert sum(r["n_synthetic"] for r in rules) == 800
-    rates = [r["agreement"] for r in leaves if r["agreement"] is not None]
-    assert rates == sorted(rates)
+    # rules with enough held-out rows first, least faithful first; small ones last
+    small = [r["small"] for r in leaves]
+    assert small == sorted(small) and small == [r["n_test"] < 10 for r in leaves]
+    for part in (False, True):
+        rates = [
+            r["agreement"]
+            for r in leaves
+            if r["agreement"] is not None and r["small"] == part
+        ]
+        assert rates == sorted(rates)
     assert {r["rule"] for r in leaves} == {r["rule"] for r in rules}
     # Per-rule agreement recomputed from the leaves rows fall in.
     X_te = report_binary["X_te"]

@@ -32,6 +32,7 @@ from treedistill._saved import (
 )
 from treedistill._schema import TabularSchema
 from treedistill._soften import blend, soften
+from treedistill._stability import stability
 from treedistill._students import SoftBoosting, SoftTree, soft_softmax_objective
 from treedistill._tables import read_table
 from treedistill._teacher_files import load_teacher, save_teacher
@@ -74,6 +75,7 @@ __all__ = [
     "extract_rules",
     "find_student",
     "fidelity",
+    "stability",
     "jitter",
     "kl_divergence",
     "load_run_student",

@@ -89,8 +89,7 @@ def stability(
     _check_model(model)
     if X_test is None:
         X_test = X
-    test_in = model._check_X(X_test, reset=False)
-    t_proba = model.teacher_proba(test_in)
+    t_proba = model.teacher_proba(X_test)
     classes = np.asarray(model.classes_)
     positive, rate = None, None
     if classes.size == 2:
@@ -111,7 +110,7 @@ def stability(
         model,
         X,
         y,
-        test_in,
+        X_test,
         t_proba,
         n_refits=n_refits,
         positive=positive,

@@ -12,6 +12,7 @@ from treedistill.report._inputs import Inputs
 
 __all__ = [
     "MAX_SUBGROUP_VALUES",
+    "MIN_N",
     "N_DISAGREEMENTS",
     "disagreements_section",
     "rules_section",
@@ -20,6 +21,9 @@ __all__ = [
 
 N_DISAGREEMENTS = 20
 MAX_SUBGROUP_VALUES = 10
+# Rules and subgroups with fewer held-out rows are marked "small": shown greyed
+# out, listed after the others, and never named as the least faithful.
+MIN_N = 10
 
 _LEAF_KEYS = (
     "rule",
@@ -32,6 +36,7 @@ _LEAF_KEYS = (
     "student_accuracy",
     "n_synthetic",
     "agreement_synthetic",
+    "small",
 )
 
 
@@ -41,8 +46,9 @@ _LEAF_KEYS = (
 def rules_section(
     model, test_leaf, agree, hit, syn_leaf, syn_agree
 ) -> tuple[list, list, dict]:
-    """The rules with their held-out audit, the same rows least faithful first,
-    and the rule number of each leaf id."""
+    """The rules with their held-out audit, the same rows least faithful first
+    (rules with fewer than :data:`MIN_N` held-out rows last), and the rule number
+    of each leaf id."""
     rules = extract_rules(model)
     n = len(test_leaf)
     rule_of_leaf = {}
@@ -74,11 +80,13 @@ def rules_section(
                 "student_accuracy": float(hit[mask].mean()) if mask.any() else None,
                 "n_synthetic": syn_n,
                 "agreement_synthetic": syn_rate,
+                "small": bool(mask.sum() < MIN_N),
             }
         )
     leaves = sorted(
         out,
         key=lambda r: (
+            r["small"],
             r["agreement"] is None,
             r["agreement"] if r["agreement"] is not None else 0.0,
             -r["n_test"],
@@ -149,7 +157,13 @@ def subgroups_section(inputs: Inputs, columns, agree_by_model: dict) -> list:
             n = int(mask.sum())
             if n == 0:
                 continue
-            entry = {"column": name, "level": level, "n": n, "models": {}}
+            entry = {
+                "column": name,
+                "level": level,
+                "n": n,
+                "small": n < MIN_N,
+                "models": {},
+            }
             for model_name, agree in agree_by_model.items():
                 rate, ci = rate_ci(agree[mask])
                 entry["models"][model_name] = {"agreement": rate, "agreement_ci": ci}

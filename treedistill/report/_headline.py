@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import math
-
+from treedistill.report._audit import MIN_N
 from treedistill.report._fidelity_section import rate_ci
 from treedistill.report._operating import OperatingPoints
 
 __all__ = ["chosen_point", "summary_section"]
 
 
-def _min_n(n: int) -> int:
-    return max(5, int(math.ceil(0.02 * n)))
-
-
-def _least_faithful(items, n, *, size, rate, tie):
-    """The item with the lowest agreement, preferring ones with enough rows.
-
-    Items with at least ``_min_n(n)`` rows are compared first, so that one row in a
-    tiny leaf does not outrank a large group; when all of those agree fully, any
-    item with a disagreement is named instead.
+def _least_faithful(items, *, size, rate, tie):
+    """The item with the lowest agreement among those with at least
+    :data:`~treedistill.report._audit.MIN_N` rows (``None`` if there is none), so
+    that one row in a tiny leaf never outranks a group one can trust; ties go to
+    the bigger item, then to ``tie``. The per-rule table lists rules in this order.
     """
-    if not items:
+    big = [r for r in items if size(r) >= MIN_N and rate(r) is not None]
+    if not big:
         return None
-
-    def key(r):
-        return (rate(r), -size(r), *tie(r))
-
-    big = [r for r in items if size(r) >= _min_n(n)]
-    worst = min(big, key=key) if big else None
-    if worst is None or rate(worst) >= 1.0:
-        lowest = min(items, key=key)
-        if worst is None or rate(lowest) < 1.0:
-            worst = lowest
-    return worst
+    return min(big, key=lambda r: (rate(r), -size(r), *tie(r)))
 
 
 def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -> dict:
@@ -62,18 +47,18 @@ def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -
         "surrogate_synthetic_agreement": (
             syn["hard_surrogate"]["agreement"] if "hard_surrogate" in syn else None
         ),
-        "min_n": _min_n(n),
+        "min_n": MIN_N,
     }
-    worst = _worst_rule(leaves, n, n_key="n_test", rate_key="agreement")
+    worst = _worst_rule(leaves, n_key="n_test", rate_key="agreement")
     if worst is not None:
         worst["text"] = next(r["text"] for r in rules if r["rule"] == worst["rule"])
     out["worst_rule"] = worst
     out["worst_rule_synthetic"] = None
     if synthetic:
         out["worst_rule_synthetic"] = _worst_rule(
-            leaves, None, n_key="n_synthetic", rate_key="agreement_synthetic"
+            leaves, n_key="n_synthetic", rate_key="agreement_synthetic"
         )
-    out["worst_subgroup"] = _worst_subgroup(subgroups, n, name)
+    out["worst_subgroup"] = _worst_subgroup(subgroups, name)
     out.update(_rare_outcome_lead(by_key[name]["measures"], ops))
     return out
 
@@ -137,15 +122,12 @@ def _rare_outcome_lead(measures: dict, ops: OperatingPoints) -> dict:
     }
 
 
-def _worst_rule(leaves, n: int | None, *, n_key: str, rate_key: str) -> dict | None:
-    """The least faithful rule by ``rate_key`` among rules with ``n_key`` rows;
-    ``n`` is the total (``None``: the sum over the rules)."""
+def _worst_rule(leaves, *, n_key: str, rate_key: str) -> dict | None:
+    """The least faithful rule by ``rate_key`` among rules with at least ``MIN_N``
+    rows by ``n_key``; on held-out rows, the first row of the per-rule table."""
     seen = [r for r in leaves or () if r[n_key]]
-    if n is None:
-        n = sum(r[n_key] or 0 for r in leaves or ())
     worst = _least_faithful(
         seen,
-        n,
         size=lambda r: r[n_key],
         rate=lambda r: r[rate_key],
         tie=lambda r: (r["rule"],),
@@ -155,16 +137,17 @@ def _worst_rule(leaves, n: int | None, *, n_key: str, rate_key: str) -> dict | N
     return {"rule": worst["rule"], "n": worst[n_key], "agreement": worst[rate_key]}
 
 
-def _worst_subgroup(subgroups, n: int, name: str) -> dict | None:
+def _worst_subgroup(subgroups, name: str) -> dict | None:
     if not subgroups:
         return None
     worst = _least_faithful(
         subgroups,
-        n,
         size=lambda r: r["n"],
         rate=lambda r: r["models"][name]["agreement"],
         tie=lambda r: (r["column"], r["level"]),
     )
+    if worst is None:
+        return None
     return {
         "column": worst["column"],
         "level": worst["level"],

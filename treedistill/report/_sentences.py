@@ -107,9 +107,10 @@ def _agreement(s: dict) -> str:
         f"(95% CI {pct(lo)}–{pct(hi)}) of {s['n']} held-out rows"
     )
     worst, perfect = [], []
+    big = f" with at least {s['min_n']} held-out rows" if s.get("min_n") else ""
     for key, everywhere in (
-        ("worst_rule", "every rule"),
-        ("worst_subgroup", "every subgroup"),
+        ("worst_rule", "every rule" + big),
+        ("worst_subgroup", "every subgroup" + big),
     ):
         w = s.get(key)
         if not w:

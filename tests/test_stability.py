@@ -1,0 +1,111 @@
+"""treedistill.stability: bootstrap refits of a tree student."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from treedistill import DistilledBoostingClassifier, DistilledTreeClassifier, stability
+from treedistill._stability import split_columns, spread
+from treedistill.exceptions import ParameterError
+
+
+def _data(n=300, twin=False, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    X = pd.DataFrame(
+        {
+            "a": a,
+            "b": a + rng.normal(scale=0.02, size=n) if twin else rng.normal(size=n),
+            "c": rng.normal(size=n),
+        }
+    )
+    score = X["a"] + X["b"] if twin else 3 * X["a"]
+    y = (score + rng.normal(scale=0.3, size=n) > 0).astype(int).to_numpy()
+    return X, y
+
+
+def _tree(X, y, **kw):
+    teacher = LogisticRegression().fit(X, y)
+    params = {"max_leaf_nodes": 4, "augment_factor": 2.0, "random_state": 0, **kw}
+    return DistilledTreeClassifier(teacher, **params).fit(X, y)
+
+
+def test_a_dominant_column_is_a_stable_root():
+    X, y = _data()
+    model = _tree(X, y)
+    out = stability(model, X, y, n_refits=8)
+    assert out["n_refits"] == 8 and out["n_train"] == 300
+    assert out["n_augmented"] == 600 and out["n_test"] == 300
+    assert out["root"] == {
+        "column": "a",
+        "n_same": 8,
+        "share": 1.0,
+        "stable": True,
+        "threshold": 0.7,
+    }
+    first = out["columns"][0]
+    assert first["column"] == "a" and first["root"] == 1.0 and first["main_root"]
+    assert out["agreement"]["main"] == pytest.approx(
+        np.mean(model.predict(X) == np.argmax(model.teacher_proba(X), axis=1))
+    )
+    assert len(out["agreement"]["values"]) == 8
+    assert out["agreement"]["min"] <= out["agreement"]["median"] <= 1.0
+    assert 0.9 <= out["same_prediction"]["median"] <= 1.0
+    assert out["n_leaves"]["max"] <= 4
+
+
+def test_two_interchangeable_columns_make_the_root_unstable():
+    X, y = _data(twin=True)
+    model = _tree(X, y)
+    out = stability(model, X, n_refits=12, random_state=3)
+    root = out["root"]
+    roots = {c["column"]: c["root"] for c in out["columns"]}
+    assert roots["a"] > 0 and roots["b"] > 0
+    assert roots["a"] + roots["b"] == pytest.approx(1.0)
+    assert root["share"] == roots[root["column"]] < 1.0
+    assert root["stable"] == (root["share"] >= 0.7)
+
+
+def test_refits_are_seeded_and_measured_on_the_given_rows():
+    X, y = _data()
+    model = _tree(X, y)
+    one = stability(model, X, X_test=X.iloc[:50], n_refits=3, random_state=1)
+    two = stability(model, X, X_test=X.iloc[:50], n_refits=3, random_state=1)
+    assert one == two and one["n_test"] == 50
+    assert one["flagged_threshold"] is not None  # binary: the flag measures
+
+
+def test_split_columns_breadth_first():
+    X, y = _data()
+    model = _tree(X, y, max_leaf_nodes=8)
+    top = split_columns(model, 2)
+    assert top[0] == "a" and set(top) <= set(split_columns(model))
+    assert split_columns(model, 1) == ["a"]
+
+
+def test_spread_summarises_and_skips_missing_values():
+    s = spread([0.9, None, 1.0, 0.8], main=0.85)
+    assert s["n"] == 3 and s["median"] == 0.9 and s["min"] == 0.8 and s["max"] == 1.0
+    assert s["main"] == 0.85 and s["sd"] == pytest.approx(0.1)
+    assert spread([None]) is None
+
+
+def test_refusals_name_the_parameter():
+    X, y = _data(n=120)
+    model = _tree(X, y)
+    with pytest.raises(ParameterError, match="n_refits must be at least 2") as e:
+        stability(model, X, n_refits=1)
+    assert e.value.parameter == "n_refits"
+    with pytest.raises(ParameterError, match="DistilledTreeClassifier") as e:
+        boosted = DistilledBoostingClassifier(
+            LogisticRegression().fit(X, y), n_estimators=2, n_jobs=1
+        ).fit(X, y)
+        stability(boosted, X)
+    with pytest.raises(ParameterError, match="y is needed") as e:
+        stability(_tree(X, y, alpha=0.5), X, n_refits=2)
+    assert e.value.parameter == "y"
+    with pytest.raises(ParameterError, match="positive_class 7") as e:
+        stability(model, X, n_refits=2, positive_class=7)

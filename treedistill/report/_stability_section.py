@@ -1,0 +1,172 @@
+"""The report's stability section, and the headline warnings about the explanation.
+
+Two questions an auditor asks of the tree that a single run cannot answer:
+
+* Would another run give the same explanation? The tree student is refit on
+  bootstrap resamples (:mod:`treedistill._stability`); the headline warns when the
+  main tree's root column is at the root in fewer than 70% of the refits.
+* Does the tree match the teacher's reasons, not only its predictions? The
+  headline warns when the student's SHAP ranking of the columns correlates with
+  the teacher's below :data:`MIN_SHAP_SPEARMAN`, or when one column carries most
+  of the student's attribution while the teacher spreads it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from treedistill._json import scalar
+from treedistill._stability import refit_stability
+from treedistill.exceptions import ParameterError
+from treedistill.report._format import pct
+from treedistill.report._inputs import Inputs
+from treedistill.report._operating import OperatingPoints
+
+__all__ = [
+    "CONCENTRATED_SHARE",
+    "check_refits",
+    "MIN_SHAP_SPEARMAN",
+    "reasons_check",
+    "stability_section",
+    "warning_sentences",
+]
+
+MIN_SHAP_SPEARMAN = 0.6
+CONCENTRATED_SHARE = 0.5  # one column carries at least half of the attribution
+
+
+def check_refits(n_refits) -> int:
+    """``stability_refits`` as an int: 0 (off) or at least 2."""
+    ok = isinstance(n_refits, (int, np.integer)) and not isinstance(n_refits, bool)
+    if not ok or n_refits == 1 or n_refits < 0:
+        raise ParameterError(
+            f"stability_refits must be 0 (off) or a whole number of at least 2, "
+            f"got {n_refits!r}",
+            parameter="stability_refits",
+        )
+    return int(n_refits)
+
+
+def stability_section(
+    inputs: Inputs, ops: OperatingPoints, *, n_refits: int, seed: int
+) -> dict:
+    """Bootstrap refits of the tree student measured on the held-out rows.
+
+    ``n_refits == 0`` turns the section off; a report without a tree student, or
+    with one fit in chunks, says why it has none.
+    """
+    name = inputs.tree_name
+    if not n_refits:
+        return {"status": "off", "reason": "not asked for (0 refits)"}
+    if name is None:
+        return {"status": "skipped", "reason": "there is no tree student"}
+    model = inputs.models[name]
+    if model.chunk_size is not None:
+        return {
+            "status": "skipped",
+            "reason": "the tree was fit in chunks; refits would not fit in memory",
+        }
+    rate = ops.flag_rate if ops.positive is not None else None
+    out = refit_stability(
+        model,
+        inputs.train.model_in,
+        inputs.y_train,
+        inputs.test.model_in,
+        inputs.test.teacher_proba,
+        n_refits=n_refits,
+        positive=ops.positive,
+        threshold=ops.threshold,
+        flag_rate=rate,
+        random_state=seed,
+    )
+    return {"status": "ok", "model": name, **out}
+
+
+def _shares(importance) -> np.ndarray | None:
+    arr = np.asarray(importance, dtype=np.float64)
+    total = arr.sum()
+    return arr / total if arr.size and total > 0 else None
+
+
+def reasons_check(shap: dict, name: str) -> dict | None:
+    """Whether model ``name`` matches the teacher's reasons (SHAP), or ``None``
+    when SHAP did not explain both."""
+    teacher = shap.get("teacher") or {}
+    student = (shap.get("students") or {}).get(name) or {}
+    if teacher.get("status") != "ok" or student.get("status") != "ok":
+        return None
+    t_share = _shares(teacher["importance"])
+    s_share = _shares(student["importance"])
+    if t_share is None or s_share is None:
+        return None
+    rho = shap.get("spearman", {}).get(name)
+    top = int(np.argmax(s_share))
+    concentrated = bool(
+        s_share[top] >= CONCENTRATED_SHARE and t_share[top] <= s_share[top] / 2
+    )
+    return {
+        "model": name,
+        "spearman": rho,
+        "low_correlation": bool(rho is not None and rho < MIN_SHAP_SPEARMAN),
+        "min_spearman": MIN_SHAP_SPEARMAN,
+        "top_column": scalar(shap["columns"][top]),
+        "student_share": float(s_share[top]),
+        "teacher_share": float(t_share[top]),
+        "teacher_top_share": float(t_share.max()),
+        "concentrated": concentrated,
+        "warn": bool(rho is not None and rho < MIN_SHAP_SPEARMAN) or concentrated,
+    }
+
+
+def _root_sentence(st: dict) -> list[str]:
+    root = st["root"]
+    if root["column"] is None or root["stable"]:
+        return []
+    others = [
+        c for c in st["columns"] if c["column"] != root["column"] and c["root"] > 0
+    ]
+    text = (
+        f"Another run could give a different explanation: refit on "
+        f"{st['n_refits']} bootstrap resamples of the training rows, the tree splits "
+        f"first on {root['column']} in only {root['n_same']} "
+        f"({pct(root['share'], 0)})"
+    )
+    if others:
+        best = others[0]
+        text += f"; {best['column']} is at the root in {pct(best['root'], 0)}"
+    agreement = st.get("agreement") or {}
+    if agreement.get("p05") is not None:
+        text += (
+            f" (held-out agreement of the refits {pct(agreement['p05'])}–"
+            f"{pct(agreement['p95'])}, 5th–95th percentile)"
+        )
+    return [text + "."]
+
+
+def _reasons_sentence(check: dict | None) -> list[str]:
+    if not check or not check["warn"]:
+        return []
+    parts = []
+    if check["low_correlation"]:
+        parts.append(
+            f"its SHAP ranking of the columns correlates with the teacher's at "
+            f"Spearman ρ {check['spearman']:.2f} (below {check['min_spearman']:g})"
+        )
+    if check["concentrated"]:
+        parts.append(
+            f"{check['top_column']} carries {pct(check['student_share'], 0)} of its "
+            f"attribution against {pct(check['teacher_share'], 0)} of the teacher's"
+        )
+    return [
+        "The student matches the teacher's predictions more than its reasons: "
+        + " and ".join(parts)
+        + "."
+    ]
+
+
+def warning_sentences(stability: dict, reasons: dict | None) -> list[str]:
+    """Headline warnings: an unstable root split; predictions without reasons."""
+    out = []
+    if stability.get("status") == "ok":
+        out += _root_sentence(stability)
+    return out + _reasons_sentence(reasons)
