@@ -62,7 +62,7 @@ def _numeric_auc(values: np.ndarray, positive: np.ndarray) -> float:
         return 0.5
     lo, hi = float(present.min()), float(present.max())
     best = 0.5
-    for fill in ((lo - 1.0, hi + 1.0) if missing.any() else (lo,)):
+    for fill in (lo - 1.0, hi + 1.0) if missing.any() else (lo,):
         score = np.where(missing, fill, values)
         auc = float(roc_auc_score(positive, score))
         best = max(best, auc, 1.0 - auc)
@@ -79,10 +79,10 @@ def _categorical_auc(values: np.ndarray, positive: np.ndarray, seed: int) -> flo
     codes = pd.Series(values, dtype=object).fillna("\x00missing").astype(str)
     fold = np.random.default_rng(seed).permutation(len(codes)) % 2
     score = np.empty(len(codes))
+    prior = float(positive.mean())  # one prior: the class rate says nothing
     for k in (0, 1):
         train, test = fold != k, fold == k
         rates = pd.Series(positive[train]).groupby(codes[train].to_numpy()).mean()
-        prior = float(positive[train].mean()) if train.any() else 0.5
         score[test] = codes[test].map(rates).fillna(prior).to_numpy(dtype=float)
     auc = float(roc_auc_score(positive, score))
     return max(auc, 1.0 - auc)
@@ -134,7 +134,9 @@ def leak_scores(
         best, best_class = 0.5, None
         for label, positive in targets:
             if numeric:
-                auc = _numeric_auc(s.to_numpy(dtype=np.float64, na_value=np.nan), positive)
+                auc = _numeric_auc(
+                    s.to_numpy(dtype=np.float64, na_value=np.nan), positive
+                )
             else:
                 auc = _categorical_auc(s.to_numpy(dtype=object), positive, random_state)
             if auc > best:
@@ -242,7 +244,9 @@ def check_lines(checks: Mapping) -> list[dict]:
         else:
             text = f"column {name!r} looks like a record identifier and was kept"
         lines.append({"level": "alert", "text": text})
-    lines += [{"level": "alert", "text": leak["text"]} for leak in checks.get("leaks", [])]
+    lines += [
+        {"level": "alert", "text": leak["text"]} for leak in checks.get("leaks", [])
+    ]
     signal = checks.get("missing_signal") or {}
     lines += [{"level": "alert", "text": t} for t in signal.get("lines", [])]
     if not checks.get("leaks"):
@@ -328,9 +332,7 @@ def missing_signal(model, X: pd.DataFrame) -> dict | None:
         return None
     numbers = rule_numbers(model)
     leaves = np.asarray(model.apply(X))
-    missing = {
-        str(c): X[c].isna().to_numpy() for c in X.columns if X[c].isna().any()
-    }
+    missing = {str(c): X[c].isna().to_numpy() for c in X.columns if X[c].isna().any()}
     by_column: dict[str, list[int]] = {}
     signal_leaves = set()
     for leaf, cols in _leaf_columns(tree, model.schema_).items():
