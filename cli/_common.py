@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import time
 import tomllib
 import traceback
 import warnings
@@ -191,32 +192,28 @@ class TreedistillGroup(click.Group):
 # Output
 # --------------------------------------------------------------------------- #
 class StageProgress:
-    """A progress bar over the stages of a run, on stderr, only on a terminal."""
+    """One line per stage of a run on stderr (``[2/7] teacher``), unless quiet.
+
+    Lines rather than a bar, so that logs and pipes see them too; each line
+    gives the seconds the previous stage took.
+    """
 
     def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self._bar = None
+        self.enabled = not quiet
+        self._last: float | None = None
 
     def __call__(self, stage: str, index: int, total: int) -> None:
         if not self.enabled:
             return
-        if self._bar is None:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(
-                total=total,
-                file=sys.stderr,
-                leave=False,
-                bar_format="{desc:<18} {bar} {n_fmt}/{total_fmt} [{elapsed}]",
-            )
-        self._bar.set_description_str(stage)
-        self._bar.n = index
-        self._bar.refresh()
+        now = time.perf_counter()
+        took = (
+            "" if self._last is None else f"  (previous stage {now - self._last:.1f} s)"
+        )
+        self._last = now
+        click.echo(f"[{index + 1}/{total}] {stage}…{took}", err=True)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._last = None
 
     def __enter__(self) -> StageProgress:
         return self

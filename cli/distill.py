@@ -236,6 +236,13 @@ Example:
     "Default: the training prevalence of the positive class.",
 )
 @click.option(
+    "--skip",
+    metavar="SECTIONS",
+    default=None,
+    help="Comma-separated report sections to leave out, for a faster run: shap, "
+    "size-curve, stability.",
+)
+@click.option(
     "--include-values",
     is_flag=True,
     help="Show raw feature values of disagreeing rows in the report (off: row "
@@ -285,6 +292,7 @@ def distill(data, as_json, **kw) -> None:
         drop=list(kw.pop("drop")),
         keep=list(kw.pop("keep")),
         subgroup=list(kw.pop("subgroup")),
+        skip=split_list(kw.pop("skip"), "--skip") or [],
         **kw,
     )
     _run(params, quiet=quiet, as_json=as_json)

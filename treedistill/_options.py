@@ -131,6 +131,10 @@ class DistillParams:
         Replace an existing run directory that treedistill wrote.
     copy_data :
         Keep a copy of the data file in the run directory (``inputs/``).
+    skip :
+        Expensive report sections to leave out (see
+        :data:`treedistill.report.SKIPPABLE`: ``shap``, ``size_curve``,
+        ``stability``).
     """
 
     data: str | Path
@@ -167,6 +171,7 @@ class DistillParams:
     teacher_hidden: Sequence[int] | None = None
     teacher_max_epochs: int | None = None
     copy_data: bool = False
+    skip: Sequence[str] = ()
 
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:
@@ -184,6 +189,12 @@ class DistillParams:
                 parameter="test_size",
             )
         _integer("seed", self.seed, 0)
+        from treedistill.report._evaluate import check_skip
+
+        try:
+            check_skip(list(self.skip))
+        except ValueError as exc:
+            raise ParameterError(str(exc), parameter="skip") from None
         from treedistill.report._inputs import check_operating_points
 
         check_operating_points(None, self.threshold, self.flag_rate, np.array([]))
