@@ -1,0 +1,176 @@
+"""Report figures that everyone can read, and the switches around evaluation.
+
+Colours survive deuteranopia, the positive class has one colour everywhere, the
+tree is vector, calibration bins are adaptive, stage lines go to stderr and the
+skip switch really skips.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+import warnings
+from xml.etree import ElementTree
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tests import _report_cases as cases
+from treedistill.report import _plots, evaluate
+from treedistill.report._fidelity_section import CALIBRATION_MIN_ROWS, _calibration
+
+# Machado, Oliveira & Fernandes (2009), deuteranopia at severity 1.0, on linear RGB.
+MACHADO_DEUTERANOPIA = np.array(
+    [
+        [0.367322, 0.860646, -0.227968],
+        [0.280085, 0.672501, 0.047413],
+        [-0.011820, 0.042940, 0.968881],
+    ]
+)
+
+
+def _linear(hex_color: str) -> np.ndarray:
+    c = np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of a linear RGB colour."""
+    m = np.array(
+        [
+            [0.4124, 0.3576, 0.1805],
+            [0.2126, 0.7152, 0.0722],
+            [0.0193, 0.1192, 0.9505],
+        ]
+    )
+    xyz = m @ np.clip(linear, 0, 1) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _deutan_distance(a: str, b: str) -> float:
+    sim = [_lab(MACHADO_DEUTERANOPIA @ _linear(c)) for c in (a, b)]
+    return float(np.linalg.norm(sim[0] - sim[1]))
+
+
+def test_palette_survives_deuteranopia():
+    # The colours a report actually uses together: the series (first five),
+    # the positive class, the teacher's black.
+    used = [*_plots._PALETTE[:5], _plots.POSITIVE_COLOR, _plots.TEACHER_COLOR]
+    used = list(dict.fromkeys(used))
+    worst = min(_deutan_distance(a, b) for a, b in itertools.combinations(used, 2))
+    assert worst > 15, f"two colours nearly merge for a deuteranope (ΔE {worst:.1f})"
+    # The old palette (seaborn "deep") fails: its green and red merge.
+    assert _deutan_distance("#55A868", "#C44E52") < 15
+
+
+def test_positive_class_has_one_colour_in_every_report():
+    assert _plots.class_colors(["low", "high"], "high")[1] == _plots.POSITIVE_COLOR
+    assert _plots.class_colors(["high", "low"], "high")[0] == _plots.POSITIVE_COLOR
+    assert _plots.class_colors([0, 1], 1) == [_plots._PALETTE[0], "#D55E00"]
+    three = _plots.class_colors(["a", "b", "c"], None)
+    assert len(set(three)) == 3 and _plots.POSITIVE_COLOR not in three
+
+
+def test_dashed_and_solid_differ():
+    assert _plots.SOLID == "-"
+    style, (on, off) = _plots.DASHED
+    assert style == 0 and on >= 2 * off > 0  # long dashes, visible in a legend
+
+
+def test_calibration_bins_are_adaptive():
+    rng = np.random.default_rng(0)
+    p = rng.random(400) ** 3  # most rows at low risk
+    y = (rng.random(400) < p).astype(int)
+    curve = _calibration(np.c_[1 - p, p], y, 1)
+    ns = [b["n"] for b in curve["bins"]]
+    assert len(ns) == 10 and sum(ns) == 400 and min(ns) >= CALIBRATION_MIN_ROWS
+    assert max(ns) - min(ns) <= 1  # equal counts, not equal widths
+    lows = [b["low"] for b in curve["bins"]]
+    assert lows == sorted(lows)
+    # A tree's few distinct probabilities: ties stay in one bin.
+    q = np.repeat([0.1, 0.2, 0.9], [300, 15, 85])
+    tied = _calibration(np.c_[1 - q, q], (rng.random(400) < q).astype(int), 1)
+    for b in tied["bins"]:
+        assert b["n"] >= CALIBRATION_MIN_ROWS
+    assert sum(b["n"] for b in tied["bins"]) == 400
+    # Few rows: one bin, not ten bins of one row.
+    few = _calibration(np.c_[1 - p[:12], p[:12]], y[:12], 1)
+    assert [b["n"] for b in few["bins"]] == [12]
+
+
+@pytest.fixture(scope="module")
+def small():
+    X_tr, X_te, y_tr, y_te, teacher = cases.cohort()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = {"tree": cases.tree(teacher).fit(X_tr, y_tr)}
+    return models, X_te, y_te, X_tr, y_tr
+
+
+def _timed(small, **kw):
+    models, *rows = small
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = evaluate(models, *rows, n_synthetic=300, size_grid=(2, 4, 8), **kw)
+    return report, time.perf_counter() - start
+
+
+def test_tree_is_vector_and_calibration_faded(small):
+    report, _ = _timed(small, skip=["shap", "stability"])
+    image = _plots.plot_tree(report["tree"], report["data"]["classes"], "high")
+    assert image.mime == "image/svg+xml" and image.src.startswith("data:image/svg")
+    root = ElementTree.fromstring(base64.b64decode(image.src.split(",", 1)[1]))
+    assert root.tag.endswith("svg")
+    svg = image.data.decode()
+    assert _plots.POSITIVE_COLOR.lower() in svg.lower()  # leaves of "high"
+    assert image.data == _plots.plot_tree(report["tree"], ["high", "low"], "high").data
+    chart = _plots.plot_calibration(report["calibration"], "high")
+    with pytest.raises(ValueError, match="SVG"):
+        image.png  # noqa: B018
+    import io
+
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(chart.png)) as im:
+        assert im.width == _plots.SCALE * chart.width  # 2x pixels: crisp on zoom
+
+
+def test_skip_really_skips(small):
+    full, t_full = _timed(small, stability_refits=5)
+    fast, t_fast = _timed(small, skip=["shap", "size-curve", "stability"])
+    assert fast["skipped"] == ["shap", "size_curve", "stability"]
+    assert fast["size_curve"]["skipped"] is True and fast["size_curve"]["points"] == []
+    assert fast["shap"]["skipped"] is True and fast["shap"]["students"] == {}
+    assert full["skipped"] == [] and full["size_curve"]["points"]
+    assert t_fast < 0.5 * t_full, (t_fast, t_full)
+    with pytest.raises(ValueError, match="skip: unknown section 'rules'"):
+        _timed(small, skip=["rules"])
+
+
+def test_cli_stage_lines_on_stderr_and_quiet(tmp_path):
+    from cli.main import cli
+
+    X_tr, X_te, y_tr, y_te, _ = cases.cohort()
+    frame = X_tr.assign(outcome=y_tr)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    runner = CliRunner()
+    base = ["distill", str(data), "--target", "outcome", "--max-leaf-nodes", "4"]
+    args = [*base, "--skip", "shap,size-curve,stability"]
+    res = runner.invoke(cli, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("[")]
+    assert lines[0].startswith("[1/") and "read data" in lines[0]
+    assert any("teacher" in ln for ln in lines) and any(
+        "evaluate" in ln for ln in lines
+    )
+    assert not any(ln.startswith("[") for ln in res.stdout.splitlines())
+    quiet = runner.invoke(cli, [*args, "--out", str(tmp_path / "b"), "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert not [ln for ln in quiet.stderr.splitlines() if ln.startswith("[")]
+    bad = runner.invoke(cli, [*base, "--skip", "nope", "--out", str(tmp_path / "c")])
+    assert bad.exit_code != 0 and "skip" in bad.output
