@@ -76,7 +76,8 @@ def test_run_distill_result_and_files(finished):
     assert result.out_dir == out
     assert result.files == sorted(
         [
-            "config.json", "inputs/cohort.csv", "report.html", "report.json",
+            "config.json", "held_out_rows.csv", "inputs/cohort.csv",
+            "report.html", "report.json",
             "report.md", "rules.txt", "student-boosted.json", "student-tree.json",
             "timings.json",
         ]
@@ -152,11 +153,12 @@ def test_default_teacher_runs_repeat_byte_for_byte(tmp_path, cohort):
         )
         result = run_distill(opts)
         assert result.files == sorted(
-            ["config.json", "report.html", "report.json", "report.md", "rules.txt",
-             "student.json", "timings.json"]
+            ["config.json", "held_out_rows.csv", "report.html", "report.json",
+             "report.md", "rules.txt", "student.json", "teacher.pt", "timings.json"]
         )  # fmt: skip
         outs.append(tmp_path / name)
-    for name in ("report.json", "student.json", "report.md", "rules.txt"):
+    for name in ("report.json", "student.json", "report.md", "rules.txt",
+                 "held_out_rows.csv", "teacher.pt"):  # fmt: skip
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     config = json.loads((outs[0] / "config.json").read_text())
     assert config["teacher"]["params"]["hidden_layer_sizes"] == [16]
