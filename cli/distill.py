@@ -243,6 +243,15 @@ Example:
     "size-curve, stability.",
 )
 @click.option(
+    "--stability-refits",
+    type=int,
+    metavar="N",
+    default=default("stability_refits"),
+    show_default=True,
+    help="Refit the tree on N bootstrap resamples of the training rows to show "
+    "how stable its splits and fidelity are; 0 turns the section off.",
+)
+@click.option(
     "--include-values",
     is_flag=True,
     help="Show raw feature values of disagreeing rows in the report (off: row "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,43 @@ def test_intervals_never_have_zero_width():
         assert r["agreement_ci"][0] == pytest.approx(n / (n + 1.959964**2), abs=1e-5)
         assert r["agreement_ci"][1] == 1.0
     assert np.all([low < high for low, high in cis])
+
+
+def test_run_distill_and_the_command_line_take_the_number_of_refits(tmp_path):
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from tests.conftest import cohort_frame, invoke, refused, write_csv
+    from treedistill import DistillParams, run_distill
+
+    frame = cohort_frame(300, missing_rate=0.05)
+    numeric = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
+    data = write_csv(frame[[*numeric, "risk"]], tmp_path / "cohort.csv")
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    sio.dump(teacher.fit(frame[numeric], frame["risk"]), tmp_path / "t.skops")
+    common = {"data": data, "target": "risk", "teacher": [tmp_path / "t.skops"]}
+    with pytest.raises(ParameterError, match="stability_refits") as e:
+        DistillParams(out=tmp_path / "bad", stability_refits=1, **common).validate()
+    assert e.value.parameter == "stability_refits"
+    params = DistillParams(
+        out=tmp_path / "run", augment_factor=1.0, stability_refits=3, **common
+    )
+    run_distill(params)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["stability"]["status"] == "ok"
+    assert report["stability"]["n_refits"] == 3
+    assert len(report["stability"]["agreement"]["values"]) == 3
+    result = invoke(
+        "distill",
+        data,
+        "--target",
+        "risk",
+        "--teacher",
+        tmp_path / "t.skops",
+        "--out",
+        tmp_path / "cli",
+        "--stability-refits",
+        "1",
+        "--quiet",
+    )
+    refused(result, "--stability-refits must be 0 (off)")

@@ -135,6 +135,9 @@ class DistillParams:
         Expensive report sections to leave out (see
         :data:`treedistill.report.SKIPPABLE`: ``shap``, ``size_curve``,
         ``stability``).
+    stability_refits :
+        Bootstrap refits of the tree student behind the report's stability
+        section (see :func:`treedistill.stability`); 0 turns it off.
     """
 
     data: str | Path
@@ -172,6 +175,7 @@ class DistillParams:
     teacher_max_epochs: int | None = None
     copy_data: bool = False
     skip: Sequence[str] = ()
+    stability_refits: int = 30
 
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:
@@ -190,6 +194,9 @@ class DistillParams:
             )
         _integer("seed", self.seed, 0)
         from treedistill.report._evaluate import check_skip
+        from treedistill.report._stability_section import check_refits
+
+        check_refits(self.stability_refits)
 
         try:
             check_skip(list(self.skip))

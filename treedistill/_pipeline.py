@@ -451,6 +451,7 @@ def _evaluate(state: _State) -> str:
         threshold=float(params.threshold),
         flag_rate=None if params.flag_rate is None else float(params.flag_rate),
         skip=list(params.skip),
+        stability_refits=int(params.stability_refits),
     )
     # Render from exactly what report.json holds, so that `treedistill report`
     # re-renders the same files from it.
