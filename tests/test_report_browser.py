@@ -108,11 +108,15 @@ def test_dom_images_title_and_no_network(written, tmp_path):
     assert "pwned" not in title
     assert "<script" not in dom.lower()
     assert html_lib.escape(INJECTED, quote=False) in dom
-    # Every image is an embedded PNG that decodes.
+    # Every image is an embedded PNG that decodes, but the tree: an SVG drawing.
     srcs = re.findall(r"<img\s[^>]*src=\"([^\"]*)\"", dom)
     assert len(srcs) >= 6
+    svg = [src for src in srcs if src.startswith("data:image/svg+xml;base64,")]
+    assert len(svg) == 1 and b"<svg" in base64.b64decode(svg[0].split(",", 1)[1])
     prefix = "data:image/png;base64,"
     for src in srcs:
+        if src in svg:
+            continue
         assert src.startswith(prefix)
         with Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :]))) as im:
             im.load()

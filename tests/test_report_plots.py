@@ -174,3 +174,62 @@ def test_cli_stage_lines_on_stderr_and_quiet(tmp_path):
     assert not [ln for ln in quiet.stderr.splitlines() if ln.startswith("[")]
     bad = runner.invoke(cli, [*base, "--skip", "nope", "--out", str(tmp_path / "c")])
     assert bad.exit_code != 0 and "skip" in bad.output
+
+
+def test_run_section_lists_only_non_default_settings(small):
+    from treedistill.report import render_html, render_markdown
+    from treedistill.report._run_section import changed_settings
+
+    options = {
+        "student": "both",
+        "seed": 0,
+        "max_leaf_nodes": 8,
+        "drop": [],
+        "skip": ["shap"],
+        "data": "d.csv",
+        "target": "y",
+        "teacher": [],
+    }
+    changed = {
+        c["setting"]: (c["value"], c["default"]) for c in changed_settings(options)
+    }
+    assert changed == {
+        "student": ("both", "tree"),
+        "max_leaf_nodes": (8, 16),
+        "skip": (["shap"], ()),
+    }
+    run = {
+        "options": options,
+        "data": {"file": "d.csv", "sha256": "ab" * 32, "target": "y"},
+        "split": {"n_train": 450, "n_test": 150, "test_size": 0.25, "seed": 0},
+        "teacher": {"model": "MLPTeacher"},
+        "students": {"tree": {}},
+        "notes": [],
+    }
+    report, _ = _timed(small, skip=["shap", "stability"], run_info=run)
+    html = render_html(report)
+    run_html = html[
+        html.index('<section id="run">') : html.index('<section id="data">')
+    ]
+    assert "<code>max_leaf_nodes</code></td><td>8</td>" in run_html
+    assert "<code>seed</code>" not in run_html  # at its default
+    assert "d.csv (sha256 abababababab…), target y" in run_html
+    assert run_html.count("<tr>") <= 10  # a compact table, not a dump
+    # The teacher was trained by treedistill: said under the title.
+    top = html[: html.index('<div class="summary">')]
+    assert "Not your model:" in top
+    assert "Not your model:" in render_markdown(report)
+    for term in (
+        "Teacher",
+        "Student",
+        "Agreement",
+        "KL",
+        "Temperature",
+        "MUNGE",
+        "Transfer set",
+    ):
+        assert f"<dt>{term}</dt>" in html
+    # A teacher file given: no such note.
+    run["options"] = {**options, "teacher": ["model.joblib"]}
+    report, _ = _timed(small, skip=["shap", "stability", "size_curve"], run_info=run)
+    assert "Not your model" not in render_html(report)

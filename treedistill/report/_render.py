@@ -24,6 +24,7 @@ from treedistill.report._display import (
 )
 from treedistill.report._evaluate import SCHEMA_VERSION
 from treedistill.report._format import ci, num, pct
+from treedistill.report._run_section import run_summary, trained_teacher
 
 __all__ = [
     "render_html",
@@ -180,6 +181,8 @@ def _context(report, *, images: bool) -> dict:
             (report["size_curve"].get("objective") or {}).get("measure"), ""
         ),
         "img": {},
+        "run_brief": run_summary(report),
+        "trained_teacher": trained_teacher(report),
     }
     if images:
         labels = {row["key"]: row["label"] for row in report["fidelity"]["held_out"]}
