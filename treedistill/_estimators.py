@@ -351,9 +351,12 @@ class DistilledTreeClassifier(_BaseDistiller):
         move lowers it (same leaves or fewer; the soft loss on the transfer set is
         never above the greedy tree's). See ``benchmarks/tree_search.py``.
     n_starts : int, default=1
-        With ``search="tao"``: greedy starts refined, the first the builder's own
-        tree, the others grown on random column subsets with a random criterion;
-        the one with the lowest soft loss on the transfer set is kept.
+        With ``search="tao"``: greedy starts, the first the builder's own tree,
+        the others rooted on the 2nd, 3rd, ... best column; the greedy tree and
+        the two best others are refined and the tree with the lowest soft loss on
+        the transfer set is kept. ``n_starts=8`` agreed with the teacher 0.1-0.4
+        points more than the greedy tree for 3x its fit time
+        (``reports/benchmarks/tree_search.md``).
     exact_rules : bool, default=False
         Make the printed rules say exactly what the tree does: after the search,
         every numeric threshold moves to the shortest decimal between the two
