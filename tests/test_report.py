@@ -42,6 +42,8 @@ TOP_KEYS = {
     "shap",
     "summary",
     "operating_points",
+    "stability",
+    "skipped",
 }
 
 
