@@ -39,6 +39,7 @@ _FLAG_OF = {
     "n_members": "--ensemble",
     "random_state": "--seed",
     "kind": "--student",
+    "categorical_features": "--categorical",
 }
 
 

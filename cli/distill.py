@@ -26,6 +26,22 @@ from treedistill.cli._common import (
     warn,
 )
 
+
+def parse_class_names(value) -> dict[str, str] | None:
+    """``"0=no stroke,1=stroke"`` (or a TOML table) as ``{"0": "no stroke", ...}``."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    out = {}
+    for item in split_list(value, "--class-names"):
+        label, sep, name = item.partition("=")
+        if not sep or not label.strip() or not name.strip():
+            raise click.UsageError(f"--class-names items read LABEL=NAME, got {item!r}")
+        out[label.strip()] = name.strip()
+    return out
+
+
 DEMO_DIR = "treedistill-demo"
 DEMO_ROWS = 2000
 _FIELDS = {f.name: f for f in dataclasses.fields(DistillParams)}
@@ -202,6 +218,27 @@ Example:
     "to predict rather than class labels).",
 )
 @click.option(
+    "--categorical",
+    "categorical_features",
+    metavar="COLS",
+    default=None,
+    help="Columns to treat as categories whatever their type, comma-separated "
+    "(coded columns such as thal,cp).",
+)
+@click.option(
+    "--class-names",
+    metavar="LABEL=NAME,...",
+    default=None,
+    help="Names of the classes in the rules, in display order "
+    "('0=no stroke,1=stroke'); a binary leaf then reads 'stroke risk 2%'.",
+)
+@click.option(
+    "--class-order",
+    metavar="LABELS",
+    default=None,
+    help="Display order of the classes, comma-separated (high,medium,low).",
+)
+@click.option(
     "--subgroup",
     multiple=True,
     metavar="COL",
@@ -301,6 +338,10 @@ def distill(data, as_json, **kw) -> None:
         drop=list(kw.pop("drop")),
         keep=list(kw.pop("keep")),
         subgroup=list(kw.pop("subgroup")),
+        categorical_features=split_list(kw.pop("categorical_features"), "--categorical")
+        or (),
+        class_names=parse_class_names(kw.pop("class_names")),
+        class_order=split_list(kw.pop("class_order"), "--class-order"),
         skip=split_list(kw.pop("skip"), "--skip") or [],
         **kw,
     )

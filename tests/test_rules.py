@@ -130,3 +130,34 @@ def test_declared_categories_and_class_names_in_fitted_rules(tmp_path):
     bundle = load_student(save_student(model, tmp_path / "s.json"))
     assert bundle.class_names_ == ["no stroke", "stroke"]
     assert export_rules(bundle) == text
+
+
+# ------------------------------------------------------------- run parameters
+def test_run_parameters_pass_declared_columns_and_class_names():
+    import click
+
+    from treedistill._options import DistillParams
+    from treedistill.cli.distill import parse_class_names
+
+    base = {"data": "d.csv", "target": "y", "out": "o"}
+    params = DistillParams(
+        **base,
+        categorical_features=["thal", "cp"],
+        class_names={"0": "no stroke", "1": "stroke"},
+        class_order=["1", "0"],
+    ).student_params("tree")
+    assert params["categorical_features"] == ["thal", "cp"]
+    assert params["class_names"] == {"1": "stroke", "0": "no stroke"}
+    assert list(params["class_names"]) == ["1", "0"]
+    ordinal = DistillParams(**base, class_order=["high", "medium", "low"])
+    assert ordinal.student_params("boosted")["class_names"] == ["high", "medium", "low"]
+    plain = DistillParams(**base).student_params("tree")
+    assert "class_names" not in plain and "categorical_features" not in plain
+    assert parse_class_names("0=no stroke, 1=stroke") == {
+        "0": "no stroke",
+        "1": "stroke",
+    }
+    assert parse_class_names({0: "no", 1: "yes"}) == {"0": "no", "1": "yes"}
+    assert parse_class_names(None) is None
+    with pytest.raises(click.UsageError, match="LABEL=NAME, got '0'"):
+        parse_class_names("0,1=stroke")

@@ -150,7 +150,6 @@ def test_chunked_fit_in_many_chunks(cohort):
     [
         ({"builder": "exact"}, "builder"),
         ({"search": "tao"}, "search"),
-        ({"exact_rules": True}, "exact_rules"),
     ],
 )
 def test_chunked_fit_refuses_what_it_cannot_do(cohort, kw, parameter):
@@ -159,6 +158,26 @@ def test_chunked_fit_refuses_what_it_cannot_do(cohort, kw, parameter):
         _fit(X, y, teacher, chunk_size=500, **kw)
     assert info.value.parameter == parameter
     assert "chunk_size" in str(info.value)
+
+
+def test_chunked_fit_snaps_thresholds_to_the_real_rows(cohort):
+    X, y, teacher = cohort
+    model = _fit(X, y, teacher, chunk_size=500, exact_rules=True)
+    tree = model.student_.tree_
+    assert model.student_.split_precision_ == "float64"
+    schema = model.schema_
+    for node in np.flatnonzero(tree.children_left != -1):
+        t = float(tree.threshold[node])
+        col = schema.column(schema.features[tree.feature[node]].column)
+        if not np.isfinite(t):
+            continue
+        if col.kind == "integer":
+            assert t == int(t)
+        assert len(repr(t).partition(".")[2]) <= 2  # the data have <= 2 decimals
+    # node counts describe the snapped tree: every transfer row is counted once
+    assert tree.weighted_n_node_samples[0] == model.n_transfer_
+    leaves = tree.children_left == -1
+    assert tree.weighted_n_node_samples[leaves].sum() == model.n_transfer_
 
 
 def test_chunk_size_is_validated(cohort):

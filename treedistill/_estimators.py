@@ -310,20 +310,24 @@ class DistilledTreeClassifier(_BaseDistiller):
         ``sklearn.frozen.FrozenEstimator``) is used as it is; an unfitted one is
         cloned and fit on ``(X, y)``. Any object with ``classes_`` and one of
         ``predict_logits``, ``decision_function``, ``predict_proba`` will do.
-    temperature : float, default=0.25
+    temperature : float, default=1.0
         Softening temperature ``T > 0`` of the labels the splits are chosen on.
         ``T < 1`` sharpens them, so the split search attends to where the
-        teacher's decision changes; the leaves always report the teacher's own
-        (``T = 1``) distribution. In the fidelity benchmark (``benchmarks/``) the
-        defaults ``T = 0.25``, ``criterion="gini"``, ``augment_factor=20`` agreed
-        best with the teacher at 8-16 leaves on held-out rows.
+        teacher's argmax changes; ``T >= 1`` keeps the teacher's graded risk, so
+        the tree ranks and flags patients more like the teacher (higher ``T``
+        ranks better still, at some cost in agreement). The leaves always report
+        the teacher's own (``T = 1``) distribution. The defaults ``T = 1``,
+        ``criterion="entropy"``, ``augment_factor=20`` were chosen on validation
+        splits of rare-outcome data for flag AUC, risk rank correlation and
+        flagged-patient agreement among the settings within 0.3 points of the
+        best agreement (``reports/benchmarks/tuning.md``).
     alpha : float, default=0.0
         Weight of the true label in the target of real rows, in [0, 1].
     augmentation : {"munge", "jitter", "box", "none"}, default="munge"
         How augmented rows are drawn.
     augment_factor : float, default=20.0
         Augmented rows as a multiple of the real rows.
-    criterion : {"entropy", "gini"}, default="gini"
+    criterion : {"entropy", "gini"}, default="entropy"
         Soft cross-entropy or soft Gini.
     split_class_weight : "balanced", dict or None, default=None
         Weights of the classes in the split search only: the softened labels are
@@ -357,19 +361,22 @@ class DistilledTreeClassifier(_BaseDistiller):
         the transfer set is kept. ``n_starts=8`` agreed with the teacher 0.1-0.4
         points more than the greedy tree for 3x its fit time
         (``reports/benchmarks/tree_search.md``).
-    exact_rules : bool, default=False
+    exact_rules : bool, default=True
         Make the printed rules say exactly what the tree does: after the search,
         every numeric threshold moves to the shortest decimal between the two
         training values it separates (whole numbers for integer columns) and
         rows are compared with it in float64; two-valued columns (0/1, yes/no,
         t/f, bool) become booleans that read "has hypertension" / "no
-        hypertension". See :func:`treedistill.rule_numbers` for rule ids.
+        hypertension". ``False`` keeps the grown midpoint thresholds (printed
+        rounded, compared in float32 by scikit-learn's trees). See
+        :func:`treedistill.rule_numbers` for rule ids.
     chunk_size : int or None, default=None
         Build the transfer set ``chunk_size`` rows at a time (drawn, labelled and
         encoded, then kept on disk) and grow the histogram tree from per-chunk
         histograms, so memory is bounded by the chunk, not the transfer set
         (see :mod:`treedistill._streaming`); needs ``builder`` "hist" or "auto",
-        ``search="greedy"`` and no ``exact_rules``. ``None``: all in memory.
+        ``search="greedy"`` (with ``exact_rules`` the thresholds are snapped to
+        the real rows' values). ``None``: all in memory.
     categorical_features : array-like of str, int or bool, or str, default=None
         Columns to treat as categories whatever their dtype (coded columns such
         as ``thal`` or ``cp``): names, positions or a boolean mask, as in
@@ -437,11 +444,11 @@ class DistilledTreeClassifier(_BaseDistiller):
         self,
         teacher=None,
         *,
-        temperature=0.25,
+        temperature=1.0,
         alpha=0.0,
         augmentation="munge",
         augment_factor=20.0,
-        criterion="gini",
+        criterion="entropy",
         max_depth=None,
         max_leaf_nodes=16,
         min_samples_leaf=1,
@@ -449,7 +456,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         search="greedy",
         n_starts=1,
         split_class_weight=None,
-        exact_rules=False,
+        exact_rules=True,
         chunk_size=None,
         categorical_features=None,
         class_names=None,

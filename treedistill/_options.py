@@ -107,6 +107,11 @@ class DistillParams:
         Share of rows held out for the report; the seed of every random step.
     drop, subgroup :
         Columns to leave out; columns to audit agreement by.
+    categorical_features :
+        Columns the students treat as categories whatever their type (``thal``).
+    class_names, class_order :
+        Display names of the classes (label -> name) and their display order
+        (labels), for the rules; see ``class_names`` of the students.
     keep :
         Identifier-like columns to keep as features (left out by default).
     row_id :
@@ -165,6 +170,9 @@ class DistillParams:
     row_id: str | None = None
     many_classes: bool = False
     subgroup: Sequence[str] = ()
+    categorical_features: Sequence[str] = ()
+    class_names: dict[str, str] | None = None
+    class_order: Sequence[str] | None = None
     sweep: bool = False
     include_values: bool = False
     positive_class: object = None
@@ -278,7 +286,22 @@ class DistillParams:
             if name in _CAST:
                 value = _CAST[name](value)
             params[renamed.get(name, name)] = value
+        if self.categorical_features:
+            params["categorical_features"] = [str(c) for c in self.categorical_features]
+        display = self.class_display()
+        if display is not None:
+            params["class_names"] = display
         return params
+
+    def class_display(self):
+        """``class_names`` / ``class_order`` as the students' ``class_names``."""
+        names = {str(k): str(v) for k, v in (self.class_names or {}).items()}
+        if not self.class_order:
+            return names or None
+        order = [str(label) for label in self.class_order]
+        if not names:
+            return order
+        return {**{label: names.get(label, label) for label in order}, **names}
 
     def make_student(self, kind: str, teacher):
         """An unfitted student of ``kind`` with this run's parameters."""

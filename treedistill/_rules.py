@@ -113,7 +113,7 @@ def _path_conditions(tree, schema, leaf_path, exact=False):
             order.append(col.name)
         missing_left = bool(tree.missing_go_to_left[node])
         missing_allowed = col.has_missing and (missing_left == went_left)
-        if feat.is_indicator and (np.isfinite(tree.threshold[node]) or not exact):
+        if feat.is_indicator and np.isfinite(tree.threshold[node]):
             # value <= 0.5 means "not this level"
             if went_left:
                 b.not_levels.append(feat.level)

@@ -537,8 +537,9 @@ def spill_transfer(model, frame, y, y_index, rng, *, directory=None) -> ChunkSpi
     return spill
 
 
-def refit_leaves_chunked(student: SoftTree, chunks) -> None:
-    """:meth:`SoftTree.refit_leaves` over ``(X, Q)`` chunks: node means of ``Q``."""
+def refit_leaves_chunked(student: SoftTree, chunks, *, recount: bool = False) -> None:
+    """:meth:`SoftTree.refit_leaves` over ``(X, Q)`` chunks: node means of ``Q``
+    (and, with ``recount``, the nodes' row counts, as after snapping)."""
     tree = student.tree_
     sums = counts = None
     for X, Q in chunks:
@@ -549,6 +550,9 @@ def refit_leaves_chunked(student: SoftTree, chunks) -> None:
         return
     fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
     student.value_ = np.where(counts[:, None] > 0, fresh, student.value_)
+    if recount:
+        student.tree_.weighted_n_node_samples[:] = counts
+        student.tree_.n_node_samples[:] = counts.astype(np.intp)
 
 
 def check_streamable(model) -> None:
@@ -563,11 +567,6 @@ def check_streamable(model) -> None:
         raise ParameterError(
             "chunk_size needs search='greedy' (TAO revisits the whole transfer set)",
             parameter="search",
-        )
-    if model.exact_rules:
-        raise ParameterError(
-            "chunk_size cannot be combined with exact_rules=True",
-            parameter="exact_rules",
         )
 
 
@@ -605,11 +604,16 @@ def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
             tree.tree_,
             tree.value_,
         )
+        exact = bool(model.exact_rules)
+        if exact:  # thresholds at the data's precision, from the real rows
+            real = model.schema_.encode(frame, warn_unseen=False)
+            student.snap_thresholds(real, model.schema_)
         if (
-            model.temperature != 1.0
+            exact
+            or model.temperature != 1.0
             or getattr(model, "split_class_weight", None) is not None
         ):
-            refit_leaves_chunked(student, spill.chunks("X", "Qt"))
+            refit_leaves_chunked(student, spill.chunks("X", "Qt"), recount=exact)
         model.student_ = student
         model.search_ = "greedy"
         model.transfer_bytes_ = spill.nbytes()

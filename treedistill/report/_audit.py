@@ -68,6 +68,8 @@ def rules_section(
                 "rule": i,
                 "leaf": int(rule.leaf),
                 "text": rule.text,
+                "label": rule.label,
+                "summary": rule.summary,
                 "conditions": list(rule.conditions),
                 "prediction": scalar(rule.prediction),
                 "distribution": [float(p) for p in rule.distribution],

@@ -280,7 +280,8 @@ def render_rules(report: Mapping) -> str:
         cov = pct(r["coverage_test"]) if r.get("coverage_test") is not None else "—"
         lines.append(
             one_line(
-                f"Rule {r['rule']}: {r['text']}  [{dist(r['distribution'], classes)}; "
+                f"Rule {r['rule']}: {r['text']}  "
+                f"[{r.get('summary') or dist(r['distribution'], classes)}; "
                 f"covers {cov} of held-out rows (n={r['n_test']}); agreement with "
                 f"the teacher {pct(r['agreement'])}]"
             )
