@@ -44,6 +44,7 @@ RUN_FILES = REPORT_FILES | {
     "student-boosted.json",
     "config.json",
     "timings.json",
+    "held_out_rows.csv",
     MARKER,
 }
 FAST = ["--augment-factor", "2"]
@@ -157,8 +158,15 @@ def test_config_json_records_options_versions_and_hashes(run, cohort_csv, teache
     assert config["resolved"]["tree"]["criterion"] == "gini"
     assert config["data"]["sha256"] == sha256_file(cohort_csv)
     assert config["teachers"] == [
-        {"path": str(teacher_pt), "sha256": sha256_file(teacher_pt)}
+        {
+            "path": str(teacher_pt),
+            "absolute": str(teacher_pt.absolute()),
+            "sha256": sha256_file(teacher_pt),
+        }
     ]
+    assert config["data"]["given"] == str(cohort_csv)
+    assert config["data"]["absolute"] == str(cohort_csv.absolute())
+    assert config["held_out_rows"]["file"] == "held_out_rows.csv"
     for lib in ("python", "treedistill", "scikit-learn", "xgboost", "torch",
                 "pandas", "shap"):  # fmt: skip
         assert config["versions"][lib], lib
@@ -433,7 +441,7 @@ def test_config_file_applies_and_command_line_overrides_it(
     assert options["teacher"] == [str(cfg_dir / "t.pt")]
     assert summary["students"]["tree"]["leaves"] <= 6
     assert {p.name for p in out.iterdir()} == REPORT_FILES | {
-        "student.json", "config.json", "timings.json", MARKER,
+        "student.json", "config.json", "timings.json", "held_out_rows.csv", MARKER,
     }  # fmt: skip
 
     # --sweep: the whole table, the choice and the reason are recorded
@@ -643,7 +651,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert set(summary["students"]) == {"tree", "boosted"}
     assert summary["students"]["tree"]["agreement"] > 0.85
     names = {p.name for p in out.iterdir()}
-    assert names == RUN_FILES | {"inputs"}
+    assert names == RUN_FILES | {"inputs", "teacher.pt"}
     data = out / "inputs" / "clinical_cohort.csv"
     assert len(pd.read_csv(data)) == 2000
     config = json.loads((out / "config.json").read_text())

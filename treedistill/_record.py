@@ -139,7 +139,10 @@ def run_config(
             kind: {**student_record(model), "file": files[kind]}
             for kind, model in models.items()
         },
-        "data": {
+        # As given and absolute; a copied data file is recorded by its copy only.
+        "data": {"path": data_recorded, "sha256": data_sha}
+        if params.copy_data
+        else {
             "path": data_recorded,
             "given": str(data_path),
             "absolute": str(Path(data_path).absolute()),
