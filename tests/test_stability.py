@@ -109,3 +109,19 @@ def test_refusals_name_the_parameter():
     assert e.value.parameter == "y"
     with pytest.raises(ParameterError, match="positive_class 7") as e:
         stability(model, X, n_refits=2, positive_class=7)
+
+
+def test_more_classes_have_no_flag_measures():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=240), "b": rng.normal(size=240)})
+    y = np.digitize(X["a"] + 0.2 * rng.normal(size=240), [-0.5, 0.5])
+    out = stability(_tree(X, y), X, n_refits=2)
+    assert out["flagged_threshold"] is None and out["flagged_flag_rate"] is None
+    assert out["root"]["column"] == "a" and out["agreement"]["n"] == 2
+
+
+def test_a_model_fit_in_chunks_is_refused():
+    X, y = _data(n=200)
+    model = _tree(X, y, chunk_size=100, builder="hist")
+    with pytest.raises(ParameterError, match="fit in chunks"):
+        stability(model, X, n_refits=2)
