@@ -385,8 +385,9 @@ def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | Non
     for y, r in zip(ys, rows, strict=True):
         m = r["models"][model]
         ci = m.get("agreement_ci") or [m["agreement"], m["agreement"]]
-        ax.plot(ci, [y, y], color=_PALETTE[0], lw=2)
-        ax.plot([m["agreement"]], [y], "o", color=_PALETTE[0], ms=6)
+        alpha = 0.3 if r.get("small") else 1.0  # under MIN_N rows: faded
+        ax.plot(ci, [y, y], color=_PALETTE[0], lw=2, alpha=alpha)
+        ax.plot([m["agreement"]], [y], "o", color=_PALETTE[0], ms=6, alpha=alpha)
     if overall is not None:
         ax.axvline(overall, color="#000000", ls=DASHED, lw=1.2, label="overall")
         ax.legend(fontsize=9, loc="lower left")
@@ -396,7 +397,7 @@ def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | Non
             textwrap.shorten(
                 _text(f"{r['column']} = {r['level']}"), 38, placeholder="…"
             )
-            + f"  (n={r['n']})"
+            + f"  (n={r['n']}{', small' if r.get('small') else ''})"
             for r in rows
         ],
         fontsize=9,
