@@ -774,7 +774,7 @@ def _finish_main(out, agg, records, meta, settings) -> int:
         "- `hard`: the same tree on the teacher's argmax over the real training rows "
         "(the usual surrogate);",
         "- `td`: treedistill's `DistilledTreeClassifier(teacher, max_leaf_nodes=k)` "
-        "with its defaults (criterion gini, temperature 0.25, augment_factor 20, "
+        "with its defaults (criterion entropy, temperature 1, augment_factor 20, "
         "MUNGE);",
         "- `prev`: the same with the defaults before tuning (criterion entropy, "
         "temperature 1, augment_factor 5), for comparison;",

@@ -154,8 +154,8 @@ def test_config_json_records_options_versions_and_hashes(run, cohort_csv, teache
     assert config["options"]["augment_factor"] == 2.0
     assert config["options"]["max_leaf_nodes"] == 16
     assert config["options"]["temperature"] is None  # each student's own default
-    assert config["resolved"]["tree"]["temperature"] == 0.25
-    assert config["resolved"]["tree"]["criterion"] == "gini"
+    assert config["resolved"]["tree"]["temperature"] == 1.0
+    assert config["resolved"]["tree"]["criterion"] == "entropy"
     assert config["data"]["sha256"] == sha256_file(cohort_csv)
     assert config["teachers"] == [
         {

@@ -159,7 +159,7 @@ class DistillParams:
     student: str = "tree"
     max_leaf_nodes: int | None = 16
     max_depth: int | None = None
-    criterion: str = "gini"
+    criterion: str = "entropy"
     chunk_size: int | None = None
     n_estimators: int = 10
     boost_depth: int = 2
