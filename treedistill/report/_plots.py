@@ -62,6 +62,14 @@ def class_colors(classes, positive=None) -> list[str]:
     return out
 
 
+def _model_color(name: str, i: int, teacher_first: bool) -> str:
+    """Black for the teacher; the palette in order for the models after it, so
+    that the first student is blue in every figure."""
+    if name == "teacher":
+        return TEACHER_COLOR
+    return _PALETTE[(i - 1 if teacher_first else i) % len(_PALETTE)]
+
+
 def _tint(color: str, amount: float = 0.8) -> str:
     """``color`` mixed with ``amount`` of white (leaf fills)."""
     rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
@@ -344,7 +352,7 @@ def plot_calibration(calibration: dict, positive_label: str | None) -> Image | N
         bins = cur.get("bins") or []
         if not bins:
             continue
-        color = TEACHER_COLOR if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        color = _model_color(name, i, next(iter(curves)) == "teacher")
         _calibration_curve(ax, name, bins, color)
         faded = faded or any(b["n"] < FADE_BELOW_ROWS for b in bins)
     if calibration.get("kind") == "positive":
@@ -444,7 +452,7 @@ def plot_shap(shap: dict, max_columns: int = 15) -> Image | None:
     bar = 0.8 / len(series)
     ys = np.arange(n)[::-1]
     for i, ((name, _), share) in enumerate(zip(series, shares, strict=True)):
-        color = TEACHER_COLOR if name == "teacher" else _PALETTE[i % len(_PALETTE)]
+        color = _model_color(name, i, series[0][0] == "teacher")
         ax.barh(
             ys + 0.4 - bar * (i + 0.5),
             share[order],
