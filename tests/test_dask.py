@@ -57,7 +57,7 @@ def cohort():
 
 
 def _model(teacher, **kw):
-    params = dict(builder="hist", max_leaf_nodes=10, random_state=0)
+    params = dict(builder="hist", max_leaf_nodes=10, random_state=0, exact_rules=False)
     return DistilledTreeClassifier(teacher, **{**params, **kw})
 
 
@@ -99,3 +99,6 @@ def test_distill_tree_refuses_before_any_work(client, cohort):
     with pytest.raises(ParameterError) as info:
         distill_tree(_model(teacher, builder="exact"), ddf, "risk")
     assert info.value.parameter == "builder"
+    with pytest.raises(ParameterError) as info:
+        distill_tree(_model(teacher, exact_rules=True), ddf, "risk")
+    assert info.value.parameter == "exact_rules"

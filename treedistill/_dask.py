@@ -183,6 +183,12 @@ def _check(model, ddf, target) -> None:
             parameter="teacher",
         )
     check_streamable(model)
+    if getattr(model, "exact_rules", False):
+        raise ParameterError(
+            "distill_tree_dask needs exact_rules=False (thresholds are not snapped "
+            "to the data's precision on a cluster yet)",
+            parameter="exact_rules",
+        )
 
 
 def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROWS):
@@ -191,7 +197,8 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     Parameters
     ----------
     model : DistilledTreeClassifier
-        With a fitted teacher, ``builder`` "hist" or "auto", greedy search.
+        With a fitted teacher, ``builder`` "hist" or "auto", greedy search and
+        ``exact_rules=False``.
     ddf : dask.dataframe.DataFrame
         Feature columns and the ``target`` column.
     target : str
@@ -239,7 +246,8 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     passes = DaskPasses(client, parts)
     tree.fit_passes(passes)
     student = _student(model, tree, seed)
-    if model.temperature != 1.0 or getattr(model, "class_weight", None) is not None:
+    weighted = getattr(model, "split_class_weight", None) is not None
+    if model.temperature != 1.0 or weighted:
         # Leaves report the teacher's temperature-1 distribution, as in memory.
         totals = client.gather(client.map(_part_totals, parts, student=student))
         sums = sum(t[0] for t in totals)
