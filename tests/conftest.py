@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +57,13 @@ def invoke(*args):
 
 
 def error_line(result) -> str:
-    """The one ``Error: ...`` line a failing command printed on stderr."""
-    lines = result.stderr.strip().splitlines()
+    """The one ``Error: ...`` line a failing command printed on stderr (besides
+    the ``[i/n] stage…`` progress lines before it)."""
+    lines = [
+        line
+        for line in result.stderr.strip().splitlines()
+        if not re.match(r"\[\d+/\d+\] ", line)
+    ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: "), lines[0]
     return lines[0]
