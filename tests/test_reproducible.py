@@ -28,7 +28,12 @@ from treedistill import (
 from treedistill.datasets import make_clinical_cohort
 from treedistill.exceptions import ParameterError
 
-FAST = {"teacher_hidden": (8,), "teacher_max_epochs": 5, "student": "both"}
+FAST = {
+    "teacher_hidden": (8,),
+    "teacher_max_epochs": 5,
+    "student": "both",
+    "skip": ["shap", "size_curve", "stability"],
+}
 
 
 def _data(folder: Path) -> tuple[Path, str]:
@@ -151,6 +156,8 @@ def test_row_id_lists_held_out_rows_by_id_and_is_not_a_feature(tmp_path):
                 row_id="visit_code",
                 teacher_hidden=(8,),
                 teacher_max_epochs=5,
+                augment_factor=1.0,
+                skip=["shap", "size_curve", "stability"],
             )
         )
     held = pd.read_csv(tmp_path / "run" / "held_out_rows.csv")
