@@ -214,3 +214,18 @@ def test_command_line_chunk_size(tmp_path, cohort):
     )
     bad = invoke(*common, "--chunk-size", "0", "--out", tmp_path / "bad")
     refused(bad, "--chunk-size")
+
+
+def test_munge_with_neighbours_found_once_draws_the_same_rows(cohort):
+    import pandas as pd
+
+    from treedistill._schema import TabularSchema
+    from treedistill._transfer import augment, munge, munge_neighbours
+
+    X = cohort[0]
+    schema = TabularSchema.infer(X)
+    a = augment(X, schema, "munge", 300, np.random.default_rng(5))
+    b = munge(
+        X, schema, 300, np.random.default_rng(5), neighbours=munge_neighbours(X, schema)
+    )
+    pd.testing.assert_frame_equal(a, b)

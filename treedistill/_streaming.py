@@ -45,7 +45,7 @@ from treedistill._soften import blend, soften
 from treedistill._spill import ChunkSpill
 from treedistill._students import SoftTree, _node_totals
 from treedistill._teachers import teacher_logits
-from treedistill._transfer import augment
+from treedistill._transfer import augment, munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 
 __all__ = [
@@ -498,6 +498,15 @@ def _label_chunk(model, part, labels, shift) -> tuple[np.ndarray, np.ndarray]:
     return q_train, q_true
 
 
+def _augmenter(method: str, frame, schema, repeated: bool):
+    """``draw(n, rng)``: augmented rows; MUNGE's neighbours found once when the
+    rows are drawn in several chunks (the rows drawn are the same)."""
+    if method == "munge" and repeated and len(frame) >= 2:
+        neighbours = munge_neighbours(frame, schema)
+        return lambda n, rng: munge(frame, schema, n, rng, neighbours=neighbours)
+    return lambda n, rng: augment(frame, schema, method, n, rng)
+
+
 def spill_transfer(model, frame, y, y_index, rng, *, directory=None) -> ChunkSpill:
     """Draw, label and encode the transfer set of ``model`` chunk by chunk.
 
@@ -522,10 +531,11 @@ def spill_transfer(model, frame, y, y_index, rng, *, directory=None) -> ChunkSpi
             X = schema.encode(part, warn_unseen=False)
             spill.append(X=X, Q=q, Qt=qt)
         n_aug = int(round(model.augment_factor * len(frame)))
+        draw = _augmenter(model.augmentation, frame, schema, n_aug > size)
         done = 0
         while done < n_aug:
             m = min(size, n_aug - done)
-            extra = augment(frame, schema, model.augmentation, m, rng)
+            extra = draw(m, rng)
             if not len(extra):
                 break
             q, qt = _label_chunk(model, extra, np.full(len(extra), -1), shift)

@@ -27,7 +27,14 @@ from sklearn.neighbors import NearestNeighbors
 
 from treedistill._schema import TabularSchema
 
-__all__ = ["AUGMENTERS", "augment", "munge", "jitter", "box_sample"]
+__all__ = [
+    "AUGMENTERS",
+    "augment",
+    "munge",
+    "munge_neighbours",
+    "jitter",
+    "box_sample",
+]
 
 
 def _numeric_matrix(X: pd.DataFrame, schema: TabularSchema) -> dict:
@@ -80,20 +87,12 @@ def _categorical_draw(col, n: int, rng: np.random.Generator) -> np.ndarray:
     return levels[idx]
 
 
-def munge(
-    X: pd.DataFrame,
-    schema: TabularSchema,
-    n: int,
-    rng: np.random.Generator,
-    *,
-    p: float = 0.5,
-    s: float = 1.0,
-) -> pd.DataFrame:
-    """Draw ``n`` rows with MUNGE (see the module docstring)."""
-    m = len(X)
-    if m < 2:
-        return jitter(X, schema, n, rng)
-    numeric = _numeric_matrix(X, schema)
+def munge_neighbours(
+    X: pd.DataFrame, schema: TabularSchema, numeric: dict | None = None
+) -> np.ndarray:
+    """Each row's nearest other row, as MUNGE pairs them (``len(X) >= 2``)."""
+    if numeric is None:
+        numeric = _numeric_matrix(X, schema)
     # Neighbour search in a standardised space; categories as one-hot / sqrt(2).
     blocks = []
     for col in schema.columns:
@@ -107,9 +106,33 @@ def munge(
             v[np.isnan(v)] = med
             sd = v.std()
             blocks.append((v - v.mean()) / (sd if sd > 0 else 1.0))
-    Z = np.column_stack(blocks) if blocks else np.zeros((m, 1))
+    Z = np.column_stack(blocks) if blocks else np.zeros((len(X), 1))
     nn = NearestNeighbors(n_neighbors=2).fit(Z)
-    neighbour = nn.kneighbors(Z, return_distance=False)[:, 1]
+    return nn.kneighbors(Z, return_distance=False)[:, 1]
+
+
+def munge(
+    X: pd.DataFrame,
+    schema: TabularSchema,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    p: float = 0.5,
+    s: float = 1.0,
+    neighbours: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Draw ``n`` rows with MUNGE (see the module docstring).
+
+    ``neighbours`` (:func:`munge_neighbours` of the same ``X``) saves the
+    neighbour search when rows are drawn from ``X`` several times.
+    """
+    m = len(X)
+    if m < 2:
+        return jitter(X, schema, n, rng)
+    numeric = _numeric_matrix(X, schema)
+    if neighbours is None:
+        neighbours = munge_neighbours(X, schema, numeric)
+    neighbour = neighbours
 
     base = rng.integers(0, m, size=n)
     partner = neighbour[base]
