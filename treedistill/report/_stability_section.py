@@ -33,6 +33,9 @@ __all__ = [
 
 MIN_SHAP_SPEARMAN = 0.6
 CONCENTRATED_SHARE = 0.5  # one column carries at least half of the attribution
+# Larger transfer sets are not refit in a report (each refit grows a tree on all
+# of them); treedistill.stability() still refits them when called directly.
+MAX_REPORT_TRANSFER_ROWS = 250_000
 
 
 def check_refits(n_refits) -> int:
@@ -65,6 +68,15 @@ def stability_section(
         return {
             "status": "skipped",
             "reason": "the tree was fit in chunks; refits would not fit in memory",
+        }
+    if model.n_transfer_ > MAX_REPORT_TRANSFER_ROWS:
+        return {
+            "status": "skipped",
+            "reason": (
+                f"the transfer set has {model.n_transfer_} rows, more than the "
+                f"{MAX_REPORT_TRANSFER_ROWS} a report refits "
+                "(treedistill.stability refits it when called directly)"
+            ),
         }
     rate = ops.flag_rate if ops.positive is not None else None
     out = refit_stability(
