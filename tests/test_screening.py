@@ -151,16 +151,17 @@ def test_screen_data_lines_name_the_leak_and_how_to_drop_it():
     assert [leak["column"] for leak in checks["leaks"]] == ["tst"]
     texts = [line["text"] for line in checks["lines"]]
     assert any(
-        "'id' looks like a record identifier" in t and "--keep id" in t for t in texts
-    )
-    assert any(
-        "possible target leak: column 'tst'" in t and "--drop tst" in t for t in texts
-    )
-    assert any(
-        "text columns used as categories" in t and "smoker (2 values)" in t
+        "Column 'id' looks like a record identifier" in t and "--keep id" in t
         for t in texts
     )
-    assert any("'empty' left out: all missing" in t for t in texts)
+    assert any(
+        "Possible target leak: column 'tst'" in t and "--drop tst" in t for t in texts
+    )
+    assert any(
+        "Text columns used as categories" in t and "smoker (2 values)" in t
+        for t in texts
+    )
+    assert any("Column 'empty' left out: all missing" in t for t in texts)
     assert checks["leak_auc"] == LEAK_AUC
 
 
@@ -201,7 +202,7 @@ def test_run_warns_of_ids_and_leaks_before_the_teacher_is_trained(
     html = (tmp_path / "run" / "report.html").read_text()
     md = (tmp_path / "run" / "report.md").read_text()
     head = html[: html.index('id="fidelity"')]
-    assert "Data checks" in head and "possible target leak" in head
+    assert "Data checks" in head and "Possible target leak" in head
     assert "--keep patient_id" in head
     assert "Data checks" in md[: md.index("## 1.")]
 
@@ -320,3 +321,38 @@ def test_missing_signal_is_none_for_boosted_students():
         student_ = object()
 
     assert missing_signal(NoTree(), pd.DataFrame({"a": [1.0]})) is None
+
+
+def test_run_says_when_the_tree_treats_missingness_as_a_signal(tmp_path):
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(2)
+    n = 400
+    frame = pd.DataFrame({"age": rng.normal(60, 10, n), "bmi": rng.normal(27, 4, n)})
+    missing = rng.random(n) < 0.3
+    frame.loc[missing, "bmi"] = np.nan
+    frame["stroke"] = np.where(missing | (frame["age"] > 75), "yes", "no")
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    teacher.fit(frame[["age", "bmi"]], frame["stroke"])
+    sio.dump(teacher, tmp_path / "t.skops")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_distill(
+            DistillParams(
+                data=path,
+                target="stroke",
+                out=tmp_path / "run",
+                teacher=[tmp_path / "t.skops"],
+                max_leaf_nodes=4,
+                **{k: v for k, v in FAST.items() if not k.startswith("teacher")},
+            )
+        )
+    signal = result.report["run"]["data_checks"]["missing_signal"]
+    assert [c["column"] for c in signal["columns"]] == ["bmi"]
+    assert signal["columns"][0]["rules"]
+    html = (tmp_path / "run" / "report.html").read_text()
+    head = html[: html.index('id="fidelity"')]
+    assert "The tree treats missing bmi as a signal: " in head

@@ -283,7 +283,9 @@ def check_lines(checks: Mapping) -> list[dict]:
         lines.append(
             {"level": "note", "text": f"column {d['column']!r} left out: {d['reason']}"}
         )
-    return lines
+    return [
+        {**line, "text": line["text"][:1].upper() + line["text"][1:]} for line in lines
+    ]
 
 
 # --------------------------------------------------------------------------- #
