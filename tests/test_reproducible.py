@@ -194,3 +194,11 @@ def test_cli_row_id_option(tmp_path):
     )
     assert result.exit_code == 2
     assert "--row-id column 'nope' is not in the data" in result.stderr
+
+
+def test_report_names_rows_as_held_out_rows_csv_does(run_dir):
+    run, _, _ = run_dir
+    report = json.loads((run / "report.json").read_text())
+    listed = set(pd.read_csv(run / "held_out_rows.csv")["row"].tolist())
+    shown = [d["row"] for d in report["disagreements"]["rows"]]
+    assert shown and set(shown) <= listed

@@ -191,6 +191,7 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
     _read_data(state)
     clock("split")
     state.split = _split(state.X, state.y, float(params.test_size), int(params.seed))
+    state.split = _label_rows(state.split, state.rows)
     clock("teacher")
     _get_teacher(state)
     if params.sweep:
@@ -310,6 +311,15 @@ def _row_labels(frame: pd.DataFrame, params: DistillParams, n: int) -> np.ndarra
             parameter="row_id",
         )
     return ids
+
+
+def _label_rows(split: tuple, rows: np.ndarray) -> tuple:
+    """Index the split's rows by row number (from 1) or ``row_id``, as the report
+    and ``held_out_rows.csv`` name them."""
+    X_train, X_test, y_train, y_test = split
+    X_train = X_train.set_axis(pd.Index(rows[X_train.index.to_numpy()]), axis=0)
+    X_test = X_test.set_axis(pd.Index(rows[X_test.index.to_numpy()]), axis=0)
+    return X_train, X_test, y_train, y_test
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int):
@@ -515,7 +525,7 @@ def _write_reproduction(state: _State, folder: Path) -> list[str]:
         written.append("teacher.pt")
     X_test = state.split[1]
     header = state.params.row_id.strip() if state.params.row_id else "row"
-    rows = pd.DataFrame({header: state.rows[X_test.index.to_numpy()]})
+    rows = pd.DataFrame({header: X_test.index.to_numpy()})
     atomic_write_text(folder / "held_out_rows.csv", rows.to_csv(index=False))
     return [*written, "held_out_rows.csv"]
 
