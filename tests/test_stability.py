@@ -125,3 +125,31 @@ def test_a_model_fit_in_chunks_is_refused():
     model = _tree(X, y, chunk_size=100, builder="hist")
     with pytest.raises(ParameterError, match="fit in chunks"):
         stability(model, X, n_refits=2)
+
+
+def test_a_weighted_refit_is_the_tree_of_the_draw_with_its_repeats():
+    import copy
+
+    from treedistill import _stability
+
+    X, y = _data(n=200)
+    model = _tree(X, y, max_leaf_nodes=6)
+    pool = _stability._pool(model, X, y, np.random.default_rng(0))
+    X_enc, q_train, q_true, n_real, n_aug = pool
+    for seed in (0, 1):
+        weighted = _stability._refit(model, pool, np.random.default_rng(seed), seed)
+        rng = np.random.default_rng(seed)
+        idx = np.concatenate(
+            [rng.integers(0, n_real, n_real), n_real + rng.integers(0, n_aug, n_aug)]
+        )
+        repeats = copy.copy(model)
+        repeats.n_transfer_, repeats.n_augmented_ = idx.size, n_aug
+        repeats.student_ = repeats._make_student(seed)
+        repeats.student_.fit(X_enc[idx], q_train[idx])
+        repeats._finish_student(X_enc[idx], q_true[idx])
+        a, b = weighted.student_.tree_, repeats.student_.tree_
+        assert np.array_equal(a.feature, b.feature)
+        assert np.array_equal(a.threshold, b.threshold)
+        np.testing.assert_array_equal(
+            weighted.predict_proba(X), repeats.predict_proba(X)
+        )
