@@ -367,134 +367,155 @@ def _f(x, digits=1):
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
-def tables(results: dict) -> str:
-    parts = []
-    if "read" in results:
-        rows = []
-        for r in results["read"]:
-            rows.append(
-                [r["path"], f"{r['rows']:,}", _f(r["file_mb"]), _f(r["seconds"], 2),
-                 _f(r["rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
-                 _f(r.get("speedup"), 1) if "speedup" in r else "",
-                 str(r.get("same_frame", ""))]
-            )  # fmt: skip
-        parts.append(
-            "### Reading a CSV (30 columns)\n\n"
-            + markdown_table(
-                [
-                    "path",
-                    "rows",
-                    "file MB",
-                    "seconds",
-                    "rows/s",
-                    "peak MB",
-                    "speed-up",
-                    "same frame",
-                ],
-                rows,
-            )  # fmt: skip
-        )
-    if "tree" in results:
-        rows = []
-        for r in results["tree"]:
-            total = r["generate_s"] + r["grow_s"]
-            rows.append(
-                [r["mode"], f"{r['rows']:,}", _f(r["generate_s"]), _f(r["grow_s"]),
-                 _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
-                 _f(r.get("spill_bytes", 0) / max(r["rows"], 1), 0) if "spill_bytes"
-                 in r else "-", str(r.get("passes", "-")), str(r["leaves"]),
-                 str(r.get("same_tree", "-")), _f(total)]
-            )  # fmt: skip
-        parts.append(
-            "### Histogram tree, 30 features, 3 classes, 64 leaves\n\n"
-            + markdown_table(
-                [
-                    "mode",
-                    "rows",
-                    "generate s",
-                    "grow s",
-                    "grow rows/s",
-                    "peak MB",
-                    "disk bytes/row",
-                    "passes",
-                    "leaves",
-                    "same tree",
-                    "total s",
-                ],
-                rows,
-            )  # fmt: skip
-        )
-    if "distill" in results:
-        rows = [
-            [r["mode"], f"{r['transfer_rows']:,}", _f(r["seconds"]),
-             _f(r["transfer_rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
-             _f(r["agreement"], 3)]
-            for r in results["distill"]
-        ]  # fmt: skip
-        parts.append(
-            "### DistilledTreeClassifier (pipeline teacher, 20x MUNGE, 22 columns)\n\n"
-            + markdown_table(
-                [
-                    "mode",
-                    "transfer rows",
-                    "fit s",
-                    "rows/s",
-                    "peak MB",
-                    "train agreement",
-                ],
-                rows,
-            )  # fmt: skip
-        )
-    if "dask" in results:
-        rows = [
-            [f"{r['workers']}-worker LocalCluster", f"{r['rows']:,}",
-             str(r["partitions"]), _f(r["generate_s"]), _f(r["grow_s"]),
-             _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
-             " / ".join(_f(m, 0) for m in r["worker_peak_mb"]), str(r["passes"]),
-             str(r["leaves"])]
-            for r in results["dask"]
-        ]  # fmt: skip
-        parts.append(
-            "### Histogram tree on Dask (map-reduce of per-partition histograms)\n\n"
-            + markdown_table(
-                [
-                    "where",
-                    "rows",
-                    "partitions",
-                    "generate s",
-                    "grow s",
-                    "grow rows/s",
-                    "client peak MB",
-                    "worker peak MB",
-                    "passes",
-                    "leaves",
-                ],
-                rows,
-            )  # fmt: skip
-        )
-    if "cli" in results:
-        runs = results["cli"]
-        names = list(runs[0]["stages"])
-        rows = []
-        for k in [*names, "total"]:
-            row = [k]
-            for r in runs:
-                total = sum(r["stages"].values())
-                v = total if k == "total" else r["stages"].get(k, 0.0)
-                row += [_f(v), _f(100 * v / total)]
-            rows.append(row)
-        rows.append(["peak MB"] + sum([[_f(r["peak_mb"], 0), ""] for r in runs], []))
+def _table_read(results: dict, parts: list) -> None:
+    rows = []
+    for r in results["read"]:
         rows.append(
-            ["size-curve rows"]
-            + sum([[str(r.get("size_curve_rows") or "-"), ""] for r in runs], [])
-        )
-        headers = ["stage"] + sum([[f"{r['mode']} s", "%"] for r in runs], [])
-        parts.append(
-            f"### treedistill distill, {runs[0]['rows']:,} rows x 22 columns, "
-            "--augment-factor 2, skops pipeline teacher\n\n"
-            + markdown_table(headers, rows)
-        )
+            [r["path"], f"{r['rows']:,}", _f(r["file_mb"]), _f(r["seconds"], 2),
+             _f(r["rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
+             _f(r.get("speedup"), 1) if "speedup" in r else "",
+             str(r.get("same_frame", ""))]
+        )  # fmt: skip
+    parts.append(
+        "### Reading a CSV (30 columns)\n\n"
+        + markdown_table(
+            [
+                "path",
+                "rows",
+                "file MB",
+                "seconds",
+                "rows/s",
+                "peak MB",
+                "speed-up",
+                "same frame",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+
+def _table_tree(results: dict, parts: list) -> None:
+    rows = []
+    for r in results["tree"]:
+        total = r["generate_s"] + r["grow_s"]
+        rows.append(
+            [r["mode"], f"{r['rows']:,}", _f(r["generate_s"]), _f(r["grow_s"]),
+             _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
+             _f(r.get("spill_bytes", 0) / max(r["rows"], 1), 0) if "spill_bytes"
+             in r else "-", str(r.get("passes", "-")), str(r["leaves"]),
+             str(r.get("same_tree", "-")), _f(total)]
+        )  # fmt: skip
+    parts.append(
+        "### Histogram tree, 30 features, 3 classes, 64 leaves\n\n"
+        + markdown_table(
+            [
+                "mode",
+                "rows",
+                "generate s",
+                "grow s",
+                "grow rows/s",
+                "peak MB",
+                "disk bytes/row",
+                "passes",
+                "leaves",
+                "same tree",
+                "total s",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+
+def _table_distill(results: dict, parts: list) -> None:
+    rows = [
+        [r["mode"], f"{r['transfer_rows']:,}", _f(r["seconds"]),
+         _f(r["transfer_rows"] / r["seconds"], 0), _f(r["peak_mb"], 0),
+         _f(r["agreement"], 3)]
+        for r in results["distill"]
+    ]  # fmt: skip
+    parts.append(
+        "### DistilledTreeClassifier (pipeline teacher, 20x MUNGE, 22 columns)\n\n"
+        + markdown_table(
+            [
+                "mode",
+                "transfer rows",
+                "fit s",
+                "rows/s",
+                "peak MB",
+                "train agreement",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+
+def _table_dask(results: dict, parts: list) -> None:
+    rows = [
+        [f"{r['workers']}-worker LocalCluster", f"{r['rows']:,}",
+         str(r["partitions"]), _f(r["generate_s"]), _f(r["grow_s"]),
+         _f(r["rows"] / r["grow_s"], 0), _f(r["peak_mb"], 0),
+         " / ".join(_f(m, 0) for m in r["worker_peak_mb"]), str(r["passes"]),
+         str(r["leaves"])]
+        for r in results["dask"]
+    ]  # fmt: skip
+    parts.append(
+        "### Histogram tree on Dask (map-reduce of per-partition histograms)\n\n"
+        + markdown_table(
+            [
+                "where",
+                "rows",
+                "partitions",
+                "generate s",
+                "grow s",
+                "grow rows/s",
+                "client peak MB",
+                "worker peak MB",
+                "passes",
+                "leaves",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+
+def _table_cli(results: dict, parts: list) -> None:
+    runs = results["cli"]
+    names = list(runs[0]["stages"])
+    rows = []
+    for k in [*names, "total"]:
+        row = [k]
+        for r in runs:
+            total = sum(r["stages"].values())
+            v = total if k == "total" else r["stages"].get(k, 0.0)
+            row += [_f(v), _f(100 * v / total)]
+        rows.append(row)
+    rows.append(["peak MB"] + sum([[_f(r["peak_mb"], 0), ""] for r in runs], []))
+    rows.append(
+        ["size-curve rows"]
+        + sum([[str(r.get("size_curve_rows") or "-"), ""] for r in runs], [])
+    )
+    headers = ["stage"] + sum([[f"{r['mode']} s", "%"] for r in runs], [])
+    parts.append(
+        f"### treedistill distill, {runs[0]['rows']:,} rows x 22 columns, "
+        "--augment-factor 2, skops pipeline teacher\n\n" + markdown_table(headers, rows)
+    )
+
+
+def tables(results: dict) -> str:
+    parts: list[str] = []
+    for name in STAGES:
+        if name in results:
+            TABLES[name](results, parts)
     return "\n\n".join(parts)
+
+
+TABLES = {
+    "read": _table_read,
+    "tree": _table_tree,
+    "distill": _table_distill,
+    "dask": _table_dask,
+    "cli": _table_cli,
+}
 
 
 def main(argv=None) -> None:
