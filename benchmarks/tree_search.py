@@ -274,6 +274,8 @@ def summarise(records: list[dict], leaves) -> list[str]:
     ]
     for size in leaves:
         for measure in ("flagged", "spearman", "kl"):
+            if measure not in df:  # no two-class data set
+                continue
             sub = df[(df["size"] == size) & df[measure].notna()]
             if sub.empty:
                 continue
