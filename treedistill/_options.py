@@ -183,7 +183,7 @@ class DistillParams:
     teacher_max_epochs: int | None = None
     copy_data: bool = False
     skip: Sequence[str] = ()
-    stability_refits: int = 30
+    stability_refits: int = 20
 
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:

@@ -42,7 +42,7 @@ def stability(
     y=None,
     *,
     X_test=None,
-    n_refits: int = 30,
+    n_refits: int = 20,
     positive_class=None,
     threshold: float = 0.5,
     flag_rate: float | None = None,
@@ -60,7 +60,7 @@ def stability(
         (``alpha > 0``) or weights the split search ``"balanced"``.
     X_test : array-like or DataFrame, default=None
         Held-out rows the refits are measured on; ``None``: ``X`` itself.
-    n_refits : int, default=30
+    n_refits : int, default=20
         Bootstrap refits (at least 2).
     positive_class : class label, default=None
         The flagged class of a binary problem; ``None``: the class the teacher

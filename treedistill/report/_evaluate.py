@@ -75,7 +75,7 @@ def evaluate(
     positive_class=None,
     threshold: float = 0.5,
     flag_rate: float | None = None,
-    stability_refits: int = 30,
+    stability_refits: int = 20,
     skip: Sequence[str] = (),
 ) -> dict:
     """Measure how faithfully distilled students reproduce their teacher.
@@ -112,7 +112,7 @@ def evaluate(
     flag_rate : float, default=None
         Operating point: each model flags its own top ``flag_rate`` share of risk;
         ``None``: the prevalence of the positive class in ``y_train``.
-    stability_refits : int, default=30
+    stability_refits : int, default=20
         Bootstrap refits of the tree student behind the stability section
         (:func:`treedistill.stability`); 0 turns the section off.
     skip : sequence of str, default=()
