@@ -105,9 +105,10 @@ def prepare_data(
     column with missing values                   kept (the tree routes them);
                                                  one warning lists them all
     text column with > 50 levels                 kept, warned
-    id-like column: all values distinct, and an  kept, warned; only ``drop``
-    id-like name (``id``, ``*_id`` …), or >= 20  removes it
-    rows of consecutive integers or of text
+    id-like column: all values distinct, and an  kept, warned (``drop`` removes
+    id-like name (``id``, ``*_id``, ``MRN``,     it); with ``drop_identifiers``
+    ``record_no`` …), or >= 20 rows of           left out, warned, unless named
+    consecutive integers or of text              in ``keep``
     ===========================================  ===============================
 
     A ``category`` or bool column is text by the user's choice and is not
