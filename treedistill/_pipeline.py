@@ -254,6 +254,8 @@ def _read_data(state: _State) -> None:
             early.append((str(w.message), w.category))
         elif issubclass(w.category, TreedistillWarning):
             state.notes.append(str(w.message))
+        else:  # not ours: passed on as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     state.checks = screen_data(
         X, state.y, summary, target=params.target, random_state=int(params.seed)
     )
