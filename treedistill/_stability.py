@@ -90,22 +90,7 @@ def stability(
     if X_test is None:
         X_test = X
     t_proba = model.teacher_proba(X_test)
-    classes = np.asarray(model.classes_)
-    positive, rate = None, None
-    if classes.size == 2:
-        t_train = model.teacher_proba(X)
-        counts = np.bincount(np.argmax(t_train, axis=1), minlength=2)
-        positive = int(np.argmin(counts))
-        if positive_class is not None:
-            if positive_class not in classes.tolist():
-                raise ParameterError(
-                    f"positive_class {positive_class!r} is not a class of the teacher "
-                    f"(its classes: {classes.tolist()})",
-                    parameter="positive_class",
-                )
-            positive = classes.tolist().index(positive_class)
-        share = float(counts[positive] / max(1, counts.sum()))
-        rate = share if flag_rate is None else float(flag_rate)
+    positive, rate = _flag_settings(model, X, positive_class, flag_rate)
     return refit_stability(
         model,
         X,
@@ -118,6 +103,25 @@ def stability(
         flag_rate=rate,
         random_state=random_state,
     )
+
+
+def _flag_settings(model, X, positive_class, flag_rate):
+    """The flagged class's index and the flag rate (``None`` unless binary)."""
+    classes = np.asarray(model.classes_).tolist()
+    if len(classes) != 2:
+        return None, None
+    counts = np.bincount(np.argmax(model.teacher_proba(X), axis=1), minlength=2)
+    positive = int(np.argmin(counts))
+    if positive_class is not None:
+        if positive_class not in classes:
+            raise ParameterError(
+                f"positive_class {positive_class!r} is not a class of the teacher "
+                f"(its classes: {classes})",
+                parameter="positive_class",
+            )
+        positive = classes.index(positive_class)
+    share = float(counts[positive] / max(1, counts.sum()))
+    return positive, share if flag_rate is None else float(flag_rate)
 
 
 def _check_model(model) -> None:
