@@ -248,3 +248,14 @@ def test_run_distill_and_the_command_line_take_the_number_of_refits(tmp_path):
         "--quiet",
     )
     refused(result, "--stability-refits must be 0 (off)")
+
+
+def test_skipping_the_section_says_so():
+    case = binary_case()
+    report = evaluate(
+        {"tree": case["models"]["tree"]}, *rows(case), **QUICK, skip=["stability"]
+    )
+    assert report["stability"]["status"] == "off" and report["stability"]["skipped"]
+    assert "No stability refits: the section was skipped." in render_html(report)
+    assert "No stability refits: the section was skipped." in render_markdown(report)
+    assert not any(s.startswith("Another run") for s in report["summary"]["sentences"])
