@@ -387,5 +387,7 @@ def test_non_student_files_are_refused(tmp_path, content, message):
 
 
 def test_missing_student_file(tmp_path):
-    with pytest.raises(SavedRunError, match="student file '.*none.json' does not exist"):
+    with pytest.raises(
+        SavedRunError, match="student file '.*none.json' does not exist"
+    ):
         load_student(Path(tmp_path) / "none.json")

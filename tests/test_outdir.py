@@ -167,7 +167,9 @@ def test_stale_staging_of_a_dead_process_is_removed(tmp_path):
     aside = tmp_path / ".run.old-abc"
     aside.mkdir()  # a replacement interrupted after moving the old run aside: kept
     notes = clean_stale_staging(out)
-    assert aside.exists() and any(aside.name in n and "move it back" in n for n in notes)
+    assert aside.exists() and any(
+        aside.name in n and "move it back" in n for n in notes
+    )
 
 
 def test_single_files_are_never_replaced_without_force(tmp_path):

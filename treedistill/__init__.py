@@ -37,8 +37,8 @@ from treedistill._students import SoftBoosting, SoftTree, soft_softmax_objective
 from treedistill._tables import read_table
 from treedistill._teacher_files import load_teacher, save_teacher
 from treedistill._teachers import EnsembleTeacher, TorchExportTeacher, teacher_logits
-from treedistill._transfer import augment, box_sample, jitter, munge
 from treedistill._train import train_teacher
+from treedistill._transfer import augment, box_sample, jitter, munge
 
 __version__ = "0.1.0"
 

@@ -67,4 +67,7 @@ def plain(obj, *, digits: int | None = None):
 
 def dumps(obj, *, digits: int | None = None) -> str:
     """Deterministic JSON text (sorted keys, two-space indent, final newline)."""
-    return json.dumps(plain(obj, digits=digits), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return (
+        json.dumps(plain(obj, digits=digits), indent=2, sort_keys=True, allow_nan=False)
+        + "\n"
+    )

@@ -16,7 +16,13 @@ import pandas as pd
 
 from treedistill._schema import is_categorical
 
-__all__ = ["MAX_MAGNITUDE", "column_kind", "fit_column", "n_outputs", "transform_column"]
+__all__ = [
+    "MAX_MAGNITUDE",
+    "column_kind",
+    "fit_column",
+    "n_outputs",
+    "transform_column",
+]
 
 #: Numbers of at least this size cannot be standardised safely (their squares
 #: overflow float64 well before 1e308).

@@ -298,9 +298,7 @@ def _row_labels(frame: pd.DataFrame, params: DistillParams, n: int) -> np.ndarra
     used = frame[by_name[params.target.strip()]].notna().to_numpy()
     positions = np.flatnonzero(used)
     if len(positions) != n:  # prepare_data drops rows only for a missing target
-        raise DataError(
-            f"{n} rows were used but {len(positions)} have a target value"
-        )
+        raise DataError(f"{n} rows were used but {len(positions)} have a target value")
     if params.row_id is None:
         return positions + 1
     ids = frame[by_name[params.row_id.strip()]].to_numpy(dtype=object)[positions]
