@@ -319,6 +319,35 @@ class HistTree:
         -------
         self
         """
+        X, Q = self._check_input(X, Q)
+        n, d = X.shape
+        k = Q.shape[1]
+        msl = max(int(self.min_samples_leaf), 1)
+        binned, cuts, n_bins = bin_features(
+            X, self.max_bins, random_state=self.random_state
+        )
+        self.n_bins_ = n_bins
+        if sample_weight is None:
+            w = None
+            QwT = np.ascontiguousarray(Q.T)
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            QwT = np.ascontiguousarray((Q * w[:, None]).T)
+        ctx = _Context(X, binned, QwT, n_bins, self.criterion, msl, d, k)
+        table = _NodeTable(self.criterion, w)
+        order = self._grow(ctx, table, n, k, msl)
+        S = np.asarray(table.sums)
+        W = S.sum(axis=1, keepdims=True)
+        value = S / np.where(W > 0, W, 1.0)
+        self.value_ = value
+        self.tree_ = TreeArrays(table.nodes, value, d)
+        self.n_features_in_ = d
+        self.n_classes_ = k
+        self.bin_cuts_ = cuts
+        self.split_order_ = np.asarray(order, dtype=np.intp)
+        return self
+
+    def _check_input(self, X, Q) -> tuple[np.ndarray, np.ndarray]:
         if self.criterion not in ("entropy", "gini"):
             raise ValueError(
                 f"criterion must be one of ['entropy', 'gini'], got {self.criterion!r}"
@@ -331,130 +360,47 @@ class HistTree:
             )
         if len(X) == 0:
             raise ValueError("cannot fit a tree on 0 rows")
-        n, d = X.shape
-        k = Q.shape[1]
-        msl = max(int(self.min_samples_leaf), 1)
+        return X, Q
+
+    def _grow(self, ctx: _Context, table: _NodeTable, n: int, k: int, msl: int):
+        """Best-first growth: split the pending node of largest gain until the
+        leaf budget is spent; return the nodes in the order they were split."""
         max_depth = np.inf if self.max_depth is None else int(self.max_depth)
         budget = np.inf if self.max_leaf_nodes is None else int(self.max_leaf_nodes) - 1
-
-        binned, cuts, n_bins = bin_features(
-            X, self.max_bins, random_state=self.random_state
-        )
-        self.n_bins_ = n_bins
-        if sample_weight is None:
-            w = None
-            QwT = np.ascontiguousarray(Q.T)
-        else:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            QwT = np.ascontiguousarray((Q * w[:, None]).T)
-        self._ctx = _Context(X, binned, QwT, n_bins, self.criterion, msl, d, k)
-
-        nodes = {
-            key: []
-            for key in (
-                "left",
-                "right",
-                "feature",
-                "threshold",
-                "missing_left",
-                "impurity",
-                "n",
-                "w",
-                "depth",
-            )
-        }
-        sums = []
-
-        def add_node(rows, depth, S):
-            node_id = len(nodes["left"])
-            W = float(S.sum())
-            nodes["left"].append(_LEAF)
-            nodes["right"].append(_LEAF)
-            nodes["feature"].append(_UNDEFINED)
-            nodes["threshold"].append(float(_UNDEFINED))
-            nodes["missing_left"].append(0)
-            imp = float(_impurity_sum(S, self.criterion)) / W if W > 0 else 0.0
-            nodes["impurity"].append(imp)
-            nodes["n"].append(len(rows))
-            nodes["w"].append(float(len(rows)) if w is None else float(w[rows].sum()))
-            nodes["depth"].append(depth)
-            sums.append(S)
-            return node_id, imp
 
         def splittable(n_rows, depth, imp):
             return depth < max_depth and n_rows >= max(2, 2 * msl) and imp > _EPSILON
 
-        ctx = self._ctx
         heap: list = []
         order: list[int] = []
         root_rows = np.arange(n)
         root_hist = ctx.histogram(root_rows)
         root_S = root_hist[0, :, :k].sum(axis=0)
-        root_id, root_imp = add_node(root_rows, 0, root_S)
+        root_id, root_imp = table.add(root_rows, 0, root_S)
         if splittable(n, 0, root_imp):
             split = ctx.best_split(root_hist, n, root_S)
             if split is not None:
                 heapq.heappush(
                     heap, (-split["gain"], root_id, root_rows, root_hist, split)
                 )
-
         while heap and budget > 0:
             _, node_id, rows, hist, split = heapq.heappop(heap)
             budget -= 1
             order.append(node_id)
-            go_left = ctx.partition(rows, split)
-            left_rows, right_rows = rows[go_left], rows[~go_left]
-            threshold = ctx.threshold(left_rows, right_rows, split)
-            f = split["feature"]
-            nodes["feature"][node_id] = f
-            nodes["threshold"][node_id] = threshold
-            nodes["missing_left"][node_id] = int(
-                split["missing_left"]
-                if split["has_missing"]
-                else len(left_rows) > len(right_rows)
-            )
-            depth = nodes["depth"][node_id] + 1
-            children = []
-            for child_rows, S in (
-                (left_rows, split["left_sum"]),
-                (right_rows, split["right_sum"]),
-            ):
-                cid, imp = add_node(child_rows, depth, S)
-                children.append(
-                    (cid, child_rows, S, splittable(len(child_rows), depth, imp))
-                )
-            nodes["left"][node_id] = children[0][0]
-            nodes["right"][node_id] = children[1][0]
-            if budget <= 0:
+            children = table.split(ctx, node_id, rows, split)
+            children = [
+                (cid, child_rows, S, splittable(len(child_rows), depth, imp))
+                for cid, child_rows, S, depth, imp in children
+            ]
+            if budget <= 0 or not any(c[3] for c in children):
                 continue
-            need = [c[3] for c in children]
-            if not any(need):
-                continue
-            small = 0 if len(left_rows) <= len(right_rows) else 1
-            hists = [None, None]
-            hists[small] = ctx.histogram(children[small][1])
-            if need[1 - small]:
-                hists[1 - small] = hist - hists[small]
-            del hist
-            for (cid, child_rows, S, ok), h in zip(children, hists, strict=True):
-                if not ok:
-                    continue
+            for cid, child_rows, S, h in _child_histograms(ctx, children, hist):
                 child_split = ctx.best_split(h, len(child_rows), S)
                 if child_split is not None:
                     heapq.heappush(
                         heap, (-child_split["gain"], cid, child_rows, h, child_split)
                     )
-        del self._ctx
-        S = np.asarray(sums)
-        W = S.sum(axis=1, keepdims=True)
-        value = S / np.where(W > 0, W, 1.0)
-        self.value_ = value
-        self.tree_ = TreeArrays(nodes, value, d)
-        self.n_features_in_ = d
-        self.n_classes_ = k
-        self.bin_cuts_ = cuts
-        self.split_order_ = np.asarray(order, dtype=np.intp)
-        return self
+        return order
 
     # -------------------------------------------------------------- predict
     def apply(self, X: np.ndarray) -> np.ndarray:
@@ -485,6 +431,86 @@ class HistTree:
         pruned.__dict__.update(t.__dict__)
         pruned.children_left, pruned.children_right = left, right
         return pruned.apply(X)
+
+
+_NODE_FIELDS = (
+    "left",
+    "right",
+    "feature",
+    "threshold",
+    "missing_left",
+    "impurity",
+    "n",
+    "w",
+    "depth",
+)
+
+
+class _NodeTable:
+    """The growing tree's node arrays (as lists) and the class sums of each node."""
+
+    def __init__(self, criterion: str, w: np.ndarray | None):
+        self.criterion = criterion
+        self.w = w
+        self.nodes: dict[str, list] = {key: [] for key in _NODE_FIELDS}
+        self.sums: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, depth: int, S: np.ndarray) -> tuple[int, float]:
+        """Append a leaf holding ``rows``; return its id and impurity."""
+        nodes = self.nodes
+        node_id = len(nodes["left"])
+        W = float(S.sum())
+        nodes["left"].append(_LEAF)
+        nodes["right"].append(_LEAF)
+        nodes["feature"].append(_UNDEFINED)
+        nodes["threshold"].append(float(_UNDEFINED))
+        nodes["missing_left"].append(0)
+        imp = float(_impurity_sum(S, self.criterion)) / W if W > 0 else 0.0
+        nodes["impurity"].append(imp)
+        nodes["n"].append(len(rows))
+        w = self.w
+        nodes["w"].append(float(len(rows)) if w is None else float(w[rows].sum()))
+        nodes["depth"].append(depth)
+        self.sums.append(S)
+        return node_id, imp
+
+    def split(self, ctx, node_id: int, rows: np.ndarray, split: dict) -> list[tuple]:
+        """Turn leaf ``node_id`` into a split; return its two children as
+        ``(id, rows, class sums, depth, impurity)``."""
+        nodes = self.nodes
+        go_left = ctx.partition(rows, split)
+        left_rows, right_rows = rows[go_left], rows[~go_left]
+        nodes["feature"][node_id] = split["feature"]
+        nodes["threshold"][node_id] = ctx.threshold(left_rows, right_rows, split)
+        nodes["missing_left"][node_id] = int(
+            split["missing_left"]
+            if split["has_missing"]
+            else len(left_rows) > len(right_rows)
+        )
+        depth = nodes["depth"][node_id] + 1
+        children = []
+        for child_rows, S in (
+            (left_rows, split["left_sum"]),
+            (right_rows, split["right_sum"]),
+        ):
+            cid, imp = self.add(child_rows, depth, S)
+            children.append((cid, child_rows, S, depth, imp))
+        nodes["left"][node_id] = children[0][0]
+        nodes["right"][node_id] = children[1][0]
+        return children
+
+
+def _child_histograms(ctx, children: list[tuple], parent_hist: np.ndarray):
+    """Histograms of the children that can still split: the smaller child's is
+    built from its rows, the larger one's by subtraction from the parent's."""
+    small = 0 if len(children[0][1]) <= len(children[1][1]) else 1
+    hists = [None, None]
+    hists[small] = ctx.histogram(children[small][1])
+    if children[1 - small][3]:
+        hists[1 - small] = parent_hist - hists[small]
+    for (cid, child_rows, S, ok), h in zip(children, hists, strict=True):
+        if ok:
+            yield cid, child_rows, S, h
 
 
 class _Context:
