@@ -457,6 +457,15 @@ class _NodeTable:
 
     def add(self, rows: np.ndarray, depth: int, S: np.ndarray) -> tuple[int, float]:
         """Append a leaf holding ``rows``; return its id and impurity."""
+        w = self.w
+        weight = float(len(rows)) if w is None else float(w[rows].sum())
+        return self.append(len(rows), weight, depth, S)
+
+    def append(
+        self, n_rows: int, weight: float, depth: int, S: np.ndarray
+    ) -> tuple[int, float]:
+        """Append a leaf of ``n_rows`` rows weighing ``weight`` with class sums
+        ``S``; return its id and impurity."""
         nodes = self.nodes
         node_id = len(nodes["left"])
         W = float(S.sum())
@@ -467,9 +476,8 @@ class _NodeTable:
         nodes["missing_left"].append(0)
         imp = float(_impurity_sum(S, self.criterion)) / W if W > 0 else 0.0
         nodes["impurity"].append(imp)
-        nodes["n"].append(len(rows))
-        w = self.w
-        nodes["w"].append(float(len(rows)) if w is None else float(w[rows].sum()))
+        nodes["n"].append(int(n_rows))
+        nodes["w"].append(float(weight))
         nodes["depth"].append(depth)
         self.sums.append(S)
         return node_id, imp

@@ -33,13 +33,12 @@ from treedistill._hist_tree import (
     _BIN_SUBSAMPLE,
     _EPSILON,
     _LEAF,
-    _UNDEFINED,
     HistTree,
     TreeArrays,
     _Context,
     _cut_points,
-    _impurity_sum,
     _midpoint,
+    _NodeTable,
 )
 from treedistill._soften import blend, soften
 from treedistill._spill import ChunkSpill
@@ -347,9 +346,8 @@ class _Grower:
         self.budget = (
             np.inf if tree.max_leaf_nodes is None else int(tree.max_leaf_nodes) - 1
         )
-        keys = ("left", "right", "feature", "threshold", "missing_left")
-        self.nodes = {key: [] for key in (*keys, "impurity", "n", "w", "depth")}
-        self.sums: list[np.ndarray] = []
+        self.table = _NodeTable(self.criterion, None)
+        self.nodes, self.sums = self.table.nodes, self.table.sums
         self.order: list[int] = []
         self.split_bin: list[int] = []
         # The split search of the in-memory tree, on histograms given to it.
@@ -358,22 +356,8 @@ class _Grower:
 
     # ------------------------------------------------------------ nodes
     def add_node(self, n_rows: int, depth: int, S: np.ndarray) -> tuple[int, float]:
-        nodes = self.nodes
-        node_id = len(nodes["left"])
-        W = float(S.sum())
-        nodes["left"].append(_LEAF)
-        nodes["right"].append(_LEAF)
-        nodes["feature"].append(_UNDEFINED)
-        nodes["threshold"].append(float(_UNDEFINED))
-        nodes["missing_left"].append(0)
-        imp = float(_impurity_sum(S, self.criterion)) / W if W > 0 else 0.0
-        nodes["impurity"].append(imp)
-        nodes["n"].append(int(n_rows))
-        nodes["w"].append(float(n_rows))
-        nodes["depth"].append(depth)
-        self.sums.append(S)
         self.split_bin.append(-1)
-        return node_id, imp
+        return self.table.append(n_rows, float(n_rows), depth, S)
 
     def splittable(self, n_rows, depth, imp) -> bool:
         return (
