@@ -28,15 +28,16 @@ import pandas as pd
 
 from treedistill._soften import blend, soften
 from treedistill._streaming import (
-    StreamedHistTree,
     _combine,
     check_streamable,
     chunk_plan,
     chunk_root,
     chunk_sample,
     chunk_shape,
+    streamed_student,
+    streamed_tree,
 )
-from treedistill._students import SoftTree, _node_totals
+from treedistill._students import _node_totals
 from treedistill._teachers import is_fitted, teacher_logits
 from treedistill._transfer import augment
 from treedistill.exceptions import DataError, ParameterError
@@ -236,16 +237,10 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
             for i, p in enumerate(ddf.to_delayed())
         ]
     )
-    tree = StreamedHistTree(
-        criterion=model.criterion,
-        max_depth=model.max_depth,
-        max_leaf_nodes=model.max_leaf_nodes,
-        min_samples_leaf=model.min_samples_leaf,
-        random_state=seed,
-    )
+    tree = streamed_tree(model, seed)
     passes = DaskPasses(client, parts)
     tree.fit_passes(passes)
-    student = _student(model, tree, seed)
+    student = streamed_student(model, tree, seed)
     weighted = getattr(model, "split_class_weight", None) is not None
     if model.temperature != 1.0 or weighted:
         # Leaves report the teacher's temperature-1 distribution, as in memory.
@@ -259,19 +254,3 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     model.n_augmented_ = model.n_transfer_ - int(ddf.shape[0].compute())
     model.search_ = "greedy"
     return model
-
-
-def _student(model, tree, seed) -> SoftTree:
-    student = SoftTree(
-        criterion=model.criterion,
-        max_depth=model.max_depth,
-        max_leaf_nodes=model.max_leaf_nodes,
-        min_samples_leaf=model.min_samples_leaf,
-        random_state=seed,
-        builder="hist",
-    )
-    student.n_classes_ = tree.n_classes_
-    student.snapped_ = False
-    student.builder_ = "hist"
-    student.estimator_, student.tree_, student.value_ = tree, tree.tree_, tree.value_
-    return student

@@ -564,6 +564,31 @@ def check_streamable(model) -> None:
         )
 
 
+def _tree_params(model, seed) -> dict:
+    return dict(
+        criterion=model.criterion,
+        max_depth=model.max_depth,
+        max_leaf_nodes=model.max_leaf_nodes,
+        min_samples_leaf=model.min_samples_leaf,
+        random_state=seed,
+    )
+
+
+def streamed_tree(model, seed) -> StreamedHistTree:
+    """An unfitted :class:`StreamedHistTree` with the tree settings of ``model``."""
+    return StreamedHistTree(**_tree_params(model, seed))
+
+
+def streamed_student(model, tree: StreamedHistTree, seed) -> SoftTree:
+    """The :class:`SoftTree` student of ``model`` wrapping the fitted ``tree``."""
+    student = SoftTree(builder="hist", **_tree_params(model, seed))
+    student.n_classes_ = tree.n_classes_
+    student.snapped_ = False
+    student.builder_ = "hist"
+    student.estimator_, student.tree_, student.value_ = tree, tree.tree_, tree.value_
+    return student
+
+
 def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
     """The student of a :class:`DistilledTreeClassifier` fit in bounded memory.
 
@@ -575,29 +600,8 @@ def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
     with spill_transfer(model, frame, y, y_index, rng) as spill:
         model.n_transfer_ = spill.n_rows
         model.n_augmented_ = spill.n_rows - len(frame)
-        tree = StreamedHistTree(
-            criterion=model.criterion,
-            max_depth=model.max_depth,
-            max_leaf_nodes=model.max_leaf_nodes,
-            min_samples_leaf=model.min_samples_leaf,
-            random_state=seed,
-        ).fit_spill(spill)
-        student = SoftTree(
-            criterion=model.criterion,
-            max_depth=model.max_depth,
-            max_leaf_nodes=model.max_leaf_nodes,
-            min_samples_leaf=model.min_samples_leaf,
-            random_state=seed,
-            builder="hist",
-        )
-        student.n_classes_ = tree.n_classes_
-        student.snapped_ = False
-        student.builder_ = "hist"
-        student.estimator_, student.tree_, student.value_ = (
-            tree,
-            tree.tree_,
-            tree.value_,
-        )
+        tree = streamed_tree(model, seed).fit_spill(spill)
+        student = streamed_student(model, tree, seed)
         exact = bool(model.exact_rules)
         if exact:  # thresholds at the data's precision, from the real rows
             real = model.schema_.encode(frame, warn_unseen=False)
