@@ -247,6 +247,27 @@ def quiet_warnings(quiet: bool) -> None:
 
 
 # --------------------------------------------------------------------------- #
+# Options shared by several commands
+# --------------------------------------------------------------------------- #
+#: ``--target``: the label column of the table a command reads.
+target_option = click.option(
+    "--target", required=True, metavar="COL", help="Column to predict."
+)
+
+
+def out_option(metavar: str, help: str, *, directory: bool = False):
+    """The required ``--out`` option: the file (or, with ``directory``, the
+    folder) a command writes."""
+    return click.option(
+        "--out",
+        required=True,
+        type=click.Path(file_okay=False) if directory else click.Path(dir_okay=False),
+        metavar=metavar,
+        help=help,
+    )
+
+
+# --------------------------------------------------------------------------- #
 # Parsing helpers
 # --------------------------------------------------------------------------- #
 def split_list(value: str | list | tuple | None, option: str) -> list[str] | None:

@@ -20,9 +20,11 @@ from treedistill.cli._common import (
     StageProgress,
     config_callback,
     echo,
+    out_option,
     print_json,
     quiet_warnings,
     split_list,
+    target_option,
     warn,
 )
 
@@ -75,14 +77,11 @@ Example:
       --max-leaf-nodes 8 --sweep --out run1 --json"""
 )
 @click.argument("data", type=click.Path(dir_okay=False), required=True)
-@click.option("--target", required=True, metavar="COL", help="Column to predict.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    help="Run directory to create (refused if it exists and is not empty, "
-    "unless --force).",
+@target_option
+@out_option(
+    "DIR",
+    "Run directory to create (refused if it exists and is not empty, unless --force).",
+    directory=True,
 )
 @click.option(
     "--teacher",

@@ -7,7 +7,7 @@ import click
 from treedistill._export_common import FORMATS
 from treedistill._export_sql import SQL_DIALECTS
 from treedistill._saved import STUDENT_KINDS
-from treedistill.cli._common import echo, quiet_warnings
+from treedistill.cli._common import echo, out_option, quiet_warnings
 
 
 @click.command(
@@ -27,13 +27,7 @@ Example:
     "(tree or boosted student); python: a dependency-free predict_proba(row) "
     "function.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="File to write (refused if it exists, unless --force).",
-)
+@out_option("FILE", "File to write (refused if it exists, unless --force).")
 @click.option(
     "--dialect",
     type=click.Choice(SQL_DIALECTS),

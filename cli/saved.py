@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from treedistill._saved import STUDENT_KINDS
-from treedistill.cli._common import echo, one_line, quiet_warnings
+from treedistill.cli._common import echo, one_line, out_option, quiet_warnings
 
 
 @click.command(
@@ -76,13 +76,7 @@ Example:
 )
 @click.argument("student", type=click.Path(), metavar="STUDENT_JSON_OR_RUN_DIR")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    metavar="FILE.csv",
-    help="CSV to write (refused if it exists, unless --force).",
-)
+@out_option("FILE.csv", "CSV to write (refused if it exists, unless --force).")
 @click.option(
     "--student",
     "kind",

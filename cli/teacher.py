@@ -10,8 +10,10 @@ from treedistill._train import DEFAULT_HIDDEN, DEFAULT_MAX_EPOCHS
 from treedistill.cli._common import (
     StageProgress,
     echo,
+    out_option,
     parse_int_list,
     quiet_warnings,
+    target_option,
     warn,
 )
 
@@ -26,14 +28,8 @@ Example:
   treedistill distill test.csv --target outcome --teacher teacher.pt --out run1""",
 )
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--target", required=True, metavar="COL", help="Column to predict.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Teacher file to write (refused if it exists, unless --force).",
-)
+@target_option
+@out_option("FILE", "Teacher file to write (refused if it exists, unless --force).")
 @click.option(
     "--drop", multiple=True, metavar="COL", help="Column to leave out (repeatable)."
 )
