@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from treedistill._json import plain
+from treedistill._saved import STUDENT_KINDS
 from treedistill._text import show_controls
 from treedistill.exceptions import TreedistillError
 
@@ -265,6 +266,16 @@ def out_option(metavar: str, help: str, *, directory: bool = False):
         metavar=metavar,
         help=help,
     )
+
+
+#: ``--student``: which student of a saved run a command reads.
+student_kind_option = click.option(
+    "--student",
+    "kind",
+    type=click.Choice(STUDENT_KINDS),
+    default=None,
+    help="Which student of a run directory that holds both (default: the tree).",
+)
 
 
 # --------------------------------------------------------------------------- #

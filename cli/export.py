@@ -6,8 +6,12 @@ import click
 
 from treedistill._export_common import FORMATS
 from treedistill._export_sql import SQL_DIALECTS
-from treedistill._saved import STUDENT_KINDS
-from treedistill.cli._common import echo, out_option, quiet_warnings
+from treedistill.cli._common import (
+    echo,
+    out_option,
+    quiet_warnings,
+    student_kind_option,
+)
 
 
 @click.command(
@@ -47,13 +51,7 @@ Example:
     help="Column copied into the SQL result before the outputs, e.g. an id "
     "(sql only; repeatable).",
 )
-@click.option(
-    "--student",
-    "kind",
-    type=click.Choice(STUDENT_KINDS),
-    default=None,
-    help="Which student of a run directory that holds both (default: the tree).",
-)
+@student_kind_option
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def export(source, fmt, out, dialect, table, passthrough, kind, force, quiet) -> None:

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import click
 
-from treedistill._saved import STUDENT_KINDS
-from treedistill.cli._common import echo, one_line, out_option, quiet_warnings
+from treedistill.cli._common import (
+    echo,
+    one_line,
+    out_option,
+    quiet_warnings,
+    student_kind_option,
+)
 
 
 @click.command(
@@ -77,13 +82,7 @@ Example:
 @click.argument("student", type=click.Path(), metavar="STUDENT_JSON_OR_RUN_DIR")
 @click.argument("data", type=click.Path(dir_okay=False))
 @out_option("FILE.csv", "CSV to write (refused if it exists, unless --force).")
-@click.option(
-    "--student",
-    "kind",
-    type=click.Choice(STUDENT_KINDS),
-    default=None,
-    help="Which student of a run directory that holds both (default: tree).",
-)
+@student_kind_option
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def predict(student, data, out, kind, force, quiet) -> None:
