@@ -160,6 +160,24 @@ def _impurity_sum(S: np.ndarray, criterion: str) -> np.ndarray:
     return W - sq
 
 
+def descend(node: np.ndarray, left: np.ndarray, right: np.ndarray, goes_left):
+    """Walk rows down a tree from the nodes in ``node`` (one per row) to leaves.
+
+    ``goes_left(active, at)`` says, for the rows ``active`` standing at the split
+    nodes ``at``, which go to the left child. ``node`` is updated in place and
+    returned: the leaf of every row.
+    """
+    active = np.arange(len(node))
+    while active.size:
+        at = node[active]
+        inner = left[at] != _LEAF
+        active, at = active[inner], at[inner]
+        if not active.size:
+            break
+        node[active] = np.where(goes_left(active, at), left[at], right[at])
+    return node
+
+
 class TreeArrays:
     """The arrays of a fitted tree, named as in ``sklearn.tree._tree.Tree``.
 
@@ -211,21 +229,15 @@ class TreeArrays:
                 f"X has {X.shape[-1] if X.ndim == 2 else X.shape} features, but the "
                 f"tree was fit on {self.n_features}"
             )
-        node = np.zeros(len(X), dtype=np.intp)
-        active = np.arange(len(X))
-        left, right = self.children_left, self.children_right
-        while active.size:
-            at = node[active]
-            inner = left[at] != _LEAF
-            active, at = active[inner], at[inner]
-            if not active.size:
-                break
+
+        def goes_left(active, at):
             x = X[active, self.feature[at]]
-            go_left = np.where(
+            return np.where(
                 np.isnan(x), self.missing_go_to_left[at] == 1, x <= self.threshold[at]
             )
-            node[active] = np.where(go_left, left[at], right[at])
-        return node
+
+        node = np.zeros(len(X), dtype=np.intp)
+        return descend(node, self.children_left, self.children_right, goes_left)
 
     def parents(self) -> np.ndarray:
         """Parent id of every node (``-1`` for the root)."""

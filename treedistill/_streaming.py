@@ -32,13 +32,13 @@ import numpy as np
 from treedistill._hist_tree import (
     _BIN_SUBSAMPLE,
     _EPSILON,
-    _LEAF,
     HistTree,
     TreeArrays,
     _Context,
     _cut_points,
     _midpoint,
     _NodeTable,
+    descend,
 )
 from treedistill._soften import blend, soften
 from treedistill._spill import ChunkSpill
@@ -125,18 +125,12 @@ def _route(B: np.ndarray, tree: dict, n_bins: int) -> np.ndarray:
     """Node of the tree grown so far that each binned row is in."""
     left, right = tree["left"], tree["right"]
     feature, sbin, mleft = tree["feature"], tree["bin"], tree["missing_left"]
-    node = np.zeros(len(B), dtype=np.intp)
-    active = np.arange(len(B))
-    while active.size:
-        at = node[active]
-        inner = left[at] != _LEAF
-        active, at = active[inner], at[inner]
-        if not active.size:
-            break
+
+    def goes_left(active, at):
         b = B[active, feature[at]].astype(np.intp)
-        go_left = np.where(b == n_bins - 1, mleft[at], b <= sbin[at])
-        node[active] = np.where(go_left, left[at], right[at])
-    return node
+        return np.where(b == n_bins - 1, mleft[at], b <= sbin[at])
+
+    return descend(np.zeros(len(B), dtype=np.intp), left, right, goes_left)
 
 
 def chunk_plan(X, Q, B, tree: dict, plan: dict, n_bins: int):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.tree import BaseDecisionTree, DecisionTreeClassifier, DecisionTreeRegressor
 
-from treedistill._hist_tree import HistTree
+from treedistill._hist_tree import HistTree, descend
 from treedistill._soften import softmax
 from treedistill._thresholds import snap_thresholds
 
@@ -264,18 +264,12 @@ def apply_float64(tree, X: np.ndarray) -> np.ndarray:
     missing_left = np.asarray(tree.missing_go_to_left) != 0
     if X.ndim != 2 or (X.shape[1] <= feature.max(initial=-1)):
         raise ValueError(f"X of shape {X.shape} does not have the tree's features")
-    node = np.zeros(len(X), dtype=np.intp)
-    active = np.arange(len(X))
-    while active.size:
-        at = node[active]
-        inner = left[at] != -1
-        active, at = active[inner], at[inner]
-        if not active.size:
-            break
+
+    def goes_left(active, at):
         x = X[active, feature[at]]
-        go_left = np.where(np.isnan(x), missing_left[at], x <= threshold[at])
-        node[active] = np.where(go_left, left[at], right[at])
-    return node
+        return np.where(np.isnan(x), missing_left[at], x <= threshold[at])
+
+    return descend(np.zeros(len(X), dtype=np.intp), left, right, goes_left)
 
 
 def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray):

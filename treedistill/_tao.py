@@ -37,7 +37,7 @@ import heapq
 
 import numpy as np
 
-from treedistill._hist_tree import TreeArrays, bin_features
+from treedistill._hist_tree import TreeArrays, bin_features, descend
 from treedistill._students import SoftTree
 
 __all__ = ["SEARCHES", "SearchedSoftTree", "refine_tree", "soft_loss"]
@@ -113,20 +113,13 @@ class _Search:
 
     def route(self, rows: np.ndarray, start: int) -> np.ndarray:
         """Leaf reached by each of ``rows`` when it starts at node ``start``."""
-        node = np.full(rows.size, start, dtype=np.intp)
-        active = np.arange(rows.size)
-        while active.size:
-            at = node[active]
-            inner = self.left[at] != _LEAF
-            active, at = active[inner], at[inner]
-            if not active.size:
-                break
+
+        def goes_left(active, at):
             x = self.X[rows[active], self.feature[at]]
-            go_left = np.where(
-                np.isnan(x), self.missing_left[at], x <= self.threshold[at]
-            )
-            node[active] = np.where(go_left, self.left[at], self.right[at])
-        return node
+            return np.where(np.isnan(x), self.missing_left[at], x <= self.threshold[at])
+
+        node = np.full(rows.size, start, dtype=np.intp)
+        return descend(node, self.left, self.right, goes_left)
 
     def refit(self, rows: np.ndarray | None = None) -> None:
         """Leaves' values: mean soft label of their rows (of ``rows``, or all)."""
