@@ -121,8 +121,22 @@ def _unexpected(exc: BaseException) -> None:
     )
 
 
+# Library messages name parameters (``keep=['id']``); shown here as options.
+_LIST_PARAMETER = re.compile(r"\b(keep|drop)=\[([^\]]*)\]")
+
+
+def as_options(text: str) -> str:
+    """``text`` with the library's list-parameter hints written as options."""
+
+    def option(m: re.Match) -> str:
+        names = [n.strip().strip("'\"") for n in m.group(2).split(",") if n.strip()]
+        return f"--{m.group(1)} {','.join(names)}"
+
+    return _LIST_PARAMETER.sub(option, text)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {one_line(message)}", err=True)
+    click.echo(f"Warning: {as_options(one_line(message))}", err=True)
 
 
 class TreedistillGroup(click.Group):

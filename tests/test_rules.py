@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 
 from treedistill import (
     DistilledTreeClassifier,
@@ -114,7 +115,8 @@ def test_declared_categories_and_class_names_in_fitted_rules(tmp_path):
     X = pd.DataFrame({"thal": rng.choice([3, 6, 7], n), "age": rng.integers(30, 80, n)})
     y = np.where((X["thal"] == 6) | (X["age"] > 70), 1, 0)
     model = DistilledTreeClassifier(
-        LogisticRegression(max_iter=2000),
+        # A teacher that can learn "thal is 6" (a linear model on the code cannot).
+        DecisionTreeClassifier(max_depth=3, random_state=0),
         max_leaf_nodes=4,
         augment_factor=1.0,
         random_state=0,

@@ -151,11 +151,11 @@ def test_screen_data_lines_name_the_leak_and_how_to_drop_it():
     assert [leak["column"] for leak in checks["leaks"]] == ["tst"]
     texts = [line["text"] for line in checks["lines"]]
     assert any(
-        "Column 'id' looks like a record identifier" in t and "--keep id" in t
+        "Column 'id' looks like a record identifier" in t and "keep=['id']" in t
         for t in texts
     )
     assert any(
-        "Possible target leak: column 'tst'" in t and "--drop tst" in t for t in texts
+        "Possible target leak: column 'tst'" in t and "drop=['tst']" in t for t in texts
     )
     assert any(
         "Text columns used as categories" in t and "smoker (2 values)" in t
@@ -203,7 +203,7 @@ def test_run_warns_of_ids_and_leaks_before_the_teacher_is_trained(
     md = (tmp_path / "run" / "report.md").read_text()
     head = html[: html.index('id="fidelity"')]
     assert "Data checks" in head and "Possible target leak" in head
-    assert "--keep patient_id" in head
+    assert "keep=[&#39;patient_id&#39;]" in head or "keep=['patient_id']" in head
     assert "Data checks" in md[: md.index("## 1.")]
 
 
@@ -261,6 +261,10 @@ def test_cli_prints_the_warnings_before_the_teacher_is_fitted(
     assert events.index("printed LeakageWarning") < events.index("teacher fitted")
     assert "looks like a record identifier" in result.stderr
     assert "possible target leak: column 'confirmatory_test'" in result.stderr
+    # The library names parameters; the command line shows them as options.
+    assert "--keep patient_id" in result.stderr
+    assert "--drop confirmatory_test" in result.stderr
+    assert "keep=[" not in result.stderr and "drop=[" not in result.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["options"]["keep"] == []
 

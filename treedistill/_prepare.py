@@ -432,8 +432,7 @@ def _judge_feature(
     if leave_id and n_distinct > 1 and _looks_like_id(name, s, kind):
         log.add(
             f"column {name!r} looks like a record identifier (every value differs); "
-            f"it is left out of the features: keep=[{name!r}] (command line "
-            f"--keep {name}) uses it",
+            f"it is left out of the features: keep=[{name!r}] uses it",
             IdentifierColumnWarning,
         )
         return _column_entry(s, "dropped: looks like an identifier", kind=kind)

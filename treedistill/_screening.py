@@ -156,8 +156,7 @@ def _leak_text(leak: dict, target: str) -> str:
     return (
         f"possible target leak: column {name!r} alone separates {what} almost "
         f"perfectly (single-column ROC AUC {leak['auc']:.3f}); if it is recorded "
-        f"after or because of the outcome, leave it out (drop=[{name!r}], command "
-        f"line --drop {name}) and run again"
+        f"after or because of the outcome, leave it out (drop=[{name!r}]) and run again"
     )
 
 
@@ -238,8 +237,7 @@ def check_lines(checks: Mapping) -> list[dict]:
         if ident["action"] == "left out":
             text = (
                 f"column {name!r} looks like a record identifier and was left out "
-                f"of the features (keep=[{name!r}], command line --keep {name}, to "
-                "use it)"
+                f"of the features (name it in keep to use it: keep=[{name!r}])"
             )
         else:
             text = f"column {name!r} looks like a record identifier and was kept"
