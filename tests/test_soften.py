@@ -65,3 +65,11 @@ def test_blend_mixes_true_labels_only_where_known():
 def test_blend_rejects_alpha_outside_unit_interval(bad):
     with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
         blend(np.full((2, 2), 0.5), np.array([0, 1]), bad)
+
+
+def test_decision_from_logits_margin_for_two_classes_logits_otherwise():
+    from treedistill._soften import decision_from_logits
+
+    two = np.array([[0.5, 2.0], [1.0, -1.0]])
+    np.testing.assert_allclose(decision_from_logits(two), [1.5, -2.0])
+    np.testing.assert_array_equal(decision_from_logits(Z), Z)

@@ -26,7 +26,12 @@ import pandas as pd
 
 from treedistill._files import atomic_write_text
 from treedistill._schema import TabularSchema, as_frame
-from treedistill._soften import logits_from_proba, margins_to_logits, softmax
+from treedistill._soften import (
+    decision_from_logits,
+    logits_from_proba,
+    margins_to_logits,
+    softmax,
+)
 from treedistill._student_doc import (
     FORMAT_TAG,
     FORMAT_VERSION,
@@ -168,10 +173,7 @@ class StudentBundle:
 
     def decision_function(self, X) -> np.ndarray:
         """Student logits: shape (n_samples,) for two classes, else (n, K)."""
-        z = self._logits(self.encode(X))
-        if z.shape[1] == 2:
-            return z[:, 1] - z[:, 0]
-        return z
+        return decision_from_logits(self._logits(self.encode(X)))
 
     def apply(self, X) -> np.ndarray:
         """Leaf node id of each row (tree students only)."""

@@ -17,7 +17,13 @@ from treedistill._cleaning import clean_input_frame
 from treedistill._json import scalar
 from treedistill._rules import resolve_class_names
 from treedistill._schema import TabularSchema, as_frame
-from treedistill._soften import blend, logits_from_proba, margins_to_logits, soften
+from treedistill._soften import (
+    blend,
+    decision_from_logits,
+    logits_from_proba,
+    margins_to_logits,
+    soften,
+)
 from treedistill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill._tao import SEARCHES, SearchedSoftTree
 from treedistill._teachers import resolve_teacher, teacher_logits
@@ -256,10 +262,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """Student logits: shape (n_samples,) for two classes, else (n, K)."""
-        z = self._student_logits(self._encode(X))
-        if z.shape[1] == 2:
-            return z[:, 1] - z[:, 0]
-        return z
+        return decision_from_logits(self._student_logits(self._encode(X)))
 
     def teacher_proba(self, X) -> np.ndarray:
         """The teacher's own class probabilities (temperature 1) on ``X``."""

@@ -48,6 +48,7 @@ from treedistill._mlp_train import (
     train_network,
     validation_split,
 )
+from treedistill._soften import decision_from_logits
 
 __all__ = ["FORMAT_TAG", "MLPTeacher", "torch_threads"]
 
@@ -477,10 +478,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         (n_samples,), ``logit[1] - logit[0]`` (positive means ``classes_[1]``);
         more give the logits, shape (n_samples, n_classes).
         """
-        logits = self.predict_logits(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        return decision_from_logits(self.predict_logits(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities: the softmax of :meth:`predict_logits`.

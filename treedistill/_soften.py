@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["softmax", "soften", "blend", "logits_from_proba", "margins_to_logits"]
+__all__ = [
+    "softmax",
+    "soften",
+    "blend",
+    "logits_from_proba",
+    "margins_to_logits",
+    "decision_from_logits",
+]
 
 _LOG_EPS = 1e-12
 
@@ -56,6 +63,17 @@ def margins_to_logits(margins: np.ndarray, temperature: float) -> np.ndarray:
     teacher's own scale. Used by the live estimator and the saved student alike.
     """
     return np.asarray(margins, dtype=np.float64) * float(temperature)
+
+
+def decision_from_logits(logits: np.ndarray) -> np.ndarray:
+    """Decision scores by the scikit-learn convention from logits (n, K).
+
+    Two classes give ``logit[1] - logit[0]``, shape (n_samples,) (positive means
+    the second class); more give the logits unchanged.
+    """
+    if logits.shape[1] == 2:
+        return logits[:, 1] - logits[:, 0]
+    return logits
 
 
 def blend(
