@@ -10,6 +10,16 @@ from treedistill._rules import split_question
 __all__ = ["node_depths", "tree_section"]
 
 
+#: How each tree search is described in the report.
+SEARCH_TEXT = {
+    "greedy": "grown greedily (best-first split search on the soft labels)",
+    "tao": "grown greedily, then refined by TAO (each split re-optimised for the "
+    "soft loss of the whole tree)",
+    "tao-multistart": "the best of several greedy starts, each refined by TAO "
+    "(lowest soft loss on the transfer set)",
+}
+
+
 def node_depths(tree) -> np.ndarray:
     """Depth of every node of a scikit-learn ``tree_`` (the root is 0)."""
     depth = np.zeros(tree.node_count, dtype=np.int64)
@@ -101,4 +111,6 @@ def tree_section(model, test_leaf: np.ndarray, rule_of_leaf: dict) -> dict:
         "avg_path_length": float(depths[test_leaf].mean()) if len(test_leaf) else None,
         "features_used": [names[int(j)] for j in used],
         "columns_used": _columns_used(model.schema_, used),
+        "search": getattr(model, "search_", "greedy"),
+        "search_text": SEARCH_TEXT.get(getattr(model, "search_", "greedy"), ""),
     }
