@@ -216,6 +216,19 @@ def test_perfect_student_has_nonzero_width_intervals():
     assert out["degenerate"] == []
 
 
+def test_a_perfect_flag_auc_gets_an_interval_of_nonzero_width():
+    # Every bootstrap resample ranks the teacher's flags perfectly, so the
+    # percentile interval alone would be [1, 1]; the interval is then that of
+    # a proportion of 1 on the smaller group (10 flagged rows of 100).
+    p = np.linspace(0.01, 0.99, 100)
+    out = fidelity(_binary(p), _binary(p), flag_rate=0.1, n_boot=50)
+    auc = out["ranking"]["flag_auc"]
+    assert auc["value"] == 1.0 and auc["high"] == 1.0
+    expected_low = wilson(10, 10)["low"]
+    assert auc["low"] == pytest.approx(expected_low) and auc["low"] < 0.8
+    assert out["ranking"]["spearman"]["value"] == pytest.approx(1.0)
+
+
 # -------------------------------------------------------------------- metrics
 def test_fidelity_numbers():
     t = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])

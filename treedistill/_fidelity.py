@@ -349,9 +349,26 @@ def ranking(
         boot = [_nanmean(pick(d)) for d in draws]
         return _boot_estimate(value, boot, n, confidence)
 
+    flagged = np.asarray(t_flags, dtype=np.float64).sum(axis=0)
+    pairs_n = np.minimum(flagged, n - flagged)
+    by_au = [_not_zero_width(e, pairs_n[j], confidence) for j, e in enumerate(by_au)]
     sp = mean_est(full_sp, lambda d: d[0])
-    au = mean_est(full_au, lambda d: d[1])
+    au = _not_zero_width(
+        mean_est(full_au, lambda d: d[1]), pairs_n.min(initial=n), confidence
+    )
     return (sp, au), {"spearman": by_sp, "flag_auc": by_au}
+
+
+def _not_zero_width(est: dict, n_eff: float, confidence: float) -> dict:
+    """An AUC whose bootstrap interval has no width (every resample ranks the
+    flagged rows perfectly, or perfectly wrong) gets the Wilson interval of a
+    proportion with the same value on the smaller of the two groups, ``n_eff``:
+    a perfect ranking of 50 flagged rows is no surer than 50 of 50."""
+    value, low, high = est["value"], est["low"], est["high"]
+    if value is None or low is None or high is None or high > low or n_eff < 1:
+        return est
+    w = wilson(value * n_eff, n_eff, confidence)
+    return {**est, "low": w["low"], "high": w["high"]}
 
 
 def _nanmean(values) -> float:
