@@ -360,15 +360,22 @@ def ranking(
 
 
 def _not_zero_width(est: dict, n_eff: float, confidence: float) -> dict:
-    """An AUC whose bootstrap interval has no width (every resample ranks the
-    flagged rows perfectly, or perfectly wrong) gets the Wilson interval of a
-    proportion with the same value on the smaller of the two groups, ``n_eff``:
-    a perfect ranking of 50 flagged rows is no surer than 50 of 50."""
+    """Widen an AUC's bootstrap interval where it collapses.
+
+    Within one row of its bound (an AUC of at least ``1 - 1 / n_eff``, or at
+    most ``1 / n_eff``) nearly every resample ranks the flagged rows perfectly
+    and the percentile interval shrinks to about nothing. There the interval
+    also covers the Wilson interval of a proportion with the same value on the
+    smaller of the two groups, ``n_eff``: a perfect ranking of 50 flagged rows
+    is no surer than 50 of 50.
+    """
     value, low, high = est["value"], est["low"], est["high"]
-    if value is None or low is None or high is None or high > low or n_eff < 1:
+    if value is None or low is None or high is None or n_eff < 1:
+        return est
+    if 1 / n_eff < value < 1 - 1 / n_eff:
         return est
     w = wilson(value * n_eff, n_eff, confidence)
-    return {**est, "low": w["low"], "high": w["high"]}
+    return {**est, "low": min(low, w["low"]), "high": max(high, w["high"])}
 
 
 def _nanmean(values) -> float:
