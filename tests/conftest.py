@@ -119,3 +119,30 @@ def trained_teacher(data: Path, out: Path, *, max_epochs: int, hidden: str = "16
     assert result.exit_code == 0, result.output
     assert Path(out).is_file()
     return out
+
+
+#: The cohort's numeric columns (what ``numeric_teacher`` reads).
+NUMERIC = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    """400 rows of the bundled cohort generator (5% missing), as ``(X, y)``.
+
+    Test modules that need another cohort define their own ``cohort`` fixture.
+    """
+    from treedistill.datasets import make_clinical_cohort
+
+    X, y = make_clinical_cohort(400, missing_rate=0.05, random_state=1)
+    return X, y.to_numpy()
+
+
+@pytest.fixture(scope="module")
+def numeric_teacher(cohort):
+    """A fast teacher that reads the numeric columns only (NaN handled natively)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = cohort
+    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(
+        X[NUMERIC], y
+    )

@@ -5,31 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
+from tests.conftest import NUMERIC
 from treedistill import DistillParams, load_student, run_distill
 from treedistill._outdir import MARKER
 from treedistill._pipeline import align_to_teacher
-from treedistill.datasets import make_clinical_cohort
 from treedistill.exceptions import DataError, OutputError, TeacherError
-
-NUMERIC = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
-
-
-@pytest.fixture(scope="module")
-def cohort():
-    X, y = make_clinical_cohort(400, missing_rate=0.05, random_state=1)
-    return X, y.to_numpy()
-
-
-@pytest.fixture(scope="module")
-def numeric_teacher(cohort):
-    """A fast teacher that reads the numeric columns only (NaN handled natively)."""
-    X, y = cohort
-    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(
-        X[NUMERIC], y
-    )
 
 
 def test_student_sees_only_the_columns_the_teacher_reads(cohort, numeric_teacher):

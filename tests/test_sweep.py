@@ -6,28 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
 
+from tests.conftest import NUMERIC
 from treedistill import DistilledBoostingClassifier, DistilledTreeClassifier
 from treedistill._sweep import split_validation, sweep_temperature_alpha
-from treedistill.datasets import make_clinical_cohort
-
-NUMERIC = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
-
-
-@pytest.fixture(scope="module")
-def cohort():
-    X, y = make_clinical_cohort(400, missing_rate=0.05, random_state=1)
-    return X, y.to_numpy()
-
-
-@pytest.fixture(scope="module")
-def numeric_teacher(cohort):
-    """A fast teacher that reads the numeric columns only (NaN handled natively)."""
-    X, y = cohort
-    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(
-        X[NUMERIC], y
-    )
 
 
 # --------------------------------------------------------------------------- #
