@@ -25,7 +25,15 @@ from decimal import Decimal
 
 import numpy as np
 
-__all__ = ["shortest_decimal", "snap_thresholds", "format_threshold"]
+__all__ = [
+    "format_threshold",
+    "merge_bounds",
+    "shortest_decimal",
+    "snap_thresholds",
+    "snap_to_bounds",
+    "snappable_nodes",
+    "split_bounds",
+]
 
 
 def format_threshold(value: float) -> str:
@@ -86,13 +94,86 @@ def _sides(values: np.ndarray, threshold: float, float32: bool) -> np.ndarray:
     return x <= threshold
 
 
-def _bounds(values, threshold, float32):
-    """Largest value sent left and smallest sent right (``None`` when no value)."""
-    finite = values[~np.isnan(values)]
-    left = _sides(finite, threshold, float32)
-    lo = float(finite[left].max()) if left.any() else None
-    hi = float(finite[~left].min()) if (~left).any() else None
-    return lo, hi
+def snappable_nodes(tree, schema) -> np.ndarray:
+    """Split nodes whose threshold is snapped: numeric columns, finite thresholds
+    (not category indicators, not present/missing splits)."""
+    inner = np.flatnonzero(np.asarray(tree.children_left) != -1)
+    threshold = np.asarray(tree.threshold, dtype=np.float64)
+    keep = [
+        node
+        for node in inner
+        if math.isfinite(threshold[node])
+        and not schema.features[int(tree.feature[node])].is_indicator
+    ]
+    return np.asarray(keep, dtype=np.intp)
+
+
+def split_bounds(tree, X, nodes, *, float32: bool = False) -> np.ndarray:
+    """Largest value of ``X`` that each split sends left and smallest it sends right.
+
+    Parameters
+    ----------
+    tree : tree structure (``feature``, ``threshold``, ``children_left``)
+    X : ndarray of shape (n_rows, n_features)
+        Encoded rows (any subset: bounds of several subsets combine with
+        :func:`merge_bounds`).
+    nodes : array of int
+        The split nodes to look at (:func:`snappable_nodes`).
+    float32 : bool, default=False
+        Take the sides as a tree comparing float32-rounded values does.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes, 2)
+        Per node of ``tree``: the largest value sent left and the smallest sent
+        right, NaN where no value of ``X`` is on that side (and for other nodes).
+    """
+    out = np.full((len(np.asarray(tree.children_left)), 2), np.nan)
+    finite: dict[int, np.ndarray] = {}
+    for node in np.asarray(nodes, dtype=np.intp):
+        j = int(tree.feature[node])
+        if j not in finite:
+            col = np.asarray(X[:, j], dtype=np.float64)
+            finite[j] = col[~np.isnan(col)]
+        values = finite[j]
+        left = _sides(values, float(tree.threshold[node]), float32)
+        if left.any():
+            out[node, 0] = values[left].max()
+        if not left.all():
+            out[node, 1] = values[~left].min()
+    return out
+
+
+def merge_bounds(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The :func:`split_bounds` of two sets of rows together."""
+    return np.column_stack([np.fmax(a[:, 0], b[:, 0]), np.fmin(a[:, 1], b[:, 1])])
+
+
+def snap_to_bounds(tree, schema, recorded, transfer=None) -> np.ndarray:
+    """Move every snappable split of ``tree`` between its bounds (in place).
+
+    ``recorded`` and ``transfer`` are :func:`split_bounds` of the real rows and
+    of the whole transfer set; a side without real rows takes the transfer
+    rows' bound. Returns the new thresholds.
+    """
+    threshold = tree.threshold
+    for node in snappable_nodes(tree, schema):
+        lo, hi = (None if math.isnan(v) else float(v) for v in recorded[node])
+        if (lo is None or hi is None) and transfer is not None:
+            t_lo, t_hi = (None if math.isnan(v) else float(v) for v in transfer[node])
+            lo = t_lo if lo is None else lo
+            hi = t_hi if hi is None else hi
+        if lo is None and hi is None:
+            continue
+        if lo is None:  # nothing recorded on the left: keep the left side empty
+            threshold[node] = float(math.ceil(hi)) - 1.0
+            continue
+        if hi is None:
+            hi = math.inf
+        column = schema.features[int(tree.feature[node])].column
+        integer = schema.column(column).kind == "integer"
+        threshold[node] = shortest_decimal(lo, hi, integer=integer)
+    return np.asarray(threshold, dtype=np.float64).copy()
 
 
 def snap_thresholds(
@@ -120,28 +201,10 @@ def snap_thresholds(
         The new thresholds (also written into ``tree.threshold``); splits of
         category indicators and present/missing splits are left as they were.
     """
-    X_recorded = np.asarray(X_recorded, dtype=np.float64)
-    features = schema.features
-    threshold = tree.threshold
-    inner = np.flatnonzero(np.asarray(tree.children_left) != -1)
-    for node in inner:
-        t = float(threshold[node])
-        feat = features[int(tree.feature[node])]
-        if feat.is_indicator or not math.isfinite(t):
-            continue
-        j = int(tree.feature[node])
-        lo, hi = _bounds(X_recorded[:, j], t, float32)
-        if (lo is None or hi is None) and X_transfer is not None:
-            t_lo, t_hi = _bounds(np.asarray(X_transfer[:, j], np.float64), t, float32)
-            lo = t_lo if lo is None else lo
-            hi = t_hi if hi is None else hi
-        if lo is None and hi is None:
-            continue
-        if lo is None:  # nothing recorded on the left: keep the left side empty
-            threshold[node] = float(math.ceil(hi)) - 1.0
-            continue
-        if hi is None:
-            hi = math.inf
-        integer = schema.column(feat.column).kind == "integer"
-        threshold[node] = shortest_decimal(lo, hi, integer=integer)
-    return np.asarray(threshold, dtype=np.float64).copy()
+    nodes = snappable_nodes(tree, schema)
+    recorded = split_bounds(tree, X_recorded, nodes, float32=float32)
+    transfer = None
+    if X_transfer is not None:  # only for the nodes with a side without real rows
+        lacking = nodes[np.isnan(recorded[nodes]).any(axis=1)]
+        transfer = split_bounds(tree, X_transfer, lacking, float32=float32)
+    return snap_to_bounds(tree, schema, recorded, transfer)
