@@ -16,9 +16,17 @@ teacher is already fitted on a Dask DataFrame:
    :class:`DaskPasses`: every pass maps :func:`~treedistill._streaming.chunk_plan`
    over the partitions on the workers and adds up their histograms on the
    client (a few hundred kB per partition), level by level;
-4. the leaves are refit on the teacher's temperature-1 labels the same way.
+4. with ``exact_rules`` (the default) every numeric threshold is snapped to the
+   data's precision: each partition sends, per split, the largest value it
+   sends left and the smallest it sends right, among its real rows and among
+   all its transfer rows (:func:`~treedistill._thresholds.split_bounds`); the
+   client takes the max and min and snaps with the function the in-memory fit
+   uses (:func:`~treedistill._thresholds.snap_to_bounds`);
+5. the leaves are refit on the teacher's temperature-1 labels the same way
+   (and, after snapping, the node counts recounted).
 
-For the same rows, bins and seed the tree is the one grown in memory.
+For the same rows, bins and seed the tree is the one grown in memory,
+thresholds included.
 """
 
 from __future__ import annotations
@@ -34,15 +42,18 @@ from treedistill._streaming import (
     chunk_root,
     chunk_sample,
     chunk_shape,
+    set_node_totals,
+    snap_student,
     streamed_student,
     streamed_tree,
 )
 from treedistill._students import _node_totals
 from treedistill._teachers import is_fitted, teacher_logits
+from treedistill._thresholds import merge_bounds, snappable_nodes, split_bounds
 from treedistill._transfer import augment
 from treedistill.exceptions import DataError, ParameterError
 
-__all__ = ["DaskPasses", "distill_tree"]
+__all__ = ["DaskPasses", "distill_tree", "refit_on_cluster", "snap_on_cluster"]
 
 SAMPLE_ROWS = 50_000
 
@@ -67,7 +78,8 @@ def _client(client):
         ) from None
 
 
-# Run on the workers: each takes one partition's piece, a tuple (X, Q, Q_true).
+# Run on the workers: each takes one partition's piece, a tuple
+# (X, Q, Q_true, n_real): its real rows are the first n_real rows of X.
 def _part_shape(part):
     return chunk_shape(part[0], part[1])
 
@@ -143,7 +155,8 @@ class DaskPasses:
 
 
 def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
-    """One partition's transfer rows: encoded, labelled for splits and leaves."""
+    """One partition's transfer rows: encoded, labelled for splits and leaves,
+    and the number of real rows (they come first)."""
     y = frame[target].to_numpy()
     X = frame.drop(columns=[target])
     X.columns = [str(c) for c in X.columns]
@@ -160,11 +173,45 @@ def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
     z = teacher_logits(model.teacher_, model._teacher_input(rows), model.batch_size)
     q = blend(soften(z + shift, model.temperature), labels, model.alpha)
     q_true = blend(soften(z, 1.0), labels, model.alpha)
-    return model.schema_.encode(rows, warn_unseen=False), q, q_true
+    return model.schema_.encode(rows, warn_unseen=False), q, q_true, len(X)
 
 
 def _part_totals(part, student):
     return _node_totals(student.tree_, student.apply(part[0]), part[2])
+
+
+def _part_bounds(part, tree, nodes, float32):
+    """The partition's split bounds: of its real rows, and of all its rows."""
+    X = part[0]
+    real = split_bounds(tree, X[: part[3]], nodes, float32=float32)
+    return real, split_bounds(tree, X, nodes, float32=float32)
+
+
+def snap_on_cluster(client, parts, student, schema) -> None:
+    """Snap ``student``'s thresholds as in memory, from bounds gathered by partition.
+
+    Every partition sends two ``(n_nodes, 2)`` arrays; the client reduces them
+    (max of the left bounds, min of the right) and snaps.
+    """
+    nodes = snappable_nodes(student.tree_, schema)
+    float32 = student.split_precision_ == "float32"
+    futures = client.map(
+        _part_bounds, parts, tree=student.tree_, nodes=nodes, float32=float32
+    )
+    real = transfer = None
+    for r, t in client.gather(futures):
+        real = r if real is None else merge_bounds(real, r)
+        transfer = t if transfer is None else merge_bounds(transfer, t)
+    snap_student(student, schema, real, transfer)
+
+
+def refit_on_cluster(client, parts, student, *, recount: bool = False) -> None:
+    """:meth:`SoftTree.refit_leaves` on every partition's rows and temperature-1
+    labels: node sums and counts are added up on the client."""
+    totals = client.gather(client.map(_part_totals, parts, student=student))
+    sums = sum(t[0] for t in totals)
+    counts = sum(t[1] for t in totals)
+    set_node_totals(student, sums, counts, recount=recount)
 
 
 def _check(model, ddf, target) -> None:
@@ -184,12 +231,6 @@ def _check(model, ddf, target) -> None:
             parameter="teacher",
         )
     check_streamable(model)
-    if getattr(model, "exact_rules", False):
-        raise ParameterError(
-            "distill_tree_dask needs exact_rules=False (thresholds are not snapped "
-            "to the data's precision on a cluster yet)",
-            parameter="exact_rules",
-        )
 
 
 def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROWS):
@@ -198,8 +239,9 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     Parameters
     ----------
     model : DistilledTreeClassifier
-        With a fitted teacher, ``builder`` "hist" or "auto", greedy search and
-        ``exact_rules=False``.
+        With a fitted teacher, ``builder`` "hist" or "auto" and greedy search.
+        With ``exact_rules`` (the default) the thresholds are snapped to the
+        data's precision, as in memory.
     ddf : dask.dataframe.DataFrame
         Feature columns and the ``target`` column.
     target : str
@@ -241,14 +283,14 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     passes = DaskPasses(client, parts)
     tree.fit_passes(passes)
     student = streamed_student(model, tree, seed)
+    exact = bool(model.exact_rules)
+    if exact:
+        snap_on_cluster(client, parts, student, model.schema_)
     weighted = getattr(model, "split_class_weight", None) is not None
-    if model.temperature != 1.0 or weighted:
-        # Leaves report the teacher's temperature-1 distribution, as in memory.
-        totals = client.gather(client.map(_part_totals, parts, student=student))
-        sums = sum(t[0] for t in totals)
-        counts = sum(t[1] for t in totals)
-        fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
-        student.value_ = np.where(counts[:, None] > 0, fresh, student.value_)
+    if exact or model.temperature != 1.0 or weighted:
+        # Leaves report the teacher's temperature-1 distribution, as in memory;
+        # after snapping, node counts are those of the snapped tree.
+        refit_on_cluster(client, parts, student, recount=exact)
     model.student_ = student
     model.n_transfer_ = int(sum(passes.lengths))
     model.n_augmented_ = model.n_transfer_ - int(ddf.shape[0].compute())

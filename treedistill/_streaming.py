@@ -44,6 +44,12 @@ from treedistill._soften import blend, soften
 from treedistill._spill import ChunkSpill
 from treedistill._students import SoftTree, _node_totals
 from treedistill._teachers import teacher_logits
+from treedistill._thresholds import (
+    merge_bounds,
+    snap_to_bounds,
+    snappable_nodes,
+    split_bounds,
+)
 from treedistill._transfer import augment, munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 
@@ -534,13 +540,39 @@ def refit_leaves_chunked(student: SoftTree, chunks, *, recount: bool = False) ->
         s, c = _node_totals(tree, student.apply(X), np.asarray(Q, dtype=np.float64))
         sums = s if sums is None else sums + s
         counts = c if counts is None else counts + c
-    if sums is None:
-        return
+    if sums is not None:
+        set_node_totals(student, sums, counts, recount=recount)
+
+
+def set_node_totals(student: SoftTree, sums, counts, *, recount: bool = False) -> None:
+    """Node values from per-node sums of ``Q`` and row counts gathered elsewhere."""
     fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
     student.value_ = np.where(counts[:, None] > 0, fresh, student.value_)
     if recount:
         student.tree_.weighted_n_node_samples[:] = counts
         student.tree_.n_node_samples[:] = counts.astype(np.intp)
+
+
+def snap_student(student: SoftTree, schema, recorded, transfer=None) -> None:
+    """Snap the thresholds of a streamed ``student`` to bounds gathered by chunk or
+    partition (:func:`~treedistill._thresholds.split_bounds` of the real rows and
+    of the transfer rows), as :meth:`SoftTree.snap_thresholds` does in memory."""
+    snap_to_bounds(student.tree_, schema, recorded, transfer)
+    student.snapped_ = True
+
+
+def snap_chunked(student: SoftTree, schema, real, chunks) -> None:
+    """:meth:`SoftTree.snap_thresholds` with the transfer set in ``(X,)`` chunks
+    (read only when a split has no real rows on one side)."""
+    tree = student.tree_
+    nodes = snappable_nodes(tree, schema)
+    recorded = split_bounds(tree, real, nodes)
+    lacking = nodes[np.isnan(recorded[nodes]).any(axis=1)]
+    transfer = None
+    for (X,) in chunks if len(lacking) else ():
+        part = split_bounds(tree, X, lacking)
+        transfer = part if transfer is None else merge_bounds(transfer, part)
+    snap_student(student, schema, recorded, transfer)
 
 
 def check_streamable(model) -> None:
@@ -599,7 +631,7 @@ def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
         exact = bool(model.exact_rules)
         if exact:  # thresholds at the data's precision, from the real rows
             real = model.schema_.encode(frame, warn_unseen=False)
-            student.snap_thresholds(real, model.schema_)
+            snap_chunked(student, model.schema_, real, spill.chunks("X"))
         if (
             exact
             or model.temperature != 1.0
