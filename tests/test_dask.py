@@ -13,7 +13,7 @@ from tests.test_streaming import _assert_same_tree, _data
 from treedistill import DistilledTreeClassifier
 from treedistill._hist_tree import HistTree
 from treedistill._schema import TabularSchema
-from treedistill._streaming import StreamedHistTree
+from treedistill._streaming import StreamedHistTree, snap_chunked
 from treedistill._students import SoftTree
 from treedistill._thresholds import snappable_nodes, split_bounds
 from treedistill.datasets import make_clinical_cohort
@@ -129,8 +129,9 @@ def test_distill_tree_with_augmentation_per_partition(client, cohort):
 
 
 def test_snapping_on_the_cluster_is_the_in_memory_snap(client):
-    """Bounds gathered by partition, including a side with no real rows (where
-    the transfer rows decide), snap every threshold as ``snap_thresholds``."""
+    """Bounds gathered by partition (or by chunk), including a side with no real
+    rows (where the transfer rows decide), snap every threshold as
+    ``snap_thresholds`` does in memory."""
     rng = np.random.default_rng(4)
     n = 3000
     frame = pd.DataFrame(
@@ -170,6 +171,10 @@ def test_snapping_on_the_cluster_is_the_in_memory_snap(client):
     assert grown.snapped_
     np.testing.assert_array_equal(grown.tree_.threshold, local.tree_.threshold)
     assert not np.array_equal(grown.tree_.threshold, unsnapped)
+    # The chunked fit's snap (transfer set read chunk by chunk) agrees too.
+    chunked = SoftTree(builder="hist", max_leaf_nodes=16, random_state=0).fit(E, Q)
+    snap_chunked(chunked, schema, real, ((piece[0],) for piece in pieces))
+    np.testing.assert_array_equal(chunked.tree_.threshold, local.tree_.threshold)
     on_age = (grown.tree_.children_left != -1) & (grown.tree_.feature == 0)
     assert on_age.any() and np.all(grown.tree_.threshold[on_age] % 1 == 0)
     # Node counts and values recounted on every partition, as in memory.
