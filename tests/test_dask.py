@@ -23,6 +23,7 @@ dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not install
 distributed = pytest.importorskip("distributed")
 
 from treedistill._dask import (  # noqa: E402
+    STAGES,
     DaskPasses,
     distill_tree,
     refit_on_cluster,
@@ -111,7 +112,15 @@ def test_distill_tree_on_a_dask_frame_matches_the_in_memory_fit(
 def test_distill_tree_with_augmentation_per_partition(client, cohort):
     frame, teacher = cohort
     ddf = dd.from_pandas(frame, npartitions=4)
-    model = distill_tree(_model(teacher, augment_factor=2.0), ddf, "risk")
+    told = []
+    model = distill_tree(
+        _model(teacher, augment_factor=2.0),
+        ddf,
+        "risk",
+        progress=lambda *stage: told.append(stage),
+    )
+    assert told == [(name, i, 5) for i, name in enumerate(STAGES)]
+    assert model.augment_factor == 2.0 and model.chunk_size is None
     assert model.n_transfer_ == 3 * len(frame)
     assert model.n_augmented_ == 2 * len(frame)
     assert model.student_.get_n_leaves() == 10

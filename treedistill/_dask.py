@@ -8,7 +8,8 @@ unless this module is used.
 teacher is already fitted on a Dask DataFrame:
 
 1. the column types, category levels and classes are read from the first
-   ``sample_rows`` rows (an in-memory fit on them sets the model up);
+   ``sample_rows`` rows (an in-memory fit on them, without augmented rows, sets
+   the model up);
 2. on the cluster, each partition draws its augmented rows (the augmenter sees
    that partition's rows), is labelled by the teacher and encoded: the
    transfer set stays on the workers, one piece per partition;
@@ -56,6 +57,9 @@ from treedistill.exceptions import DataError, ParameterError
 __all__ = ["DaskPasses", "distill_tree", "refit_on_cluster", "snap_on_cluster"]
 
 SAMPLE_ROWS = 50_000
+
+#: The stages of :func:`distill_tree`, as told to its ``progress`` callback.
+STAGES = ("sample", "transfer", "grow", "snap", "leaves")
 
 
 def _client(client):
@@ -176,6 +180,10 @@ def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
     return model.schema_.encode(rows, warn_unseen=False), q, q_true, len(X)
 
 
+def _part_real(part):
+    return part[3]
+
+
 def _part_totals(part, student):
     return _node_totals(student.tree_, student.apply(part[0]), part[2])
 
@@ -233,7 +241,9 @@ def _check(model, ddf, target) -> None:
     check_streamable(model)
 
 
-def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROWS):
+def distill_tree(
+    model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROWS, progress=None
+):
     """Fit ``model`` (a DistilledTreeClassifier) on a Dask DataFrame.
 
     Parameters
@@ -249,7 +259,11 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
         Default: the current client.
     sample_rows : int, default=50000
         Rows (from the first partitions) that column types, category levels and
-        class weights are read from.
+        class weights are read from (the model is set up by a fit on them
+        without augmented rows).
+    progress : callable, optional
+        Called as ``progress(stage, index, total)`` when each of the stages
+        ``STAGES`` starts ("snap" and "leaves" only when they run).
 
     Returns
     -------
@@ -259,40 +273,57 @@ def distill_tree(model, ddf, target: str, *, client=None, sample_rows=SAMPLE_ROW
     _check(model, ddf, target)
     client = _client(client)
     import dask
+    from distributed import wait
 
+    mark = _marks(progress)
+    mark("sample")
     head = ddf.head(int(sample_rows), npartitions=-1)
     if not len(head):
         raise DataError("the Dask DataFrame has no rows")
-    chunk = model.chunk_size
-    model.set_params(chunk_size=None)
+    # Schema, teacher and classes from the sample: its student is replaced below.
+    kept = {"chunk_size": model.chunk_size, "augment_factor": model.augment_factor}
+    model.set_params(chunk_size=None, augment_factor=0.0)
     try:
         model.fit(head.drop(columns=[target]), head[target].to_numpy())
     finally:
-        model.set_params(chunk_size=chunk)
+        model.set_params(**kept)
     shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(
         head[target].to_numpy()
     )
     seed = 0 if model.random_state is None else int(model.random_state)
+    mark("transfer")
     parts = client.compute(
         [
             dask.delayed(_transfer_part)(p, model, target, shift, seed + i)
             for i, p in enumerate(ddf.to_delayed())
         ]
     )
+    wait(parts)
+    mark("grow")
     tree = streamed_tree(model, seed)
     passes = DaskPasses(client, parts)
     tree.fit_passes(passes)
     student = streamed_student(model, tree, seed)
     exact = bool(model.exact_rules)
     if exact:
+        mark("snap")
         snap_on_cluster(client, parts, student, model.schema_)
     weighted = getattr(model, "split_class_weight", None) is not None
     if exact or model.temperature != 1.0 or weighted:
         # Leaves report the teacher's temperature-1 distribution, as in memory;
         # after snapping, node counts are those of the snapped tree.
+        mark("leaves")
         refit_on_cluster(client, parts, student, recount=exact)
     model.student_ = student
     model.n_transfer_ = int(sum(passes.lengths))
-    model.n_augmented_ = model.n_transfer_ - int(ddf.shape[0].compute())
+    n_real = sum(client.gather(client.map(_part_real, parts)))
+    model.n_augmented_ = model.n_transfer_ - int(n_real)
     model.search_ = "greedy"
     return model
+
+
+def _marks(progress):
+    """``mark(stage)``: tells ``progress`` that a stage of ``STAGES`` starts."""
+    if progress is None:
+        return lambda stage: None
+    return lambda stage: progress(stage, STAGES.index(stage), len(STAGES))
