@@ -74,9 +74,11 @@ Example:
   treedistill distill data/clinical_cohort_3class.csv --target risk \\
       --student both --subgroup ward --out cohort-run
   treedistill distill data.csv --target outcome --teacher model.skops \\
-      --max-leaf-nodes 8 --sweep --out run1 --json"""
+      --max-leaf-nodes 8 --sweep --out run1 --json
+  treedistill distill 'cohort/*.parquet' --target outcome --dask local \\
+      --out run2"""
 )
-@click.argument("data", type=click.Path(dir_okay=False), required=True)
+@click.argument("data", type=click.Path(), required=True)
 @target_option
 @out_option(
     "DIR",
@@ -303,6 +305,15 @@ Example:
     "level or in [distill]); command-line options override it; relative paths are "
     "read from the file's folder.",
 )
+@click.option(
+    "--dask",
+    metavar="local|ADDRESS",
+    default=None,
+    help="Run on a Dask cluster: 'local' starts one on this machine (and closes "
+    "it), or a scheduler address such as tcp://host:8786. DATA may then be a "
+    "Parquet dataset folder or a quoted glob of Parquet/CSV files. Needs "
+    "pip install 'treedistill[dask]'.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
@@ -312,7 +323,9 @@ def distill(data, as_json, **kw) -> None:
     """Distil a teacher into a small decision tree (and/or boosted trees) and
     write a fidelity report to a run directory.
 
-    DATA is a CSV or Parquet table. Rows are split (stratified, seeded) into
+    DATA is a CSV or Parquet table (with --dask also a Parquet dataset folder
+    or a quoted glob of Parquet/CSV files, read partition by partition on the
+    cluster). Rows are split (stratified, seeded) into
     training and test rows; the teacher is the given file(s) or an MLP trained
     on the training rows; the students learn the teacher's softened predictions;
     the report measures on the test rows how faithfully they reproduce it.
@@ -328,6 +341,10 @@ def distill(data, as_json, **kw) -> None:
     quiet = kw.pop("quiet")
     kw.pop("config")
     quiet_warnings(quiet)
+    if kw["dask"] is None and Path(data).is_dir():
+        raise click.UsageError(
+            f"DATA {data!r} is a folder; a Parquet dataset folder is read with --dask"
+        )
     if kw["max_leaf_nodes"] is None and kw["max_depth"] is None:
         kw["max_leaf_nodes"] = default("max_leaf_nodes")
     params = DistillParams(

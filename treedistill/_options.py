@@ -143,6 +143,12 @@ class DistillParams:
     stability_refits :
         Bootstrap refits of the tree student behind the report's stability
         section (see :func:`treedistill.stability`); 0 turns it off.
+    dask :
+        Run on a Dask cluster: ``"local"`` (a ``distributed.LocalCluster`` the run
+        starts and closes) or a scheduler address (``"tcp://host:8786"``);
+        ``data`` may then be a Parquet file, a Parquet dataset folder or a glob
+        of Parquet or CSV files (see :func:`treedistill._dask_run.run_distill_dask`).
+        ``None``: in memory on this machine.
     """
 
     data: str | Path
@@ -184,6 +190,7 @@ class DistillParams:
     copy_data: bool = False
     skip: Sequence[str] = ()
     stability_refits: int = 20
+    dask: str | None = None
 
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:
@@ -216,6 +223,13 @@ class DistillParams:
         for kind in ("tree", "boosted"):  # both, as the options are given together
             self._check_student(kind)
         self._check_teacher()
+        if self.dask is not None and (
+            not isinstance(self.dask, str) or not self.dask.strip()
+        ):
+            raise ParameterError(
+                f"dask must be 'local' or a scheduler address, got {self.dask!r}",
+                parameter="dask",
+            )
 
     def _check_student(self, kind: str) -> None:
         cls = STUDENT_CLASSES[kind]

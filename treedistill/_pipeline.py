@@ -128,6 +128,7 @@ class _State:
     fidelities: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict)
     positive: object = None
+    config_extra: dict = field(default_factory=dict)  # more entries of config.json
 
 
 def run_distill(
@@ -157,6 +158,10 @@ def run_distill(
         Unreadable data or teacher. Nothing is written then.
     """
     params.validate()
+    if params.dask is not None:
+        from treedistill._dask_run import run_distill_dask
+
+        return run_distill_dask(params, progress=progress)
     out = check_out_dir(params.out, params.force, keep=[params.data, *params.teacher])
     stale = clean_stale_staging(out)
     staging = Staging(out, force=params.force)
@@ -227,12 +232,17 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
 # Stages
 # --------------------------------------------------------------------------- #
 def _read_data(state: _State) -> None:
-    from treedistill._prepare import prepare_data
-    from treedistill._screening import screen_data
     from treedistill._tables import read_table
 
+    prepare_frame(state, read_table(state.data_path))
+
+
+def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
+    """Features, labels, row labels, summary and data checks of a read table."""
+    from treedistill._prepare import prepare_data
+    from treedistill._screening import screen_data
+
     params = state.params
-    frame = read_table(state.data_path)
     _check_keep_row_id(params, frame)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -562,6 +572,7 @@ def _write(state: _State, folder: Path, data_sha: str) -> list[str]:
         teacher_info=state.teacher_info,
         sweeps=state.sweeps,
     )
+    config.update(state.config_extra)
     atomic_write_text(folder / "config.json", dumps(config))
     return [*written, "config.json"]
 

@@ -1,0 +1,657 @@
+"""The whole distillation job on a Dask cluster, for data beyond one machine.
+
+:func:`run_distill_dask` is :func:`treedistill.run_distill` with ``dask`` set. The
+data is a Parquet file, a folder of Parquet files or a glob of Parquet or CSV
+files, read lazily with ``dask.dataframe``: the client reads only the files'
+schemas (Parquet footers, CSV header lines) before the work starts. Then:
+
+1. **Split.** Every partition draws its held-out rows itself:
+   ``numpy.random.default_rng([seed, partition]).random(n_rows) < test_size``
+   over the partition's rows (rows without a target are then left out). The
+   draw is reproducible for the same files, partitions and seed, and not
+   stratified. Partitions are numbered in file order (files sorted by path).
+2. **Samples.** Bounded, seeded samples of the training rows (at most
+   :data:`TRAIN_ROWS`) and of the held-out rows (at most :data:`REPORT_ROWS`)
+   are gathered to the client: each partition gives a share drawn from a
+   multivariate hypergeometric split of the sample size over the partitions.
+   The columns are prepared from these rows as on one machine
+   (:func:`treedistill.prepare_data`: identifiers and empty columns left out,
+   data checks), and every partition is cleaned the same way on its worker.
+3. **Teacher.** The ``teacher`` files, or the default MLP teacher trained on the
+   training sample on the client (the sample size is recorded).
+4. **Student.** :func:`treedistill.distill_tree_dask` on the training rows of
+   every partition: transfer set and teacher labels by partition, the tree's
+   split search as a map-reduce of per-partition histograms.
+5. **Evaluation.** The additive measures (agreement, confusion counts, per-class
+   counts, accuracy against the truth, KL, total variation and risk-difference
+   sums, flag counts) are computed with one pass over ALL held-out rows, partition
+   by partition, and added up; the full report (:func:`treedistill.report.evaluate`:
+   rank measures, rules audit, SHAP, size curve, stability) is computed on the
+   held-out sample. When every held-out row fits in the sample, the report is
+   the single-machine report for those rows.
+
+The run directory holds the same files as a single-machine run;
+``held_out_rows.csv`` lists the report's sample of held-out rows by row number
+(from 1, in data order: files sorted by path, rows in file order), and
+``config.json`` records the split, the samples and the files under ``"dask"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from treedistill._cleaning import MISSING_TOKENS, clean_frame
+from treedistill._dask_inputs import (
+    check_dask_installed,
+    check_dask_params,
+    check_files,
+    connect,
+    dask_files,
+)
+from treedistill._files import atomic_write_text
+from treedistill._json import dumps, plain
+from treedistill._metrics import PROBA_FLOOR, agreement_interval
+from treedistill._options import DistillParams
+from treedistill._outdir import (
+    WRITE_ERRORS,
+    Staging,
+    check_out_dir,
+    clean_stale_staging,
+    output_error,
+)
+from treedistill._pipeline import (
+    _Clock,
+    _get_teacher,
+    _missing_checks,
+    _run_info,
+    _State,
+    _write,
+    prepare_frame,
+)
+from treedistill._prepare import _labels
+from treedistill._result import DistillResult
+from treedistill._train import torch_threads
+from treedistill.exceptions import (
+    DataError,
+    TreedistillError,
+    UnseenCategoryWarning,
+)
+
+__all__ = ["REPORT_ROWS", "TRAIN_ROWS", "run_distill_dask", "split_mask"]
+
+#: Held-out rows gathered to the client for the full report (a seeded sample).
+REPORT_ROWS = 200_000
+#: Training rows gathered to the client: the default teacher's and the report's.
+TRAIN_ROWS = 100_000
+
+
+# --------------------------------------------------------------------------- #
+# Run on the workers, one partition at a time
+# --------------------------------------------------------------------------- #
+def split_mask(n_rows: int, partition: int, seed: int, test_size: float) -> np.ndarray:
+    """Which of a partition's ``n_rows`` rows are held out (before rows without a
+    target are left out): ``default_rng([seed, partition]).random(n) < test_size``."""
+    rng = np.random.default_rng([int(seed), int(partition)])
+    return rng.random(n_rows) < float(test_size)
+
+
+def _clean(frame: pd.DataFrame, target: str, from_csv: bool):
+    """The partition cleaned as read_table cleans a file, its labels and which
+    rows have one."""
+    raw = frame.reset_index(drop=True)
+    cleaned, _ = clean_frame(raw, from_csv=from_csv)
+    has_y = cleaned[target].notna().to_numpy()
+    y = _labels(cleaned[target][has_y], target) if has_y.any() else np.array([])
+    return raw, cleaned, has_y, y
+
+
+def _count_part(frame, partition, target, seed, test_size, from_csv):
+    _, _, has_y, y = _clean(frame, target, from_csv)
+    held = split_mask(len(has_y), partition, seed, test_size)[has_y]
+    out = {"n": len(has_y), "missing": int((~has_y).sum())}
+    for name, mask in (("train", ~held), ("test", held)):
+        labels, counts = np.unique(y[mask], return_counts=True)
+        out[name] = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+    return out
+
+
+def _pick(rng, idx: np.ndarray, quota: int) -> np.ndarray:
+    if quota >= len(idx):
+        return idx
+    return np.sort(rng.choice(idx, size=quota, replace=False))
+
+
+def _sample_part(frame, partition, target, seed, test_size, from_csv, quotas, offset):
+    """The partition's share of the training and held-out samples."""
+    raw, cleaned, has_y, _ = _clean(frame, target, from_csv)
+    held = split_mask(len(has_y), partition, seed, test_size)
+    rng = np.random.default_rng([int(seed), int(partition), 1])
+    train = _pick(rng, np.flatnonzero(has_y & ~held), quotas[0])
+    test = _pick(rng, np.flatnonzero(has_y & held), quotas[1])
+    rows = np.concatenate([train, test])
+    out = cleaned.iloc[rows].copy()
+    out.index = pd.Index(offset + rows + 1)  # row numbers from 1, in data order
+    out["__held_out__"] = np.concatenate(
+        [np.zeros(len(train), bool), np.ones(len(test), bool)]
+    )
+    return out
+
+
+def _conform(raw, cleaned, features: dict[str, str], partition: int):
+    """The feature columns with the sample's kinds (numeric or categorical)."""
+    columns = {}
+    for name, kind in features.items():
+        s = cleaned[name]
+        numeric = pd.api.types.is_numeric_dtype(s.dtype)
+        if kind == "numeric" and not numeric:
+            if s.notna().any():
+                bad = s.dropna().iloc[0]
+                raise DataError(
+                    f"column {name!r} holds text ({bad!r}) in partition {partition} "
+                    "but numbers in the sampled rows",
+                    column=name,
+                )
+            s = s.astype(np.float64)
+        elif kind == "categorical" and numeric:
+            text = raw[name].astype("string").str.strip()
+            s = text.where(~text.isin(list(MISSING_TOKENS))).astype(object)
+            s = s.where(s.notna(), np.nan)
+        columns[name] = s
+    return pd.DataFrame(columns, index=cleaned.index)
+
+
+def _part_rows(frame, partition, target, seed, test_size, from_csv, features, held_out):
+    """The training (or held-out) rows of a partition, cleaned: features + target."""
+    raw, cleaned, has_y, y = _clean(frame, target, from_csv)
+    held = split_mask(len(has_y), partition, seed, test_size)
+    X = _conform(raw, cleaned, features, partition)[has_y]
+    keep = held[has_y] if held_out else ~held[has_y]
+    return X[keep].assign(**{target: y[keep]}).reset_index(drop=True)
+
+
+def _measure_part(
+    frame, partition, target, seed, test_size, from_csv, features, model, op
+):
+    """Additive measures of student vs teacher on a partition's held-out rows."""
+    rows = _part_rows(
+        frame, partition, target, seed, test_size, from_csv, features, True
+    )
+    k = len(model.classes_)
+    out = {
+        "n": len(rows),
+        "confusion": np.zeros((k, k), np.int64),
+        "truth_teacher": np.zeros((k, k), np.int64),
+        "truth_student": np.zeros((k, k), np.int64),
+        "kl": 0.0,
+        "tv": 0.0,
+        "mad": 0.0,
+        "flags": np.zeros(3, np.int64),
+        "teacher_mass": np.zeros(k),
+        "student_mass": np.zeros(k),
+    }
+    if not len(rows):
+        return out
+    X = rows.drop(columns=[target])
+    y = np.searchsorted(model.classes_, rows[target].to_numpy())
+    t, s = model.teacher_proba(X), model.predict_proba(X)
+    ta, sa = np.argmax(t, axis=1), np.argmax(s, axis=1)
+    np.add.at(out["confusion"], (ta, sa), 1)
+    np.add.at(out["truth_teacher"], (y, ta), 1)
+    np.add.at(out["truth_student"], (y, sa), 1)
+    floor = np.clip(s, PROBA_FLOOR, None)
+    floor /= floor.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(
+            t > 0, t * (np.log(np.where(t > 0, t, 1.0)) - np.log(floor)), 0
+        )
+    out["kl"] = float(terms.sum())
+    out["tv"] = float(0.5 * np.abs(t - s).sum())
+    out["teacher_mass"], out["student_mass"] = t.sum(axis=0), s.sum(axis=0)
+    if op["positive"] is not None:
+        pos, cut = op["positive"], op["threshold"]
+        out["mad"] = float(np.abs(t[:, pos] - s[:, pos]).sum())
+        tf, sf = t[:, pos] >= cut, s[:, pos] >= cut
+        out["flags"] = np.array([tf.sum(), sf.sum(), (tf & sf).sum()], np.int64)
+    return out
+
+
+def _add(parts: list[dict]) -> dict:
+    total = dict(parts[0])
+    for part in parts[1:]:
+        for key, value in part.items():
+            total[key] = total[key] + value
+    return total
+
+
+# --------------------------------------------------------------------------- #
+# The run
+# --------------------------------------------------------------------------- #
+class _Job:
+    """The lazily read data and how every pass reads it."""
+
+    def __init__(self, params: DistillParams, client, files, kind, delimiter):
+        import dask.dataframe as dd
+
+        self.client, self.files, self.kind = client, files, kind
+        self.target = str(params.target).strip()
+        self.seed, self.test_size = int(params.seed), float(params.test_size)
+        names = [str(f) for f in files]
+        if kind == "parquet":
+            self.ddf = dd.read_parquet(names)
+        else:
+            self.ddf = dd.read_csv(
+                names,
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+            )
+        self.raw_target = next(
+            c for c in self.ddf.columns if str(c).strip() == self.target
+        )
+        self.npartitions = int(self.ddf.npartitions)
+
+    def _args(self):
+        return (self.target, self.seed, self.test_size, self.kind == "csv")
+
+    def compute(self, func, *args, frame=None, skip=None):
+        """``func(partition, i, *common, *args)`` for every partition, gathered."""
+        import dask
+
+        frame = self.ddf if frame is None else frame
+        tasks = [
+            dask.delayed(func)(part, i, *self._args(), *(a[i] for a in args))
+            for i, part in enumerate(frame.to_delayed())
+            if skip is None or not skip[i]
+        ]
+        return self.client.gather(self.client.compute(tasks))
+
+    def rows(self, features: dict, meta: pd.DataFrame, *, held_out: bool):
+        """The training (or held-out) rows as a Dask DataFrame, cleaned."""
+        import dask
+        import dask.dataframe as dd
+
+        parts = [
+            dask.delayed(_part_rows)(part, i, *self._args(), features, held_out)
+            for i, part in enumerate(self.ddf.to_delayed())
+        ]
+        return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def _quotas(counts: list[int], cap: int, seed: int, which: int) -> np.ndarray:
+    """How many rows of each partition a sample of at most ``cap`` rows takes."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.sum() <= cap:
+        return counts
+    rng = np.random.default_rng([seed, 2, which])
+    return rng.multivariate_hypergeometric(counts, cap)
+
+
+def _read(job: _Job, state: _State) -> dict:
+    """Count the rows of every partition, gather the samples, prepare the columns."""
+    counts = job.compute(_count_part, frame=job.ddf[[job.raw_target]])
+    n_train = [sum(c["train"].values()) for c in counts]
+    n_test = [sum(c["test"].values()) for c in counts]
+    quotas = (
+        _quotas(n_train, TRAIN_ROWS, job.seed, 0),
+        _quotas(n_test, REPORT_ROWS, job.seed, 1),
+    )
+    lengths = [c["n"] for c in counts]
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    pairs = list(zip(quotas[0].tolist(), quotas[1].tolist(), strict=True))
+    skip = [a == 0 and b == 0 for a, b in pairs]
+    pieces = job.compute(_sample_part, pairs, offsets.tolist(), skip=skip)
+    frame = pd.concat(pieces)
+    held = frame.pop("__held_out__").to_numpy(dtype=bool)
+    rows = frame.index.to_numpy()
+    prepare_frame(state, frame.reset_index(drop=True))
+    X = state.X.set_axis(pd.Index(rows), axis=0)
+    state.rows = rows
+    state.split = (X[~held], X[held], state.y[~held], state.y[held])
+    labels = {}
+    for c in counts:
+        for part in ("train", "test"):
+            for label, n in c[part].items():
+                labels[label] = labels.get(label, 0) + n
+    totals = {
+        "rows": int(sum(lengths)),
+        "missing_target": int(sum(c["missing"] for c in counts)),
+        "train": int(sum(n_train)),
+        "test": int(sum(n_test)),
+        "classes": labels,
+        "partition_rows": lengths,
+    }
+    _whole_data_summary(state, totals)
+    return totals
+
+
+def _whole_data_summary(state: _State, totals: dict) -> None:
+    """The data summary's row counts for every row, not only the samples."""
+    summary = state.data_summary
+    summary["rows_in"] = totals["rows"]
+    summary["rows_used"] = totals["rows"] - totals["missing_target"]
+    summary["rows_dropped"] = totals["missing_target"]
+    reasons = {"missing target": totals["missing_target"]}
+    summary["rows_dropped_reasons"] = reasons if totals["missing_target"] else {}
+    summary["classes"] = [
+        {"label": plain(label), "count": int(n)}
+        for label, n in sorted(totals["classes"].items(), key=lambda kv: str(kv[0]))
+    ]
+    summary["column_facts_from"] = (
+        f"a sample of {len(state.X)} of the {summary['rows_used']} rows with a target"
+    )
+
+
+def _teacher(job: _Job, state: _State, totals: dict) -> None:
+    from treedistill._pipeline import check_teacher_classes
+
+    _get_teacher(state)
+    labels = np.array(list(totals["classes"]), dtype=object)
+    check_teacher_classes(state.teacher, labels)
+    n_sample, n_train = len(state.split[0]), totals["train"]
+    if state.teacher_info.get("source") != "files":
+        state.teacher_info["source"] = (
+            "trained on the training rows"
+            if n_sample == n_train
+            else f"trained on a seeded sample of {n_sample} of the {n_train} "
+            "training rows"
+        )
+        state.teacher_info["sample_rows"] = n_sample
+
+
+def _student(job: _Job, state: _State):
+    from treedistill._dask import distill_tree
+
+    X_train, _, y_train, _ = state.split
+    features = {
+        c: "numeric" if pd.api.types.is_numeric_dtype(X_train[c]) else "categorical"
+        for c in X_train.columns
+    }
+    meta = X_train.iloc[:0].assign(**{job.target: y_train[:0]})
+    model = state.params.make_student("tree", state.teacher)
+    # Thresholds stay the grown midpoints on a cluster (see distill_tree_dask).
+    model.set_params(exact_rules=False)
+    rows = job.rows(features, meta, held_out=False)
+    state.models["tree"] = distill_tree(model, rows, job.target, client=job.client)
+    return features
+
+
+def _data_sha(files: list[Path]) -> str:
+    """sha256 of the file list (paths and sizes): contents are not read here."""
+    listing = [[str(f), f.stat().st_size] for f in files]
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+
+
+def _all_rows(total: dict, classes, op: dict, seed: int) -> dict:
+    """The held-out measures over every held-out row, from the added counts."""
+    n = int(total["n"])
+    conf = total["confusion"]
+    agree = int(np.trace(conf))
+    rate = agree / n if n else None
+    lo, hi = agreement_interval(rate, n, random_state=seed) if n else (None, None)
+    classes = plain(np.asarray(classes))
+    per_class = [
+        {
+            "class": label,
+            "teacher_rows": int(conf[i].sum()),
+            "student_rows": int(conf[:, i].sum()),
+            "both": int(conf[i, i]),
+            "recall": conf[i, i] / conf[i].sum() if conf[i].sum() else None,
+            "precision": conf[i, i] / conf[:, i].sum() if conf[:, i].sum() else None,
+        }
+        for i, label in enumerate(classes)
+    ]
+    out = {
+        "n": n,
+        "agreement": rate,
+        "agreement_ci": [lo, hi],
+        "agreeing_rows": agree,
+        "kl": total["kl"] / n if n else None,
+        "total_variation": total["tv"] / n if n else None,
+        "teacher_accuracy": np.trace(total["truth_teacher"]) / n if n else None,
+        "student_accuracy": np.trace(total["truth_student"]) / n if n else None,
+        "classes": classes,
+        "confusion_teacher_by_student": conf.tolist(),
+        "confusion_truth_by_teacher": total["truth_teacher"].tolist(),
+        "confusion_truth_by_student": total["truth_student"].tolist(),
+        "per_class": per_class,
+        "teacher_mean_proba": (total["teacher_mass"] / max(n, 1)).tolist(),
+        "student_mean_proba": (total["student_mass"] / max(n, 1)).tolist(),
+    }
+    if op["positive"] is not None:
+        t_flag, s_flag, both = (int(v) for v in total["flags"])
+        out["positive"] = {
+            "class": classes[op["positive"]],
+            "threshold": op["threshold"],
+            "teacher_flagged": t_flag,
+            "student_flagged": s_flag,
+            "both_flagged": both,
+            "mean_abs_risk_difference": total["mad"] / n if n else None,
+        }
+    return plain(out, digits=None)
+
+
+def _note(all_rows: dict, samples: dict, partitions: int) -> str:
+    n, n_s = samples["held_out_total"], samples["held_out_rows"]
+    m, m_s = samples["training_total"], samples["training_rows"]
+    train = (
+        f"all {m} training rows"
+        if m_s == m
+        else f"a seeded sample of {m_s} of the {m} training rows"
+    )
+    where = (
+        f"every one of the {n} held-out rows"
+        if n_s == n
+        else f"a seeded sample of {n_s} of the {n} held-out rows"
+    )
+    kl = "n/a" if all_rows["kl"] is None else f"{all_rows['kl']:.4g}"
+    acc = all_rows["student_accuracy"]
+    accuracy = "n/a" if acc is None else f"{acc:.1%}"
+    agreement = (
+        "n/a" if all_rows["agreement"] is None else (f"{all_rows['agreement']:.1%}")
+    )
+    return (
+        f"Run on a Dask cluster ({partitions} partitions): the tree was grown on all "
+        f"{samples['training_total']} training rows; on all {n} held-out rows, "
+        f"computed partition by partition, the tree agrees with the teacher on "
+        f"{agreement} (accuracy {accuracy}, KL {kl}). The sections of this report "
+        f"are computed on {where} and on {train} (report.json: run.dask)."
+    )
+
+
+def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> dict:
+    from treedistill._record import unseen_category_notes
+    from treedistill.report import evaluate, report_json
+
+    params = state.params
+    X_train, X_test, y_train, y_test = state.split
+    model = state.models["tree"]
+    state.notes.extend(unseen_category_notes(model.schema_, X_test))
+    _missing_checks(state)
+    data_sha = _data_sha(job.files)
+    report = evaluate(
+        state.models,
+        X_test,
+        y_test,
+        X_train,
+        y_train,
+        subgroups=list(params.subgroup) or None,
+        include_values=bool(params.include_values),
+        random_state=int(params.seed),
+        run_info=_run_info(state, data_sha),
+        positive_class=state.positive,
+        threshold=float(params.threshold),
+        flag_rate=None if params.flag_rate is None else float(params.flag_rate),
+        skip=list(params.skip),
+        stability_refits=int(params.stability_refits),
+    )
+    ops = report["operating_points"]
+    op = {"positive": ops.get("positive_index"), "threshold": ops.get("threshold")}
+    parts = job.compute(
+        _measure_part,
+        [features] * job.npartitions,
+        [model] * job.npartitions,
+        [op] * job.npartitions,
+    )
+    all_rows = _all_rows(_add(parts), model.classes_, op, int(params.seed))
+    samples = {
+        "training_rows": int(len(y_train)),
+        "training_total": totals["train"],
+        "held_out_rows": int(len(y_test)),
+        "held_out_total": totals["test"],
+        "caps": {"training": TRAIN_ROWS, "held_out": REPORT_ROWS},
+        "method": "each partition gives a share of a multivariate hypergeometric "
+        "split of the sample size over the partitions (numpy "
+        "default_rng([seed, 2, 0]) for training rows, [seed, 2, 1] for held-out "
+        "rows), its rows drawn with default_rng([seed, partition, 1])",
+    }
+    dask_info = _dask_record(job, totals, samples)
+    dask_info["held_out_all_rows"] = all_rows
+    run = report["run"]
+    run["dask"] = dask_info
+    run["split"].update(
+        n_train=totals["train"], n_test=totals["test"], stratified=False
+    )
+    run["notes"] = [*run.get("notes", []), _note(all_rows, samples, job.npartitions)]
+    state.report = json.loads(report_json(report))
+    state.fidelities["tree"] = {
+        key: all_rows[key]
+        for key in ("n", "agreement", "agreement_ci", "kl", "total_variation")
+    } | {k: all_rows[k] for k in ("teacher_accuracy", "student_accuracy")}
+    state.config_extra = {
+        "dask": {k: v for k, v in dask_info.items() if k != "held_out_all_rows"},
+        "held_out_rows": {
+            "file": "held_out_rows.csv",
+            "by": "row number (from 1, in data order: files sorted by path, rows "
+            "in file order)",
+            "rows": "every held-out row"
+            if samples["held_out_rows"] == samples["held_out_total"]
+            else f"the report's sample of {samples['held_out_rows']} of the "
+            f"{samples['held_out_total']} held-out rows",
+        },
+    }
+    return data_sha
+
+
+def _dask_record(job: _Job, totals: dict, samples: dict) -> dict:
+    return {
+        "scheduler": "local" if job.cluster_local else "address",
+        "files": [{"path": str(f), "bytes": f.stat().st_size} for f in job.files],
+        "data_sha256": "of the file list (paths and sizes), not of the contents",
+        "format": job.kind,
+        "partitions": job.npartitions,
+        "rows": totals["rows"],
+        "rows_without_target": totals["missing_target"],
+        "split": {
+            "rule": "a row is held out when numpy default_rng([seed, partition])"
+            ".random(rows in the partition) < test_size; rows without a target "
+            "are then left out",
+            "seed": job.seed,
+            "test_size": job.test_size,
+            "stratified": False,
+            "training_rows": totals["train"],
+            "held_out_rows": totals["test"],
+        },
+        "samples": samples,
+    }
+
+
+def _distill(params, staging: Staging, progress, notes, job: _Job) -> DistillResult:
+    stages = ["read data", "teacher", "tree student", "evaluate", "write"]
+    clock = _Clock(stages, progress)
+    data_path = Path(str(params.data))
+    state = _State(params, data_path, [Path(p) for p in params.teacher], list(notes))
+    clock("read data")
+    totals = _read(job, state)
+    clock("teacher")
+    _teacher(job, state, totals)
+    clock("tree student")
+    features = _student(job, state)
+    clock("evaluate")
+    data_sha = _evaluate(job, state, totals, features)
+    clock("write")
+    written = _write(state, staging.path, data_sha)
+    clock(None)
+    atomic_write_text(staging.path / "timings.json", dumps(clock.document()))
+    return DistillResult(
+        out_dir=staging.out,
+        files=sorted({*written, "timings.json"}),
+        models=state.models,
+        fidelity=state.fidelities,
+        sweep={},
+        report=state.report,
+        timings=dict(clock.timings),
+        warnings=state.notes,
+    )
+
+
+def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:
+    """:func:`treedistill.run_distill` on a Dask cluster (``params.dask``).
+
+    Parameters
+    ----------
+    params : DistillParams
+        With ``dask`` set to ``"local"`` or a scheduler address; ``data`` a
+        Parquet file, a Parquet dataset folder or a glob of Parquet or CSV files.
+    progress : callable, optional
+        Called as ``progress(stage, index, total)`` when each stage starts.
+
+    Returns
+    -------
+    DistillResult
+        ``fidelity["tree"]`` holds the measures over every held-out row.
+
+    Raises
+    ------
+    ParameterError
+        Before any work: a parameter that does not apply on a cluster
+        (:data:`NOT_ON_DASK`, a boosted student), the Dask packages missing, a
+        scheduler that cannot be reached within :data:`CONNECT_TIMEOUT` seconds.
+    DataError
+        Before any work: no files, a file without the target column, files whose
+        schemas differ (naming the file and the column).
+    """
+    params.validate()
+    check_dask_params(params)
+    check_dask_installed()
+    files, kind = dask_files(params.data)
+    delimiter = check_files(files, kind, params.target)
+    out = check_out_dir(params.out, params.force, keep=[*files, *params.teacher])
+    import dask
+
+    client, cluster = connect(str(params.dask))
+    # Text stays object columns with NaN for missing, as on one machine (dask
+    # would turn them into pyarrow strings with pd.NA).
+    no_arrow = dask.config.set({"dataframe.convert-string": False})
+    try:
+        no_arrow.__enter__()
+        job = _Job(params, client, files, kind, delimiter)
+        job.cluster_local = cluster is not None
+        stale = clean_stale_staging(out)
+        staging = Staging(out, force=params.force)
+        try:
+            with torch_threads(1), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
+                result = _distill(params, staging, progress, stale, job)
+            staging.publish()
+        except OSError as exc:
+            staging.discard()
+            if isinstance(exc, TreedistillError) or exc.errno not in WRITE_ERRORS:
+                raise
+            raise output_error(exc, out) from None
+        except BaseException:
+            staging.discard()
+            raise
+    finally:
+        no_arrow.__exit__(None, None, None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return result
