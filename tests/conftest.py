@@ -36,6 +36,24 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client on a 2-worker LocalCluster (one thread each), per module."""
+    distributed = pytest.importorskip(
+        "distributed", reason="the dask extra is not installed"
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit="1GiB",
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
 @pytest.fixture(scope="session")
 def report_binary() -> dict:
     """A binary cohort, tree and boosted students and their report (built once)."""

@@ -5,6 +5,7 @@ The public API lives here; the modules behind it are private.
 
 from treedistill._bundle import StudentBundle, load_student, save_student
 from treedistill._dask import distill_tree as distill_tree_dask
+from treedistill._dask_boost import distill_boosted as distill_boosted_dask
 from treedistill._estimators import DistilledBoostingClassifier, DistilledTreeClassifier
 from treedistill._export_onnx import to_onnx
 from treedistill._export_python import to_python
@@ -70,6 +71,7 @@ __all__ = [
     "augment",
     "blend",
     "box_sample",
+    "distill_boosted_dask",
     "distill_tree_dask",
     "export_rules",
     "extract_rules",
