@@ -220,8 +220,8 @@ def distill_boosted(
     if not len(head):
         raise DataError("the Dask DataFrame has no rows")
     _set_up(model, head, target)
-    seed = _seed(model.random_state)
-    seed = 0 if seed is None else seed
+    given = _seed(model.random_state)
+    seed = 0 if given is None else given
     mark("transfer")
     shared = dask.delayed(model)
     parts = client.compute(
@@ -238,7 +238,7 @@ def distill_boosted(
     prior = sum(client.gather(client.map(_part_q_sum, parts))) / n_transfer
 
     mark("boost")
-    student = model._make_student(seed)
+    student = model._make_student(given)
     student.n_classes_ = k
     student.base_margin_ = _base_margin(prior)
     params = _xgb_params(student, k)
