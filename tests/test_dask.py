@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from tests.test_exact_rules import assert_exact
 from tests.test_streaming import _assert_same_tree, _data
@@ -17,7 +19,7 @@ from treedistill._streaming import StreamedHistTree, snap_chunked
 from treedistill._students import SoftTree
 from treedistill._thresholds import snappable_nodes, split_bounds
 from treedistill.datasets import make_clinical_cohort
-from treedistill.exceptions import ParameterError
+from treedistill.exceptions import DataError, ParameterError
 
 dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
 distributed = pytest.importorskip("distributed")
@@ -195,6 +197,35 @@ def test_snapping_on_the_cluster_is_the_in_memory_snap(client):
     )
     assert not np.array_equal(grown.tree_.weighted_n_node_samples, before)
     np.testing.assert_allclose(grown.value_, local.value_, rtol=0, atol=1e-12)
+
+
+def test_partitions_are_cleaned_as_the_in_memory_fit_cleans(client):
+    # Text columns of pandas' string dtype with missing values (pd.NA), as
+    # dd.read_parquet gives them: MUNGE on each partition sees them cleaned.
+    X, y = make_clinical_cohort(1200, missing_rate=0.0, random_state=2)
+    numeric = list(X.select_dtypes("number").columns)
+    text = [c for c in X.columns if c not in numeric]
+    X = X.astype({c: "string" for c in text})
+    X.loc[X.index[::7], text[0]] = pd.NA
+    teacher = make_pipeline(
+        ColumnTransformer([("num", "passthrough", numeric)]),
+        LogisticRegression(max_iter=500),
+    ).fit(X, y)
+    frame = X.assign(risk=y)
+    ddf = dd.from_pandas(frame, npartitions=3)
+    model = distill_tree(_model(teacher, augment_factor=1.0), ddf, "risk")
+    assert model.n_transfer_ == 2 * len(frame) and model.n_augmented_ == len(frame)
+    assert assert_exact(model, X) == len(X)
+    for row in (5, 1100):  # in the sample rows, in a later partition
+        gap = frame.assign(risk=frame["risk"].where(frame.index != row))
+        with pytest.raises(DataError, match="'risk' has missing labels") as info:
+            distill_tree(
+                _model(teacher),
+                dd.from_pandas(gap, npartitions=3),
+                "risk",
+                sample_rows=300,
+            )
+        assert info.value.column == "risk"
 
 
 def test_distill_tree_refuses_before_any_work(client, cohort):

@@ -158,17 +158,28 @@ class DaskPasses:
         self._bins = None
 
 
+def _labels(frame: pd.DataFrame, target: str) -> np.ndarray:
+    y = frame[target].to_numpy()
+    if pd.isna(y).any():
+        raise DataError(f"{target!r} has missing labels", column=target)
+    return y
+
+
 def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
     """One partition's transfer rows: encoded, labelled for splits and leaves,
     and the number of real rows (they come first)."""
-    y = frame[target].to_numpy()
+    y = _labels(frame, target)
     X = frame.drop(columns=[target])
     X.columns = [str(c) for c in X.columns]
+    if len(X):  # cleaned as predict cleans (text cells, pandas' NA, dtypes)
+        X = model._check_X(X, reset=False)
     classes = model.classes_
     y_index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
     if len(y) and np.any(classes[y_index] != y):
         bad = y[classes[y_index] != y][0]
-        raise DataError(f"{target!r} holds {bad!r}, which the teacher does not know")
+        raise DataError(
+            f"{target!r} holds {bad!r}, which the teacher does not know", column=target
+        )
     n_aug = int(round(model.augment_factor * len(X))) if len(X) >= 2 else 0
     rng = np.random.default_rng(seed)
     extra = augment(X, model.schema_, model.augmentation, n_aug, rng)
@@ -283,13 +294,12 @@ def distill_tree(
     # Schema, teacher and classes from the sample: its student is replaced below.
     kept = {"chunk_size": model.chunk_size, "augment_factor": model.augment_factor}
     model.set_params(chunk_size=None, augment_factor=0.0)
+    y_head = _labels(head, target)
     try:
-        model.fit(head.drop(columns=[target]), head[target].to_numpy())
+        model.fit(head.drop(columns=[target]), y_head)
     finally:
         model.set_params(**kept)
-    shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(
-        head[target].to_numpy()
-    )
+    shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(y_head)
     seed = 0 if model.random_state is None else int(model.random_state)
     mark("transfer")
     parts = client.compute(
