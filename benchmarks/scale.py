@@ -15,6 +15,12 @@ process's maximum resident set) is its own. Stages:
   in memory and with ``chunk_size``.
 - ``dask``: the same tree grown on a 2-worker ``LocalCluster`` (partitions made
   on the workers; only histograms travel).
+- ``dask-distill``: ``distill_tree_dask`` end to end on a 2-worker
+  ``LocalCluster``: a clinical cohort of ``N / 21`` patients written as Parquet
+  partitions, read with ``dd.read_parquet``; a scikit-learn pipeline teacher
+  labels each partition's rows and its 20x MUNGE rows on the workers (an N-row
+  transfer set), the tree (16 leaves) is grown from per-partition histograms and
+  its thresholds snapped to the data's precision from per-partition bounds.
 - ``cli``: ``treedistill distill`` on a cohort CSV of N rows x 22 columns with a
   skops pipeline teacher and ``--augment-factor 2``: ``timings.json`` per stage.
 
@@ -22,6 +28,7 @@ Usage::
 
     python benchmarks/scale.py [--quick] [--stages read tree distill cli]
                                [--rows N] [--stream-rows N ...] [--out DIR]
+                               [--dask-distill-rows N ...] [--dask-memory 6GiB]
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, command_line, markdown_table, versions  # noqa: E402
 
-STAGES = ("read", "tree", "distill", "cli", "dask")
+STAGES = ("read", "tree", "distill", "cli", "dask", "dask-distill")
 
 
 def _peak_mb() -> float:
@@ -277,7 +284,71 @@ def work_dask(rows: int, chunk: int, workers: int) -> dict:
     return out
 
 
+def _write_parquet(folder: Path, n_real: int, partitions: int) -> None:
+    """The cohort of ``n_real`` rows as ``partitions`` Parquet files (one at a time)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    edges = np.linspace(0, n_real, partitions + 1).astype(int)
+    for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        X, y = _cohort(int(b - a), seed=100 + i)
+        X.assign(risk=y).to_parquet(folder / f"part-{i:04d}.parquet", index=False)
+
+
+def work_dask_distill(
+    rows: int, partitions: int, workers: int, folder: str, memory: str
+) -> dict:
+    import dask.dataframe as dd
+    import distributed
+
+    from treedistill import DistilledTreeClassifier, distill_tree_dask
+
+    n_real = max(rows // 21, 100)  # 20x MUNGE: an N-row transfer set
+    data = Path(folder) / "cohort"
+    t = time.perf_counter()
+    _write_parquet(data, n_real, partitions)
+    out = {"write_s": time.perf_counter() - t, "real_rows": n_real}
+    Xt, yt = _cohort(20_000, seed=6)
+    teacher = _pipeline_teacher(Xt, yt)
+    del Xt, yt
+    out["client_peak_before_mb"] = _peak_mb()
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True,
+        dashboard_address=None, memory_limit=memory,
+    )  # fmt: skip
+    with distributed.Client(cluster) as client:
+        ddf = dd.read_parquet(str(data))
+        marks: list[tuple[str, float]] = []
+        t = time.perf_counter()
+        model = distill_tree_dask(
+            DistilledTreeClassifier(
+                teacher, builder="hist", max_leaf_nodes=16, random_state=0
+            ),
+            ddf,
+            "risk",
+            client=client,
+            progress=lambda name, i, n: marks.append((name, time.perf_counter())),
+        )
+        end = time.perf_counter()
+        out["stages"] = {
+            name: (marks[i + 1][1] if i + 1 < len(marks) else end) - start
+            for i, (name, start) in enumerate(marks)
+        }
+        out["seconds"] = end - t
+        out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
+        out["partitions"] = ddf.npartitions
+    cluster.close()
+    first = dd.read_parquet(str(data / "part-0000.parquet")).compute()
+    X0 = first.drop(columns="risk")
+    out.update(
+        transfer_rows=int(model.n_transfer_),
+        leaves=int(model.student_.get_n_leaves()),
+        snapped=bool(model.student_.snapped_),
+        agreement=float(np.mean(model.predict(X0) == teacher.predict(X0))),
+    )
+    return out
+
+
 WORKERS = {
+    "dask-distill": work_dask_distill,
     "read": work_read,
     "tree": work_tree,
     "distill": work_distill,
@@ -343,6 +414,19 @@ def stage_dask(rows_list, chunk: int, workers: int) -> list[dict]:
     out = []
     for rows in rows_list:
         r = _child("dask", rows=rows, chunk=chunk, workers=workers)
+        r.update(rows=rows, workers=workers)
+        out.append(r)
+    return out
+
+
+def stage_dask_distill(rows_list, tmp: Path, workers: int, memory: str) -> list:
+    out = []
+    for rows in rows_list:
+        folder = tmp / f"dask-distill-{rows}"
+        # About 250,000 transfer rows a partition, at least two per worker.
+        partitions = max(2 * workers, -(-rows // 250_000))
+        r = _child("dask-distill", rows=rows, partitions=partitions,
+                   workers=workers, folder=str(folder), memory=memory)  # fmt: skip
         r.update(rows=rows, workers=workers)
         out.append(r)
     return out
@@ -478,6 +562,42 @@ def _table_dask(results: dict, parts: list) -> None:
     )
 
 
+def _table_dask_distill(results: dict, parts: list) -> None:
+    rows = []
+    for r in results["dask-distill"]:
+        n = r["transfer_rows"]
+        stages = " / ".join(f"{k} {_f(v)}" for k, v in r["stages"].items())
+        rows.append(
+            [f"{r['workers']}-worker LocalCluster", f"{n:,}", f"{r['real_rows']:,}",
+             str(r["partitions"]), _f(r["write_s"]), stages, _f(r["seconds"]),
+             _f(n / r["seconds"], 0), _f(r["peak_mb"], 0),
+             " / ".join(_f(m, 0) for m in r["worker_peak_mb"]),
+             f"{r['leaves']}{' snapped' if r['snapped'] else ''}",
+             _f(r["agreement"], 3)]
+        )  # fmt: skip
+    parts.append(
+        "### distill_tree_dask end to end (Parquet partitions, pipeline teacher, "
+        "20x MUNGE, exact rules)\n\n"
+        + markdown_table(
+            [
+                "where",
+                "transfer rows",
+                "real rows",
+                "partitions",
+                "write s",
+                "stage s (sample / transfer / grow / snap / leaves)",
+                "distill s",
+                "rows/s",
+                "client peak MB",
+                "worker peak MB",
+                "leaves",
+                "agreement (1st partition)",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+
 def _table_cli(results: dict, parts: list) -> None:
     runs = results["cli"]
     names = list(runs[0]["stages"])
@@ -515,6 +635,7 @@ TABLES = {
     "distill": _table_distill,
     "dask": _table_dask,
     "cli": _table_cli,
+    "dask-distill": _table_dask_distill,
 }
 
 
@@ -528,6 +649,11 @@ def main(argv=None) -> None:
                     help="largest transfer set also grown in memory")  # fmt: skip
     ap.add_argument("--distill-rows", type=int, default=None)
     ap.add_argument("--cli-rows", type=int, default=None)
+    ap.add_argument("--dask-distill-rows", type=int, nargs="+", default=None,
+                    help="dask-distill stage: transfer rows (default 1M; 42,000 "
+                    "with --quick)")  # fmt: skip
+    ap.add_argument("--dask-memory", default="6GiB",
+                    help="dask-distill stage: memory limit of each worker")  # fmt: skip
     ap.add_argument("--chunk", type=int, default=262_144)
     ap.add_argument("--before", action="store_true",
                     help="cli stage: also run as before (strict reader, size curve "
@@ -563,6 +689,9 @@ def main(argv=None) -> None:
                 results["distill"] = stage_distill(distill_rows, chunk)
             elif stage == "dask":
                 results["dask"] = stage_dask(stream_rows, chunk, 2)
+            elif stage == "dask-distill":
+                dd_rows = args.dask_distill_rows or ([42_000] if q else [1_050_000])
+                results[stage] = stage_dask_distill(dd_rows, tmp, 2, args.dask_memory)
             else:
                 results["cli"] = stage_cli(cli_rows, tmp, args.before)
             print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
