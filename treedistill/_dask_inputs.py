@@ -31,7 +31,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 #: Parameters that do not apply on a cluster, and why.
 NOT_ON_DASK = {
-    "sweep": "the sweep refits students in memory on the training rows",
+    "sweep": "temperature and alpha are chosen by refits in memory",
     "chunk_size": "the partitions are the chunks on a cluster",
     "row_id": "held-out rows are listed by row number on a cluster",
     "copy_data": "a dataset on a cluster is not copied into the run directory",
@@ -229,7 +229,7 @@ def connect(address: str):
         cluster = LocalCluster(
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
