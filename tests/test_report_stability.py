@@ -158,13 +158,6 @@ def test_stability_off_and_refused_counts(monkeypatch):
         with pytest.raises(ParameterError, match="stability_refits must be 0") as e:
             evaluate(models, *rows(case), **QUICK, stability_refits=bad)
         assert e.value.parameter == "stability_refits"
-    monkeypatch.setattr(section, "MAX_REPORT_TRANSFER_ROWS", 100)
-    report = evaluate(models, *rows(case), **QUICK, stability_refits=2)
-    assert report["stability"] == {
-        "status": "skipped",
-        "reason": "the transfer set has 2700 rows, more than the 100 a report refits "
-        "(treedistill.stability refits it when called directly)",
-    }
     boosted = {"boosted": case["models"]["boosted"]}
     report = evaluate(boosted, *rows(case), **QUICK, stability_refits=2)
     assert report["stability"]["status"] == "skipped"
@@ -259,3 +252,41 @@ def test_skipping_the_section_says_so():
     assert "No stability refits: the section was skipped." in render_html(report)
     assert "No stability refits: the section was skipped." in render_markdown(report)
     assert not any(s.startswith("Another run") for s in report["summary"]["sentences"])
+
+
+def test_large_transfer_sets_are_refit_on_a_stated_sample(monkeypatch):
+    case = binary_case()
+    model = case["models"]["tree"]
+    X_te, y_te, X_tr, y_tr = rows(case)
+    factor = float(model.augment_factor)
+    assert len(X_tr) * (1 + factor) > 300
+    monkeypatch.setattr(section, "MAX_REPORT_TRANSFER_ROWS", 300)
+    report = evaluate(
+        {"tree": model}, X_te, y_te, X_tr, y_tr, **QUICK, stability_refits=3
+    )
+    st = report["stability"]
+    limit = int(300 / (1 + factor))
+    assert st["status"] == "ok" and st["sampled"] is True
+    assert (st["n_train"], st["n_train_total"]) == (limit, len(X_tr))
+    assert st["n_augmented"] == round(factor * limit)
+    assert st["n_train"] + st["n_augmented"] <= st["max_transfer_rows"] == 300
+    assert st["n_test"] == len(X_te)  # measured on every held-out row
+    assert report["data"]["n_train"] == len(X_tr)
+    said = (
+        f"seeded sample of {limit:,} of the {len(X_tr):,} training rows (at most "
+        "300 transfer rows"
+    )
+    assert said in render_markdown(report)
+    assert " ".join(render_html(report).split()).count(said) == 1
+    # the same sample and refits for the same seed
+    again = evaluate(
+        {"tree": model}, X_te, y_te, X_tr, y_tr, **QUICK, stability_refits=3
+    )
+    assert again["stability"] == st
+    # below the bound every training row is resampled and nothing is said
+    monkeypatch.setattr(section, "MAX_REPORT_TRANSFER_ROWS", 10**9)
+    full = evaluate(
+        {"tree": model}, X_te, y_te, X_tr, y_tr, **QUICK, stability_refits=3
+    )["stability"]
+    assert full["sampled"] is False
+    assert full["n_train"] == full["n_train_total"] == len(X_tr)

@@ -97,3 +97,37 @@ def test_sweep_uses_a_bounded_stratified_sample(fitted):
         model, X_tr, y_tr, temperatures=(1.0,), alphas=(0.0,), max_rows=None
     )
     assert full.n_fit + full.n_validation == 700
+
+
+def test_the_training_rows_neighbours_are_searched_once(fitted, monkeypatch):
+    """The fresh synthetic rows and the stability pool share one MUNGE search."""
+    import treedistill._transfer as transfer
+    import treedistill.report._inputs as inputs_module
+    from treedistill.report._inputs import check_models, prepare
+
+    model, X_tr, X_te, y_tr, y_te = fitted
+    sizes = []
+    real = transfer.munge_neighbours
+
+    def spy(X, *a, **kw):
+        sizes.append(len(X))
+        return real(X, *a, **kw)
+
+    monkeypatch.setattr(transfer, "munge_neighbours", spy)
+    monkeypatch.setattr(inputs_module, "munge_neighbours", spy)
+    report = evaluate(
+        {"tree": model}, X_te, y_te, X_tr, y_tr, shap_rows=5, n_synthetic=100,
+        stability_refits=2, skip=["size_curve"],  # its refits search their own
+    )  # fmt: skip
+    assert report["stability"]["status"] == "ok"
+    assert report["data"]["n_synthetic"] == 100
+    assert sizes.count(len(X_tr)) == 1
+    # the synthetic rows are the MUNGE draw augment() makes from the same seed
+    from treedistill._transfer import augment
+
+    checked = check_models({"tree": model})
+    got = prepare(checked, X_te, y_te, X_tr, y_tr, n_synthetic=50, seed=9)
+    want = augment(X_tr, model.schema_, "munge", 50, np.random.default_rng(9))
+    np.testing.assert_array_equal(
+        got.synthetic.frame.to_numpy(dtype=float), want.to_numpy(dtype=float)
+    )

@@ -153,3 +153,89 @@ def test_a_weighted_refit_is_the_tree_of_the_draw_with_its_repeats():
         np.testing.assert_array_equal(
             weighted.predict_proba(X), repeats.predict_proba(X)
         )
+
+
+def _args(model, X, y, **kw):
+    """refit_stability's arguments for ``X`` as the evaluation rows too."""
+    return dict(
+        model=model, X=X, y=y, test_in=X, teacher_proba=model.teacher_proba(X),
+        n_refits=3, positive=1, threshold=0.5, flag_rate=0.5, random_state=4, **kw,
+    )  # fmt: skip
+
+
+def test_shared_neighbours_give_the_same_refits():
+    from treedistill._stability import refit_stability
+    from treedistill._transfer import munge_neighbours
+
+    X, y = _data(n=250)
+    model = _tree(X, y)
+    own = refit_stability(**_args(model, X, y))
+    shared = refit_stability(
+        **_args(model, X, y, neighbours=munge_neighbours(X, model.schema_))
+    )
+    assert shared == own
+    assert own["sampled"] is False and own["n_train_total"] == 250
+
+
+def test_histogram_refits_share_one_binning_of_the_pool(monkeypatch):
+    from treedistill import _hist_tree, _stability
+
+    X, y = _data(n=400)
+    model = _tree(X, y, builder="hist")
+    calls = []
+    real = _hist_tree.bin_features
+
+    def spy(X, *a, **kw):
+        calls.append(len(X))
+        return real(X, *a, **kw)
+
+    monkeypatch.setattr(_hist_tree, "bin_features", spy)
+    monkeypatch.setattr(_stability, "bin_features", spy)
+    out = _stability.refit_stability(**_args(model, X, y))
+    assert calls == [400 * 3]  # the pool (real + 2x augmented rows), once
+    assert out["n_leaves"]["n"] == 3
+    assert out["agreement"]["min"] > 0.8  # the refits are working trees
+
+
+def test_a_bounded_pool_samples_the_real_rows_and_says_so():
+    from treedistill._stability import refit_stability
+
+    X, y = _data(n=400)
+    model = _tree(X, y)
+    out = refit_stability(**_args(model, X, y, max_transfer_rows=300))
+    assert (out["n_train"], out["n_augmented"], out["n_train_total"]) == (100, 200, 400)
+    assert out["sampled"] is True
+    assert out["n_test"] == 400
+    assert refit_stability(**_args(model, X, y, max_transfer_rows=300)) == out
+    assert refit_stability(**_args(model, X, y, max_transfer_rows=1200))[
+        "sampled"
+    ] is False  # fmt: skip
+
+
+def test_a_model_fit_in_chunks_is_refit_in_memory_on_a_bounded_pool():
+    from treedistill._stability import refit_stability
+
+    X, y = _data(n=200)
+    model = _tree(X, y, chunk_size=100, builder="hist")
+    out = refit_stability(**_args(model, X, y, max_transfer_rows=450))
+    assert out["n_train"] == 150 and out["sampled"] is True
+    assert out["root"]["column"] == "a"
+
+
+def test_a_tree_grown_from_given_bins_is_the_tree_that_bins_itself():
+    from treedistill._hist_tree import HistTree, bin_features
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 4))
+    Q = np.column_stack([1 / (1 + np.exp(-3 * X[:, 0])), 1 / (1 + np.exp(3 * X[:, 0]))])
+    own = HistTree(max_leaf_nodes=6, random_state=0).fit(X, Q)
+    given = HistTree(max_leaf_nodes=6, random_state=0).fit(
+        X, Q, bins=bin_features(X, 255, random_state=0)
+    )
+    for name in ("children_left", "feature", "threshold"):
+        np.testing.assert_array_equal(
+            getattr(own.tree_, name), getattr(given.tree_, name)
+        )
+    np.testing.assert_array_equal(own.value_, given.value_)
+    coarse = HistTree(max_leaf_nodes=6).fit(X, Q, bins=bin_features(X, 4))
+    assert coarse.n_bins_ == 5 and len(coarse.bin_cuts_[0]) == 3

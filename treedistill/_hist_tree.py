@@ -316,7 +316,9 @@ class HistTree:
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: np.ndarray, Q: np.ndarray, sample_weight=None) -> HistTree:
+    def fit(
+        self, X: np.ndarray, Q: np.ndarray, sample_weight=None, *, bins=None
+    ) -> HistTree:
         """Grow the tree on ``X`` (n, d) with soft labels ``Q`` (n, K).
 
         Parameters
@@ -326,6 +328,10 @@ class HistTree:
         Q : ndarray of shape (n_samples, n_classes)
             Target distribution of each row.
         sample_weight : ndarray of shape (n_samples,), optional
+        bins : tuple, optional
+            ``(binned, cuts, n_bins)`` of ``X`` as :func:`bin_features` gives them
+            (cut points may come from a larger set of rows): the binning is
+            skipped, as when many trees are grown on rows of one set.
 
         Returns
         -------
@@ -335,9 +341,9 @@ class HistTree:
         n, d = X.shape
         k = Q.shape[1]
         msl = max(int(self.min_samples_leaf), 1)
-        binned, cuts, n_bins = bin_features(
-            X, self.max_bins, random_state=self.random_state
-        )
+        if bins is None:
+            bins = bin_features(X, self.max_bins, random_state=self.random_state)
+        binned, cuts, n_bins = bins
         self.n_bins_ = n_bins
         if sample_weight is None:
             w = None

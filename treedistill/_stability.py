@@ -11,6 +11,13 @@ own settings and a seed of its own, and is compared with the main tree:
   a binary problem the share of the teacher's flagged rows it flags, at the
   threshold and at the flag rate);
 * how often the refit predicts the main tree's class on the evaluation rows.
+
+The pool is drawn, labelled, encoded and (for the histogram builder) binned once;
+every refit grows a tree on its resample of the pool's binned rows, so a refit
+costs one tree growth. With ``max_transfer_rows`` (a report's bound) a larger
+pool is drawn from a seeded sample of the real rows instead (``n_train`` of
+``n_train_total``): the spread is then that of trees fit on fewer rows, which
+overstates the instability of the tree fit on all of them.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from treedistill._fidelity import flag_weights
+from treedistill._hist_tree import bin_features
 from treedistill._soften import blend, soften
 from treedistill._teachers import teacher_logits
-from treedistill._transfer import augment
+from treedistill._transfer import augment, munge
 from treedistill.exceptions import ParameterError
 
 __all__ = ["stability", "refit_stability", "ROOT_STABLE_SHARE", "TOP_DEPTH"]
@@ -124,7 +132,7 @@ def _flag_settings(model, X, positive_class, flag_rate):
     return positive, share if flag_rate is None else float(flag_rate)
 
 
-def _check_model(model) -> None:
+def _check_model(model, *, bounded: bool = False) -> None:
     from treedistill._estimators import DistilledTreeClassifier
 
     if not isinstance(model, DistilledTreeClassifier):
@@ -137,7 +145,7 @@ def _check_model(model) -> None:
         raise ParameterError(
             "stability needs a fitted model: call fit first", parameter="model"
         )
-    if model.chunk_size is not None:
+    if model.chunk_size is not None and not bounded:
         raise ParameterError(
             "stability refits the tree in memory; this model was fit in chunks "
             f"(chunk_size={model.chunk_size})",
@@ -161,8 +169,11 @@ def _check_n_refits(n_refits) -> int:
 # ---------------------------------------------------------------------------
 # The pool every refit resamples
 # ---------------------------------------------------------------------------
-def _pool(model, X, y, rng: np.random.Generator):
-    """Encoded transfer rows with their soft labels (split search and leaves)."""
+def _pool(model, X, y, rng: np.random.Generator, neighbours=None):
+    """Encoded transfer rows with their soft labels (split search and leaves).
+
+    ``neighbours``: MUNGE's neighbours of the rows of ``X``, when already searched.
+    """
     frame = model._check_X(X, reset=False)
     needs_y = model.alpha > 0 or isinstance(model.split_class_weight, str)
     if y is None and needs_y:
@@ -182,7 +193,10 @@ def _pool(model, X, y, rng: np.random.Generator):
     else:
         labels = np.full(len(frame), -1)
     n_aug = int(round(model.augment_factor * len(frame)))
-    extra = augment(frame, model.schema_, model.augmentation, n_aug, rng)
+    if model.augmentation == "munge" and neighbours is not None and n_aug > 0:
+        extra = munge(frame, model.schema_, n_aug, rng, neighbours=neighbours)
+    else:
+        extra = augment(frame, model.schema_, model.augmentation, n_aug, rng)
     z = np.concatenate(
         [
             teacher_logits(model.teacher_, model._teacher_input(f), model.batch_size)
@@ -199,7 +213,16 @@ def _pool(model, X, y, rng: np.random.Generator):
     return X_enc, q_train, q_true, len(frame), len(extra)
 
 
-def _refit(model, pool, rng: np.random.Generator, seed: int):
+def _pool_bins(model, pool, seed: int):
+    """The pool's binning, shared by the refits, when they grow greedy histogram
+    trees (``None`` otherwise: each refit then searches as the main fit did)."""
+    student = model.student_
+    if getattr(student, "builder_", None) != "hist" or model.search != "greedy":
+        return None
+    return bin_features(pool[0], student.max_bins, random_state=seed)
+
+
+def _refit(model, pool, rng: np.random.Generator, seed: int, bins=None):
     """One bootstrap refit: a shallow copy of ``model`` with a new student."""
     X_enc, q_train, q_true, n_real, n_aug = pool
     idx = np.concatenate(
@@ -215,7 +238,8 @@ def _refit(model, pool, rng: np.random.Generator, seed: int):
     # its repeats (weights act as copies in the split search), about a third
     # fewer rows to search
     rows, counts = np.unique(idx, return_counts=True)
-    refit.student_.fit(X_enc[rows], q_train[rows], sample_weight=counts)
+    shared = {} if bins is None else {"bins": (bins[0][:, rows], bins[1], bins[2])}
+    refit.student_.fit(X_enc[rows], q_train[rows], sample_weight=counts, **shared)
     refit._finish_student(X_enc[idx], q_true[idx])
     return refit
 
@@ -335,21 +359,32 @@ def refit_stability(
     threshold: float,
     flag_rate: float | None,
     random_state,
+    max_transfer_rows: int | None = None,
+    neighbours: np.ndarray | None = None,
 ) -> dict:
     """:func:`stability` on rows already checked: ``test_in`` is what the model's
     methods take, ``teacher_proba`` the teacher on those rows, ``positive`` the
-    index of the flagged class (``None``: not binary)."""
-    _check_model(model)
+    index of the flagged class (``None``: not binary).
+
+    ``max_transfer_rows``: draw the pool from a seeded sample of the real rows
+    when all of them would make a larger one (a model fit in chunks is then
+    refit in memory on that sample). ``neighbours``: MUNGE's neighbours of the
+    rows of ``X`` (used when ``X`` is not sampled).
+    """
+    _check_model(model, bounded=max_transfer_rows is not None)
     n_refits = _check_n_refits(n_refits)
     seeds = np.random.SeedSequence(random_state).generate_state(n_refits + 1)
     rng = np.random.default_rng(int(seeds[0]))
-    pool = _pool(model, X, y, rng)
+    n_total = len(X)
+    X, y = _bounded_rows(model, X, y, max_transfer_rows, int(seeds[0]))
+    pool = _pool(model, X, y, rng, neighbours if len(X) == n_total else None)
+    bins = _pool_bins(model, pool, int(seeds[0]))
     main_proba = model.predict_proba(test_in)
     main = _measures(teacher_proba, main_proba, positive, threshold, flag_rate)
     main_class = np.argmax(main_proba, axis=1)
     refits, per_refit, same = [], [], []
     for seed in seeds[1:]:
-        refit = _refit(model, pool, rng, int(seed))
+        refit = _refit(model, pool, rng, int(seed), bins)
         proba = refit.predict_proba(test_in)
         per_refit.append(
             _measures(teacher_proba, proba, positive, threshold, flag_rate)
@@ -361,6 +396,8 @@ def refit_stability(
     out = {
         "n_refits": n_refits,
         "n_train": pool[3],
+        "n_train_total": int(n_total),
+        "sampled": pool[3] < n_total,
         "n_augmented": pool[4],
         "n_test": int(len(main_class)),
         "root": {
@@ -377,3 +414,18 @@ def refit_stability(
     for key in ("agreement", "flagged_threshold", "flagged_flag_rate"):
         out[key] = spread([m.get(key) for m in per_refit], main.get(key))
     return out
+
+
+def _bounded_rows(model, X, y, max_transfer_rows: int | None, seed: int):
+    """``X`` and ``y``, or a seeded sample of their rows small enough that with
+    the model's augmented rows the pool has at most ``max_transfer_rows``."""
+    if max_transfer_rows is None:
+        return X, y
+    limit = max(2, int(max_transfer_rows / (1.0 + float(model.augment_factor))))
+    if len(X) <= limit:
+        return X, y
+    rows = np.sort(np.random.default_rng([seed, 1]).choice(len(X), limit, False))
+    X = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+    if y is not None:
+        y = y.iloc[rows] if hasattr(y, "iloc") else np.asarray(y)[rows]
+    return X, y

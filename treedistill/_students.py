@@ -120,7 +120,9 @@ class SoftTree(TreeAccessors):
         self.builder = builder
         self.max_bins = max_bins
 
-    def fit(self, X: np.ndarray, Q: np.ndarray, sample_weight=None) -> SoftTree:
+    def fit(
+        self, X: np.ndarray, Q: np.ndarray, sample_weight=None, *, bins=None
+    ) -> SoftTree:
         """Grow the tree on ``X`` with target distributions ``Q``.
 
         Parameters
@@ -130,6 +132,9 @@ class SoftTree(TreeAccessors):
         Q : ndarray of shape (n_samples, n_classes)
             Target distribution of each row.
         sample_weight : ndarray of shape (n_samples,), optional
+        bins : tuple, optional
+            The histogram builder's binning of ``X`` (see ``HistTree.fit``);
+            ignored by the exact builder.
 
         Returns
         -------
@@ -157,7 +162,7 @@ class SoftTree(TreeAccessors):
                 min_samples_leaf=self.min_samples_leaf,
                 max_bins=self.max_bins,
                 random_state=self.random_state,
-            ).fit(X, Q, sample_weight=sample_weight)
+            ).fit(X, Q, sample_weight=sample_weight, bins=bins)
             self.estimator_ = est
             self.tree_ = est.tree_
             self.value_ = est.value_

@@ -9,7 +9,7 @@ encoded, and labelled by the teacher.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from treedistill._json import scalar
 from treedistill._schema import as_frame
-from treedistill._transfer import augment
+from treedistill._transfer import munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 
 __all__ = [
@@ -66,6 +66,17 @@ class Inputs:
     X_train: object  # as given, for refits
     y_train: object
     row_ids: list
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def train_neighbours(self) -> np.ndarray | None:
+        """MUNGE's neighbour of each training row (searched once and shared by the
+        fresh synthetic rows and the stability refits); ``None`` below 2 rows."""
+        if "neighbours" not in self._cache:
+            frame = self.train.frame
+            self._cache["neighbours"] = (
+                munge_neighbours(frame, self.schema) if len(frame) >= 2 else None
+            )
+        return self._cache["neighbours"]
 
     @property
     def primary(self):
@@ -276,18 +287,7 @@ def prepare(
     test = _rows(primary, test_frame, y_test_idx)
     train = _rows(primary, train_frame, y_train_idx)
     _check_same_teacher(names, models, primary_name, test)
-    synthetic = None
-    if n_synthetic > 0:
-        syn_frame = augment(
-            train_frame,
-            primary.schema_,
-            "munge",
-            n_synthetic,
-            np.random.default_rng(seed),
-        )
-        syn_frame.index = pd.RangeIndex(len(syn_frame))
-        synthetic = _rows(primary, syn_frame, None)
-    return Inputs(
+    inputs = Inputs(
         names=names,
         models=models,
         tree_name=tree_name,
@@ -295,8 +295,20 @@ def prepare(
         classes=classes,
         test=test,
         train=train,
-        synthetic=synthetic,
+        synthetic=None,
         X_train=X_train,
         y_train=y_train,
         row_ids=_row_ids(X_test),
     )
+    if n_synthetic <= 0:
+        return inputs
+    syn_frame = munge(
+        train_frame,
+        primary.schema_,
+        int(n_synthetic),
+        np.random.default_rng(seed),
+        neighbours=inputs.train_neighbours(),
+    )
+    syn_frame.index = pd.RangeIndex(len(syn_frame))
+    # the neighbour cache travels with the copy
+    return replace(inputs, synthetic=_rows(primary, syn_frame, None))

@@ -33,8 +33,10 @@ __all__ = [
 
 MIN_SHAP_SPEARMAN = 0.6
 CONCENTRATED_SHARE = 0.5  # one column carries at least half of the attribution
-# Larger transfer sets are not refit in a report (each refit grows a tree on all
-# of them); treedistill.stability() still refits them when called directly.
+# A report refits transfer sets of at most this many rows: a larger one is drawn
+# from a seeded sample of the training rows (stated in the section), so that the
+# refits cost the same at any size of data; treedistill.stability() refits all
+# rows when called directly.
 MAX_REPORT_TRANSFER_ROWS = 250_000
 
 
@@ -55,8 +57,11 @@ def stability_section(
 ) -> dict:
     """Bootstrap refits of the tree student measured on the held-out rows.
 
-    ``n_refits == 0`` turns the section off; a report without a tree student, or
-    with one fit in chunks, says why it has none.
+    ``n_refits == 0`` turns the section off; a report without a tree student says
+    why it has none. When the training rows and their augmented rows make more
+    than :data:`MAX_REPORT_TRANSFER_ROWS`, the refits resample a pool drawn from a
+    seeded sample of the training rows (``sampled``, ``n_train`` of
+    ``n_train_total``); a model fit in chunks is refit in memory on such a pool.
     """
     name = inputs.tree_name
     if not n_refits:
@@ -64,21 +69,9 @@ def stability_section(
     if name is None:
         return {"status": "skipped", "reason": "there is no tree student"}
     model = inputs.models[name]
-    if model.chunk_size is not None:
-        return {
-            "status": "skipped",
-            "reason": "the tree was fit in chunks; refits would not fit in memory",
-        }
-    if model.n_transfer_ > MAX_REPORT_TRANSFER_ROWS:
-        return {
-            "status": "skipped",
-            "reason": (
-                f"the transfer set has {model.n_transfer_} rows, more than the "
-                f"{MAX_REPORT_TRANSFER_ROWS} a report refits "
-                "(treedistill.stability refits it when called directly)"
-            ),
-        }
     rate = ops.flag_rate if ops.positive is not None else None
+    limit = int(MAX_REPORT_TRANSFER_ROWS / (1.0 + float(model.augment_factor)))
+    shared = model.augmentation == "munge" and len(inputs.train.frame) <= limit
     out = refit_stability(
         model,
         inputs.train.model_in,
@@ -90,8 +83,15 @@ def stability_section(
         threshold=ops.threshold,
         flag_rate=rate,
         random_state=seed,
+        max_transfer_rows=MAX_REPORT_TRANSFER_ROWS,
+        neighbours=inputs.train_neighbours() if shared else None,
     )
-    return {"status": "ok", "model": name, **out}
+    return {
+        "status": "ok",
+        "model": name,
+        **out,
+        "max_transfer_rows": MAX_REPORT_TRANSFER_ROWS,
+    }
 
 
 def _shares(importance) -> np.ndarray | None:
@@ -137,9 +137,16 @@ def _root_sentence(st: dict) -> list[str]:
     others = [
         c for c in st["columns"] if c["column"] != root["column"] and c["root"] > 0
     ]
+    rows = "the training rows"
+    if st.get("sampled"):
+        rows = (
+            f"a sample of {st['n_train']:,} of the {st['n_train_total']:,} training "
+            "rows (fewer rows than the tree was fit on, which overstates the "
+            "instability)"
+        )
     text = (
         f"Another run could give a different explanation: refit on "
-        f"{st['n_refits']} bootstrap resamples of the training rows, the tree splits "
+        f"{st['n_refits']} bootstrap resamples of {rows}, the tree splits "
         f"first on {root['column']} in only {root['n_same']} "
         f"({pct(root['share'], 0)})"
     )
