@@ -379,13 +379,15 @@ def refit_stability(
     X, y = _bounded_rows(model, X, y, max_transfer_rows, int(seeds[0]))
     pool = _pool(model, X, y, rng, neighbours if len(X) == n_total else None)
     bins = _pool_bins(model, pool, int(seeds[0]))
-    main_proba = model.predict_proba(test_in)
+    # the refits share the model's schema: the evaluation rows are encoded once
+    test_enc = model.encode(test_in)
+    main_proba = model._student_proba(test_enc)
     main = _measures(teacher_proba, main_proba, positive, threshold, flag_rate)
     main_class = np.argmax(main_proba, axis=1)
     refits, per_refit, same = [], [], []
     for seed in seeds[1:]:
         refit = _refit(model, pool, rng, int(seed), bins)
-        proba = refit.predict_proba(test_in)
+        proba = refit._student_proba(test_enc)
         per_refit.append(
             _measures(teacher_proba, proba, positive, threshold, flag_rate)
         )
