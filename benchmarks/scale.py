@@ -201,7 +201,9 @@ def work_distill(rows: int, chunk: int | None) -> dict:
     }
 
 
-def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
+def work_cli(
+    rows: int, folder: str, legacy: bool = False, chunk_size: int | None = None
+) -> dict:
     import skops.io as sio
 
     import treedistill._tables as tables
@@ -221,7 +223,7 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
 
     params = DistillParams(
         data=data, target="risk", out=work / "run",
-        teacher=[work / "teacher.skops"], augment_factor=2.0,
+        teacher=[work / "teacher.skops"], augment_factor=2.0, chunk_size=chunk_size,
     )  # fmt: skip
     marks: list[tuple[str, float]] = []
     t = time.perf_counter()
@@ -241,12 +243,23 @@ def work_cli(rows: int, folder: str, legacy: bool = False) -> dict:
     out = {"seconds": end - t, "stages": stages, "error": error}
     report = work / "run" / "report.json"
     if report.exists():
-        out["size_curve_rows"] = json.loads(report.read_text())["size_curve"].get(
-            "n_train_rows"
-        )
+        out.update(_sample_sizes(json.loads(report.read_text())))
     elif not legacy:
         out["size_curve_rows"] = "at most 5000"
     return out
+
+
+def _sample_sizes(report: dict) -> dict:
+    """The rows each bounded section of a report worked on."""
+    st, shap = report.get("stability") or {}, report.get("shap") or {}
+    pool = None
+    if st.get("status") == "ok":
+        pool = f"{st['n_train']:,} of {st['n_train_total']:,} (+{st['n_augmented']:,})"
+    return {
+        "size_curve_rows": report["size_curve"].get("n_train_rows"),
+        "stability_rows": pool or st.get("status"),
+        "shap_rows": f"{shap.get('n_rows')} x {shap.get('n_background')} background",
+    }
 
 
 def _worker_peak_mb() -> float:
@@ -432,16 +445,25 @@ def stage_dask_distill(rows_list, tmp: Path, workers: int, memory: str) -> list:
     return out
 
 
-def stage_cli(rows: int, tmp: Path, legacy: bool) -> list[dict]:
+def stage_cli(rows: int, tmp: Path, legacy: bool, chunk: int | None) -> list[dict]:
     out = []
     for old in (True, False) if legacy else (False,):
         folder = tmp / f"cli-{old}"
         folder.mkdir()
-        r = _child("cli", rows=rows, folder=str(folder), legacy=old)
-        r.update(rows=rows, mode="before (strict reader, curve on all rows)" if old
-                 else "now")  # fmt: skip
+        r = _child("cli", rows=rows, folder=str(folder), legacy=old, chunk_size=chunk)
+        mode = "before (strict reader, curve on all rows)" if old else "now"
+        if chunk:
+            mode += f", --chunk-size {chunk}"
+        r.update(rows=rows, mode=mode, command=command_line())
         out.append(r)
     return out
+
+
+def _merge_cli(old: list, new: list) -> list:
+    """Earlier cli runs of other sizes or modes, then this run's."""
+    key = lambda r: (r.get("rows"), r.get("mode"))  # noqa: E731
+    fresh = {key(r) for r in new}
+    return [r for r in old if key(r) not in fresh] + new
 
 
 # --------------------------------------------------------------------------- #
@@ -600,7 +622,7 @@ def _table_dask_distill(results: dict, parts: list) -> None:
 
 def _table_cli(results: dict, parts: list) -> None:
     runs = results["cli"]
-    names = list(runs[0]["stages"])
+    names = list(dict.fromkeys(k for r in runs for k in r["stages"]))
     rows = []
     for k in [*names, "total"]:
         row = [k]
@@ -610,14 +632,23 @@ def _table_cli(results: dict, parts: list) -> None:
             row += [_f(v), _f(100 * v / total)]
         rows.append(row)
     rows.append(["peak MB"] + sum([[_f(r["peak_mb"], 0), ""] for r in runs], []))
-    rows.append(
-        ["size-curve rows"]
-        + sum([[str(r.get("size_curve_rows") or "-"), ""] for r in runs], [])
+    for key, label in (
+        ("cpu_s", "CPU s (whole process)"),
+        ("load_avg_1min", "load (1 min, at the end)"),
+    ):
+        rows.append([label] + sum([[_f(r.get(key)), ""] for r in runs], []))
+    for key, label in (
+        ("size_curve_rows", "size-curve rows"),
+        ("stability_rows", "stability pool rows"),
+        ("shap_rows", "SHAP rows"),
+    ):
+        rows.append([label] + sum([[str(r.get(key) or "-"), ""] for r in runs], []))
+    headers = ["stage"] + sum(
+        [[f"{r['rows']:,} rows, {r['mode']}: s", "%"] for r in runs], []
     )
-    headers = ["stage"] + sum([[f"{r['mode']} s", "%"] for r in runs], [])
     parts.append(
-        f"### treedistill distill, {runs[0]['rows']:,} rows x 22 columns, "
-        "--augment-factor 2, skops pipeline teacher\n\n" + markdown_table(headers, rows)
+        "### treedistill distill, N rows x 22 columns, --augment-factor 2, skops "
+        "pipeline teacher\n\n" + markdown_table(headers, rows)
     )
 
 
@@ -649,6 +680,8 @@ def main(argv=None) -> None:
                     help="largest transfer set also grown in memory")  # fmt: skip
     ap.add_argument("--distill-rows", type=int, default=None)
     ap.add_argument("--cli-rows", type=int, default=None)
+    ap.add_argument("--cli-chunk-size", type=int, default=None,
+                    help="cli stage: pass --chunk-size")  # fmt: skip
     ap.add_argument("--dask-distill-rows", type=int, nargs="+", default=None,
                     help="dask-distill stage: transfer rows (default 1M; 42,000 "
                     "with --quick)")  # fmt: skip
@@ -693,15 +726,26 @@ def main(argv=None) -> None:
                 dd_rows = args.dask_distill_rows or ([42_000] if q else [1_050_000])
                 results[stage] = stage_dask_distill(dd_rows, tmp, 2, args.dask_memory)
             else:
-                results["cli"] = stage_cli(cli_rows, tmp, args.before)
+                results["cli"] = stage_cli(
+                    cli_rows, tmp, args.before, args.cli_chunk_size
+                )
             print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
     text = tables(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "scale-quick" if q else "scale"
-    (args.out / f"{name}.json").write_text(
+    path = args.out / f"{name}.json"
+    # the stages not run now keep their earlier results (and cli runs of other sizes)
+    kept = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
+    if "cli" in results and "cli" in kept:
+        results["cli"] = _merge_cli(kept["cli"], results["cli"])
+    path.write_text(
         json.dumps(
-            {"command": command_line(), "versions": versions(), "results": results},
+            {
+                "command": command_line(),
+                "versions": versions(),
+                "results": {**kept, **results},
+            },
             indent=1,
         )
     )
