@@ -131,3 +131,26 @@ def test_the_training_rows_neighbours_are_searched_once(fitted, monkeypatch):
     np.testing.assert_array_equal(
         got.synthetic.frame.to_numpy(dtype=float), want.to_numpy(dtype=float)
     )
+
+
+def test_curve_refits_predict_from_rows_cleaned_once(fitted, monkeypatch):
+    """The refits read the held-out and synthetic rows as the primary model cleaned
+    them once: the same points as cleaning them again for every refit."""
+    model, X_tr, X_te, y_tr, y_te = fitted
+    kw = dict(size_grid=(2, 3, 4), shap_rows=0, n_synthetic=80, stability_refits=0)
+    calls = []
+    real = DistilledTreeClassifier._check_X
+
+    def spy(self, X, *, reset):
+        calls.append(reset)
+        return real(self, X, reset=reset)
+
+    monkeypatch.setattr(DistilledTreeClassifier, "_check_X", spy)
+    fast = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)["size_curve"]
+    n_fast = calls.count(False)
+    calls.clear()
+    # a refit whose columns are cleaned differently is asked directly
+    monkeypatch.setattr(size_curve_module, "_numeric_columns", lambda s: object())
+    slow = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)["size_curve"]
+    assert slow == fast
+    assert calls.count(False) == n_fast + 2 * 3 - 2  # two per refit, not two once

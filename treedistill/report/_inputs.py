@@ -78,6 +78,15 @@ class Inputs:
             )
         return self._cache["neighbours"]
 
+    def cleaned(self, which: str) -> pd.DataFrame:
+        """The ``"test"`` or ``"synthetic"`` rows cleaned as the primary model's
+        methods clean them (done once: cleaning text cells is slow on large data)."""
+        key = f"cleaned_{which}"
+        if key not in self._cache:
+            rows = getattr(self, which)
+            self._cache[key] = self.primary._check_X(rows.model_in, reset=False)
+        return self._cache[key]
+
     @property
     def primary(self):
         """The model audited rule by rule (the first tree student, else the first)."""

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import get_tags
 
-from treedistill._estimators import DistilledTreeClassifier
+from treedistill._estimators import DistilledTreeClassifier, _numeric_columns
 from treedistill._metrics import fidelity
 from treedistill._teachers import teacher_logits
 from treedistill.report._fidelity_section import tree_baseline
@@ -182,9 +182,19 @@ def agreement_rate(p, q) -> float:
     return float(np.mean(np.argmax(p, axis=1) == np.argmax(q, axis=1)))
 
 
+def _refit_proba(student, inputs: Inputs, which: str) -> np.ndarray:
+    """``student.predict_proba`` of the test or synthetic rows, from the rows as
+    the primary model cleaned them when the refit cleans columns the same way."""
+    rows = getattr(inputs, which)
+    if _numeric_columns(student.schema_) != _numeric_columns(inputs.schema):
+        return student.predict_proba(rows.model_in)
+    frame = inputs.cleaned(which)
+    return student._student_proba(student.schema_.encode(frame, warn_unseen=False))
+
+
 def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) -> dict:
     test, syn = inputs.test, inputs.synthetic
-    s_test = student.predict_proba(test.model_in)
+    s_test = _refit_proba(student, inputs, "test")
     b_test = proba(test.encoded)
     point = {
         "budget": int(budget),
@@ -201,7 +211,7 @@ def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) ->
         },
     }
     if syn is not None:
-        s_syn = student.predict_proba(syn.model_in)
+        s_syn = _refit_proba(student, inputs, "synthetic")
         b_syn = proba(syn.encoded)
         point["student_synthetic"] = agreement_rate(syn.teacher_proba, s_syn)
         point["surrogate_synthetic"] = agreement_rate(syn.teacher_proba, b_syn)
