@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import get_tags
 
 from treedistill._estimators import DistilledTreeClassifier, _numeric_columns
-from treedistill._metrics import fidelity
+from treedistill._metrics import kl_divergence
 from treedistill._teachers import teacher_logits
 from treedistill.report._fidelity_section import tree_baseline
 from treedistill.report._inputs import Inputs
@@ -200,7 +200,7 @@ def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) ->
         "budget": int(budget),
         "student_leaves": student.student_.get_n_leaves(),
         "student_held_out": agreement_rate(test.teacher_proba, s_test),
-        "student_held_out_kl": fidelity(test.teacher_proba, s_test)["kl"],
+        "student_held_out_kl": kl_divergence(test.teacher_proba, s_test),
         "surrogate_leaves": int(est.get_n_leaves()),
         "surrogate_held_out": agreement_rate(test.teacher_proba, b_test),
         "student_synthetic": None,
