@@ -154,3 +154,35 @@ def test_curve_refits_predict_from_rows_cleaned_once(fitted, monkeypatch):
     slow = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)["size_curve"]
     assert slow == fast
     assert calls.count(False) == n_fast + 2 * 3 - 2  # two per refit, not two once
+
+
+def test_held_out_predictions_from_the_encoding_in_chunks(fitted, monkeypatch):
+    """Models sharing the primary's schema predict from the rows encoded once, in
+    chunks of ``chunk_size`` rows for a model fit in chunks: the same numbers."""
+    import copy
+
+    from treedistill.report._evaluate import _on_rows
+    from treedistill.report._inputs import check_models, prepare
+
+    model, X_tr, X_te, y_tr, y_te = fitted
+    chunked = copy.copy(model)
+    chunked.chunk_size = 70
+    inputs = prepare(
+        check_models({"tree": model}), X_te, y_te, X_tr, y_tr, n_synthetic=0, seed=0
+    )
+    sizes = []
+    real = type(model)._student_proba
+
+    def spy(self, X_enc):
+        sizes.append(len(X_enc))
+        return real(self, X_enc)
+
+    monkeypatch.setattr(type(model), "_student_proba", spy)
+    proba = _on_rows(chunked, inputs, inputs.test, "predict_proba")
+    assert sizes == [70] * 4 + [20]
+    np.testing.assert_array_equal(proba, model.predict_proba(X_te))
+    leaves = _on_rows(chunked, inputs, inputs.test, "apply")
+    np.testing.assert_array_equal(leaves, model.apply(X_te))
+    sizes.clear()
+    assert _on_rows(model, inputs, inputs.test, "predict_proba").shape == (300, 2)
+    assert sizes == [300]

@@ -29,6 +29,7 @@ from treedistill.report._fidelity_section import (
 from treedistill.report._headline import chosen_point, summary_section
 from treedistill.report._inputs import (
     Inputs,
+    Rows,
     check_models,
     check_operating_points,
     check_options,
@@ -218,15 +219,35 @@ class _Seeds:
     stability: int  # bootstrap refits of the tree student
 
 
+def _on_rows(model, inputs: Inputs, rows: Rows, method: str) -> np.ndarray:
+    """``model.predict_proba`` or ``model.apply`` of ``rows``.
+
+    A model that shares the primary model's schema reads the rows' encoding
+    (cleaned and encoded once), ``chunk_size`` rows at a time when it was fit in
+    chunks; another model cleans and encodes them itself.
+    """
+    if model.schema_ != inputs.schema:
+        return getattr(model, method)(rows.model_in)
+    fn = model._student_proba if method == "predict_proba" else model.student_.apply
+    size = getattr(model, "chunk_size", None) or len(rows.encoded)
+    parts = [
+        fn(rows.encoded[start : start + size])
+        for start in range(0, len(rows.encoded), max(1, size))
+    ]
+    return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+
 def _predict(inputs: Inputs) -> tuple[dict, dict, dict]:
     """Each model's probabilities on the held-out and synthetic rows, and where
     it agrees with the teacher on the held-out rows."""
     names, models = inputs.names, inputs.models
-    proba_test = {n: models[n].predict_proba(inputs.test.model_in) for n in names}
+    test, syn = inputs.test, inputs.synthetic
+    proba_test = {n: _on_rows(models[n], inputs, test, "predict_proba") for n in names}
     proba_syn = {}
-    if inputs.synthetic is not None:
-        syn_in = inputs.synthetic.model_in
-        proba_syn = {n: models[n].predict_proba(syn_in) for n in names}
+    if syn is not None:
+        proba_syn = {
+            n: _on_rows(models[n], inputs, syn, "predict_proba") for n in names
+        }
     t_cls = inputs.test.teacher_class
     agree = {n: np.argmax(proba_test[n], axis=1) == t_cls for n in names}
     return proba_test, proba_syn, agree
@@ -335,11 +356,11 @@ def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree) -> dict:
         return {"rules": None, "leaves": None, "tree": None, "rule_of_row": None}
     model = inputs.models[name]
     test, syn = inputs.test, inputs.synthetic
-    test_leaf = model.apply(test.model_in)
+    test_leaf = _on_rows(model, inputs, test, "apply")
     hit = np.argmax(proba_test[name], axis=1) == test.y_idx
     syn_leaf = syn_agree = None
     if syn is not None:
-        syn_leaf = model.apply(syn.model_in)
+        syn_leaf = _on_rows(model, inputs, syn, "apply")
         syn_agree = np.argmax(proba_syn[name], axis=1) == syn.teacher_class
     rules, leaves, rule_of_leaf = rules_section(
         model, test_leaf, agree[name], hit, syn_leaf, syn_agree
