@@ -153,7 +153,8 @@ def test_curve_refits_predict_from_rows_cleaned_once(fitted, monkeypatch):
     monkeypatch.setattr(size_curve_module, "_numeric_columns", lambda s: object())
     slow = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)["size_curve"]
     assert slow == fast
-    assert calls.count(False) == n_fast + 2 * 3 - 2  # two per refit, not two once
+    assert n_fast == 3  # the held-out, training and synthetic rows, once each
+    assert calls.count(False) == n_fast + 2 * 3  # two more per refit
 
 
 def test_held_out_predictions_from_the_encoding_in_chunks(fitted, monkeypatch):

@@ -17,6 +17,8 @@ import pandas as pd
 
 from treedistill._json import scalar
 from treedistill._schema import as_frame
+from treedistill._soften import soften
+from treedistill._teachers import teacher_logits
 from treedistill._transfer import munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 
@@ -44,6 +46,8 @@ class Rows:
     encoded: np.ndarray
     teacher_proba: np.ndarray
     y_idx: np.ndarray | None  # true class index; None for synthetic rows
+    # the rows as the model's methods clean them (cleaned once)
+    cleaned: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def teacher_class(self) -> np.ndarray:
@@ -84,7 +88,11 @@ class Inputs:
         key = f"cleaned_{which}"
         if key not in self._cache:
             rows = getattr(self, which)
-            self._cache[key] = self.primary._check_X(rows.model_in, reset=False)
+            self._cache[key] = (
+                rows.cleaned
+                if rows.cleaned is not None
+                else self.primary._check_X(rows.model_in, reset=False)
+            )
         return self._cache[key]
 
     @property
@@ -255,13 +263,20 @@ def check_models(models) -> tuple[list[str], dict, str | None, str]:
 
 
 def _rows(model, frame: pd.DataFrame, y_idx) -> Rows:
+    """The rows cleaned once, then encoded and labelled by the teacher as
+    ``model.encode`` and ``model.teacher_proba`` would (each cleans its input)."""
     model_in = model_input(model, frame)
+    cleaned = model._check_X(model_in, reset=False)
+    logits = teacher_logits(
+        model.teacher_, model._teacher_input(cleaned), model.batch_size
+    )
     return Rows(
         frame=frame,
         model_in=model_in,
-        encoded=model.encode(model_in),
-        teacher_proba=model.teacher_proba(model_in),
+        encoded=model.schema_.encode(cleaned),
+        teacher_proba=soften(logits),
         y_idx=y_idx,
+        cleaned=cleaned,
     )
 
 
