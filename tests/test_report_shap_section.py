@@ -57,3 +57,21 @@ def test_shap_failure_is_recorded_not_raised(report_binary, monkeypatch):
     assert report["shap"]["spearman"]["tree"] is None
     html = render_html(report)
     assert "SHAP could not explain the teacher: RuntimeError" in html
+
+
+def test_the_report_states_the_shap_sample_sizes(report_binary):
+    from treedistill.report import render_markdown
+
+    report = report_binary["report"]
+    n_test = report["data"]["n_test"]
+    assert report["shap"]["n_rows"] == 40 < n_test
+    said = (
+        f"(a seeded sample of the {n_test} held-out rows); the teacher's permutation "
+        "SHAP against 50 background training rows."
+    )
+    assert said in render_markdown(report)
+    assert said in " ".join(render_html(report).split())
+    every_row = {**report, "shap": {**report["shap"], "n_rows": n_test}}
+    md = render_markdown(every_row)
+    assert f"Over {n_test} held-out rows" in md
+    assert f"(a seeded sample of the {n_test} held-out rows)" not in md
