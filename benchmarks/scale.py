@@ -254,7 +254,8 @@ def _sample_sizes(report: dict) -> dict:
     st, shap = report.get("stability") or {}, report.get("shap") or {}
     pool = None
     if st.get("status") == "ok":
-        pool = f"{st['n_train']:,} of {st['n_train_total']:,} (+{st['n_augmented']:,})"
+        total = st.get("n_train_total", st["n_train"])  # reports before it was stated
+        pool = f"{st['n_train']:,} of {total:,} (+{st['n_augmented']:,})"
     return {
         "size_curve_rows": report["size_curve"].get("n_train_rows"),
         "stability_rows": pool or st.get("status"),
