@@ -460,13 +460,6 @@ def stage_cli(rows: int, tmp: Path, legacy: bool, chunk: int | None) -> list[dic
     return out
 
 
-def _merge_cli(old: list, new: list) -> list:
-    """Earlier cli runs of other sizes or modes, then this run's."""
-    key = lambda r: (r.get("rows"), r.get("mode"))  # noqa: E731
-    fresh = {key(r) for r in new}
-    return [r for r in old if key(r) not in fresh] + new
-
-
 # --------------------------------------------------------------------------- #
 # Output
 # --------------------------------------------------------------------------- #
@@ -693,6 +686,9 @@ def main(argv=None) -> None:
                     help="cli stage: also run as before (strict reader, size curve "
                     "on every training row)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks")
+    ap.add_argument("--label", default=None,
+                    help="name of this run's entry in scale.json (default: the "
+                    "command line)")  # fmt: skip
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -736,20 +732,17 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     name = "scale-quick" if q else "scale"
     path = args.out / f"{name}.json"
-    # the stages not run now keep their earlier results (and cli runs of other sizes)
-    kept = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
-    if "cli" in results and "cli" in kept:
-        results["cli"] = _merge_cli(kept["cli"], results["cli"])
-    path.write_text(
-        json.dumps(
-            {
-                "command": command_line(),
-                "versions": versions(),
-                "results": {**kept, **results},
-            },
-            indent=1,
-        )
-    )
+    # one entry per run, named by --label (default: the command line); the
+    # entries of earlier runs are kept
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    if "results" in doc:  # a file holding one run
+        doc = {doc.get("command", "earlier run"): doc}
+    doc[args.label or command_line()] = {
+        "command": command_line(),
+        "versions": versions(),
+        "results": results,
+    }
+    path.write_text(json.dumps(doc, indent=1))
     (args.out / f"{name}-tables.md").write_text(f"`{command_line()}`\n\n{text}\n")
 
 
