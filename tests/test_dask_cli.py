@@ -121,7 +121,7 @@ def test_the_run_writes_a_complete_run_directory(run):
     # The command's summary gives the measures over every held-out row.
     tree = summary["students"]["tree"]
     assert tree["n_test"] == samples["held_out_total"]
-    assert tree["agreement"] == dask_info["held_out_all_rows"]["agreement"]
+    assert tree["agreement"] == dask_info["held_out_all_rows"]["tree"]["agreement"]
     config = _json(out / "config.json")
     assert config["teacher"]["sample_rows"] == TRAIN_ROWS
     assert config["options"]["dask"] == "local"
@@ -164,7 +164,7 @@ def test_report_measures_are_recomputed_from_the_run_directory(run, data):
     assert set(listed) <= set(held.index)
     t, s, y = _measures(out, held)
     full = fidelity(t, s, y, random_state=seed)
-    every = report["run"]["dask"]["held_out_all_rows"]
+    every = report["run"]["dask"]["held_out_all_rows"]["tree"]
     assert every["n"] == len(held) == full["n"]
     assert every["agreement"] == pytest.approx(full["agreement"], abs=1e-12)
     assert every["kl"] == pytest.approx(full["kl"], rel=1e-9)
@@ -179,20 +179,6 @@ def test_report_measures_are_recomputed_from_the_run_directory(run, data):
     assert positive["both_flagged"] == int(
         ((t[:, pos] >= 0.5) & (s[:, pos] >= 0.5)).sum()
     )
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        memory_limit="1GiB",
-    )
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
 
 
 def test_the_tree_is_distill_tree_dask_on_the_training_partitions(run, data, client):
@@ -230,9 +216,10 @@ def test_saved_run_commands_work_on_the_run_directory(run, dataset, tmp_path):
     assert (tmp_path / "again" / "report.html").is_file()
 
 
-def test_force_replaces_the_run_through_a_scheduler_address(run, dataset, client):
+@pytest.mark.slow
+def test_force_replaces_the_run_through_a_scheduler_address(run, dataset, data, client):
     _, out = run
-    before = (out / "student.json").read_bytes()
+    tree_rules = export_rules(load_student(out / "student.json"))
     args = [str(dataset), "--target", "risk", "--out", str(out), *FAST]
     refused = _invoke([*args, "--dask", "local"])
     assert refused.exit_code == 2
@@ -241,12 +228,27 @@ def test_force_replaces_the_run_through_a_scheduler_address(run, dataset, client
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_dask_run, "REPORT_ROWS", REPORT_ROWS)
         mp.setattr(_dask_run, "TRAIN_ROWS", TRAIN_ROWS)
-        result = _invoke([*args, "--dask", address, "--force", "--quiet"])
+        result = _invoke(
+            [*args, "--dask", address, "--student", "both", "--force", "--quiet"]
+        )
     assert result.exit_code == 0, result.output
     assert result.output == ""
-    # The same tree, whichever cluster grew it.
-    assert (out / "student.json").read_bytes() == before
+    assert not (out / "student.json").exists()
+    # The same tree, whichever cluster grew it, and a boosted student beside it.
+    assert export_rules(load_student(out / "student-tree.json")) == tree_rules
     assert _json(out / "config.json")["options"]["dask"] == address
+    report = _json(out / "report.json")
+    assert report["model_order"] == ["tree", "boosted"]
+    every = report["run"]["dask"]["held_out_all_rows"]["boosted"]
+    boosted = load_student(out / "student-boosted.json")
+    held = _held_out(data, 3, 0.25)
+    X = held[list(boosted.feature_names_in_)]
+    t = soften(teacher_logits(load_teacher(out / "teacher.pt"), X))
+    s = boosted.predict_proba(X)
+    assert every["n"] == len(held)
+    assert every["agreement"] == pytest.approx(
+        np.mean(t.argmax(1) == s.argmax(1)), abs=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -314,7 +316,6 @@ def test_a_file_without_the_target_is_named(tmp_path, small):
         (["--sweep"], "--sweep"),
         (["--chunk-size", "1000"], "--chunk-size"),
         (["--row-id", "age"], "--row-id"),
-        (["--student", "boosted"], "--student"),
     ],
 )
 def test_options_that_do_not_apply_on_dask_are_named(tmp_path, dataset, extra, option):

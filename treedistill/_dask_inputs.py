@@ -51,20 +51,6 @@ def check_dask_params(params: DistillParams) -> None:
                 f"{name} does not apply with dask ({why}); leave it out",
                 parameter=name,
             )
-    if params.student != "tree" and not _boosted_on_dask():
-        raise ParameterError(
-            f"student {params.student!r} is not available with dask yet: the "
-            "boosted student runs in memory only; use student 'tree'",
-            parameter="student",
-        )
-
-
-def _boosted_on_dask() -> bool:
-    try:
-        from treedistill import _dask_boost  # noqa: F401
-    except ImportError:
-        return False
-    return False  # wired in by run_distill_dask once it is
 
 
 def check_dask_installed() -> None:
@@ -222,7 +208,10 @@ def _compare_schemas(first: tuple[Path, dict], path: Path, schema: dict) -> None
 
 def connect(address: str):
     """A client of a new LocalCluster (``"local"``) or of the scheduler at
-    ``address``; returns ``(client, cluster or None)``."""
+    ``address``; returns ``(client, close)`` where ``close()`` ends what this
+    call opened. A client this process already holds on that scheduler is
+    used as it is (and left open): two clients of one process on one scheduler
+    can stall xgboost.dask."""
     from distributed import Client, LocalCluster
 
     if address.strip() == "local":
@@ -232,7 +221,16 @@ def connect(address: str):
             dashboard_address=":0",  # any free port
             silence_logs=logging.ERROR,
         )
-        return Client(cluster), cluster
+        client = Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client, close
+    held = _held_client(address.strip())
+    if held is not None:
+        return held, lambda: None
     try:
         client = Client(address.strip(), timeout=CONNECT_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - every failure means "not reachable"
@@ -241,4 +239,16 @@ def connect(address: str):
             f"{CONNECT_TIMEOUT} s ({' '.join(str(exc).split())[:160]})",
             parameter="dask",
         ) from None
-    return client, None
+    return client, client.close
+
+
+def _held_client(address: str):
+    from distributed import default_client
+
+    try:
+        client = default_client()
+    except ValueError:
+        return None
+    if client.status == "running" and client.scheduler.address == address:
+        return client
+    return None

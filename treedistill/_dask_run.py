@@ -54,9 +54,9 @@ from treedistill._dask_inputs import (
     connect,
     dask_files,
 )
+from treedistill._dask_measures import add_counts, counts, measures
 from treedistill._files import atomic_write_text
 from treedistill._json import dumps, plain
-from treedistill._metrics import PROBA_FLOOR, agreement_interval
 from treedistill._options import DistillParams
 from treedistill._outdir import (
     WRITE_ERRORS,
@@ -176,57 +176,25 @@ def _part_rows(frame, partition, target, seed, test_size, from_csv, features, he
 
 
 def _measure_part(
-    frame, partition, target, seed, test_size, from_csv, features, model, op
+    frame, partition, target, seed, test_size, from_csv, features, models, op
 ):
-    """Additive measures of student vs teacher on a partition's held-out rows."""
+    """Additive measures of each student vs the teacher on a partition's
+    held-out rows: ``{kind: counts and sums}``."""
     rows = _part_rows(
         frame, partition, target, seed, test_size, from_csv, features, True
     )
-    k = len(model.classes_)
-    out = {
-        "n": len(rows),
-        "confusion": np.zeros((k, k), np.int64),
-        "truth_teacher": np.zeros((k, k), np.int64),
-        "truth_student": np.zeros((k, k), np.int64),
-        "kl": 0.0,
-        "tv": 0.0,
-        "mad": 0.0,
-        "flags": np.zeros(3, np.int64),
-        "teacher_mass": np.zeros(k),
-        "student_mass": np.zeros(k),
-    }
+    first = next(iter(models.values()))
     if not len(rows):
-        return out
+        return {
+            kind: counts(None, None, None, op, len(first.classes_)) for kind in models
+        }
     X = rows.drop(columns=[target])
-    y = np.searchsorted(model.classes_, rows[target].to_numpy())
-    t, s = model.teacher_proba(X), model.predict_proba(X)
-    ta, sa = np.argmax(t, axis=1), np.argmax(s, axis=1)
-    np.add.at(out["confusion"], (ta, sa), 1)
-    np.add.at(out["truth_teacher"], (y, ta), 1)
-    np.add.at(out["truth_student"], (y, sa), 1)
-    floor = np.clip(s, PROBA_FLOOR, None)
-    floor /= floor.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(
-            t > 0, t * (np.log(np.where(t > 0, t, 1.0)) - np.log(floor)), 0
-        )
-    out["kl"] = float(terms.sum())
-    out["tv"] = float(0.5 * np.abs(t - s).sum())
-    out["teacher_mass"], out["student_mass"] = t.sum(axis=0), s.sum(axis=0)
-    if op["positive"] is not None:
-        pos, cut = op["positive"], op["threshold"]
-        out["mad"] = float(np.abs(t[:, pos] - s[:, pos]).sum())
-        tf, sf = t[:, pos] >= cut, s[:, pos] >= cut
-        out["flags"] = np.array([tf.sum(), sf.sum(), (tf & sf).sum()], np.int64)
-    return out
-
-
-def _add(parts: list[dict]) -> dict:
-    total = dict(parts[0])
-    for part in parts[1:]:
-        for key, value in part.items():
-            total[key] = total[key] + value
-    return total
+    y = np.searchsorted(first.classes_, rows[target].to_numpy())
+    t = first.teacher_proba(X)
+    return {
+        kind: counts(t, model.predict_proba(X), y, op, len(first.classes_))
+        for kind, model in models.items()
+    }
 
 
 # --------------------------------------------------------------------------- #
@@ -296,14 +264,14 @@ def _quotas(counts: list[int], cap: int, seed: int, which: int) -> np.ndarray:
 
 def _read(job: _Job, state: _State) -> dict:
     """Count the rows of every partition, gather the samples, prepare the columns."""
-    counts = job.compute(_count_part, frame=job.ddf[[job.raw_target]])
-    n_train = [sum(c["train"].values()) for c in counts]
-    n_test = [sum(c["test"].values()) for c in counts]
+    tallies = job.compute(_count_part, frame=job.ddf[[job.raw_target]])
+    n_train = [sum(c["train"].values()) for c in tallies]
+    n_test = [sum(c["test"].values()) for c in tallies]
     quotas = (
         _quotas(n_train, TRAIN_ROWS, job.seed, 0),
         _quotas(n_test, REPORT_ROWS, job.seed, 1),
     )
-    lengths = [c["n"] for c in counts]
+    lengths = [c["n"] for c in tallies]
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     pairs = list(zip(quotas[0].tolist(), quotas[1].tolist(), strict=True))
     skip = [a == 0 and b == 0 for a, b in pairs]
@@ -316,13 +284,13 @@ def _read(job: _Job, state: _State) -> dict:
     state.rows = rows
     state.split = (X[~held], X[held], state.y[~held], state.y[held])
     labels = {}
-    for c in counts:
+    for c in tallies:
         for part in ("train", "test"):
             for label, n in c[part].items():
                 labels[label] = labels.get(label, 0) + n
     totals = {
         "rows": int(sum(lengths)),
-        "missing_target": int(sum(c["missing"] for c in counts)),
+        "missing_target": int(sum(c["missing"] for c in tallies)),
         "train": int(sum(n_train)),
         "test": int(sum(n_test)),
         "classes": labels,
@@ -366,21 +334,30 @@ def _teacher(job: _Job, state: _State, totals: dict) -> None:
         state.teacher_info["sample_rows"] = n_sample
 
 
-def _student(job: _Job, state: _State):
-    from treedistill._dask import distill_tree
-
-    X_train, _, y_train, _ = state.split
-    features = {
+def _features(state: _State) -> dict[str, str]:
+    """Each feature column the students read, numeric or categorical."""
+    X_train = state.split[0]
+    return {
         c: "numeric" if pd.api.types.is_numeric_dtype(X_train[c]) else "categorical"
         for c in X_train.columns
     }
+
+
+def _student(job: _Job, state: _State, kind: str, features: dict) -> None:
+    """Fit the ``kind`` student on the training rows of every partition."""
+    from treedistill._dask import distill_tree
+    from treedistill._dask_boost import distill_boosted
+
+    X_train, _, y_train, _ = state.split
     meta = X_train.iloc[:0].assign(**{job.target: y_train[:0]})
-    model = state.params.make_student("tree", state.teacher)
-    # Thresholds stay the grown midpoints on a cluster (see distill_tree_dask).
-    model.set_params(exact_rules=False)
+    model = state.params.make_student(kind, state.teacher)
+    fit = distill_boosted
+    if kind == "tree":
+        # Thresholds stay the grown midpoints on a cluster (see distill_tree_dask).
+        model.set_params(exact_rules=False)
+        fit = distill_tree
     rows = job.rows(features, meta, held_out=False)
-    state.models["tree"] = distill_tree(model, rows, job.target, client=job.client)
-    return features
+    state.models[kind] = fit(model, rows, job.target, client=job.client)
 
 
 def _data_sha(files: list[Path]) -> str:
@@ -389,56 +366,8 @@ def _data_sha(files: list[Path]) -> str:
     return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
 
 
-def _all_rows(total: dict, classes, op: dict, seed: int) -> dict:
-    """The held-out measures over every held-out row, from the added counts."""
-    n = int(total["n"])
-    conf = total["confusion"]
-    agree = int(np.trace(conf))
-    rate = agree / n if n else None
-    lo, hi = agreement_interval(rate, n, random_state=seed) if n else (None, None)
-    classes = plain(np.asarray(classes))
-    per_class = [
-        {
-            "class": label,
-            "teacher_rows": int(conf[i].sum()),
-            "student_rows": int(conf[:, i].sum()),
-            "both": int(conf[i, i]),
-            "recall": conf[i, i] / conf[i].sum() if conf[i].sum() else None,
-            "precision": conf[i, i] / conf[:, i].sum() if conf[:, i].sum() else None,
-        }
-        for i, label in enumerate(classes)
-    ]
-    out = {
-        "n": n,
-        "agreement": rate,
-        "agreement_ci": [lo, hi],
-        "agreeing_rows": agree,
-        "kl": total["kl"] / n if n else None,
-        "total_variation": total["tv"] / n if n else None,
-        "teacher_accuracy": np.trace(total["truth_teacher"]) / n if n else None,
-        "student_accuracy": np.trace(total["truth_student"]) / n if n else None,
-        "classes": classes,
-        "confusion_teacher_by_student": conf.tolist(),
-        "confusion_truth_by_teacher": total["truth_teacher"].tolist(),
-        "confusion_truth_by_student": total["truth_student"].tolist(),
-        "per_class": per_class,
-        "teacher_mean_proba": (total["teacher_mass"] / max(n, 1)).tolist(),
-        "student_mean_proba": (total["student_mass"] / max(n, 1)).tolist(),
-    }
-    if op["positive"] is not None:
-        t_flag, s_flag, both = (int(v) for v in total["flags"])
-        out["positive"] = {
-            "class": classes[op["positive"]],
-            "threshold": op["threshold"],
-            "teacher_flagged": t_flag,
-            "student_flagged": s_flag,
-            "both_flagged": both,
-            "mean_abs_risk_difference": total["mad"] / n if n else None,
-        }
-    return plain(out, digits=None)
-
-
 def _note(all_rows: dict, samples: dict, partitions: int) -> str:
+    """The report's note on what was computed on every row and what on samples."""
     n, n_s = samples["held_out_total"], samples["held_out_rows"]
     m, m_s = samples["training_total"], samples["training_rows"]
     train = (
@@ -451,29 +380,34 @@ def _note(all_rows: dict, samples: dict, partitions: int) -> str:
         if n_s == n
         else f"a seeded sample of {n_s} of the {n} held-out rows"
     )
-    kl = "n/a" if all_rows["kl"] is None else f"{all_rows['kl']:.4g}"
-    acc = all_rows["student_accuracy"]
-    accuracy = "n/a" if acc is None else f"{acc:.1%}"
-    agreement = (
-        "n/a" if all_rows["agreement"] is None else (f"{all_rows['agreement']:.1%}")
-    )
+    said = []
+    for kind, row in all_rows.items():
+        if row["agreement"] is None:
+            continue
+        acc = row["student_accuracy"]
+        said.append(
+            f"the {kind} student agrees with the teacher on {row['agreement']:.1%} "
+            f"(accuracy {acc:.1%}, KL {row['kl']:.4g})"
+        )
     return (
-        f"Run on a Dask cluster ({partitions} partitions): the tree was grown on all "
-        f"{samples['training_total']} training rows; on all {n} held-out rows, "
-        f"computed partition by partition, the tree agrees with the teacher on "
-        f"{agreement} (accuracy {accuracy}, KL {kl}). The sections of this report "
-        f"are computed on {where} and on {train} (report.json: run.dask)."
+        f"Run on a Dask cluster ({partitions} partitions): the students were fit on "
+        f"all {m} training rows; on all {n} held-out rows, computed partition by "
+        f"partition, {'; '.join(said) or 'no row was measured'}. The sections of "
+        f"this report are computed on {where} and on {train} (report.json: "
+        "run.dask)."
     )
 
 
-def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> dict:
+def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> str:
+    """The report on the samples, the measures over every held-out row; returns
+    the data's sha256 (of the file list)."""
     from treedistill._record import unseen_category_notes
-    from treedistill.report import evaluate, report_json
+    from treedistill.report import evaluate
 
     params = state.params
     X_train, X_test, y_train, y_test = state.split
-    model = state.models["tree"]
-    state.notes.extend(unseen_category_notes(model.schema_, X_test))
+    first = next(iter(state.models.values()))
+    state.notes.extend(unseen_category_notes(first.schema_, X_test))
     _missing_checks(state)
     data_sha = _data_sha(job.files)
     report = evaluate(
@@ -494,13 +428,24 @@ def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> dict:
     )
     ops = report["operating_points"]
     op = {"positive": ops.get("positive_index"), "threshold": ops.get("threshold")}
-    parts = job.compute(
-        _measure_part,
-        [features] * job.npartitions,
-        [model] * job.npartitions,
-        [op] * job.npartitions,
-    )
-    all_rows = _all_rows(_add(parts), model.classes_, op, int(params.seed))
+    n = job.npartitions
+    parts = job.compute(_measure_part, [features] * n, [state.models] * n, [op] * n)
+    all_rows = {
+        kind: measures(
+            add_counts([p[kind] for p in parts]), first.classes_, op, int(params.seed)
+        )
+        for kind in state.models
+    }
+    _record(job, state, report, totals, all_rows)
+    return data_sha
+
+
+def _record(job: _Job, state: _State, report: dict, totals: dict, all_rows) -> None:
+    """What the run on the cluster adds to report.json, config.json and the
+    result: the samples, the split, the measures over every held-out row."""
+    from treedistill.report import report_json
+
+    _, _, y_train, y_test = state.split
     samples = {
         "training_rows": int(len(y_train)),
         "training_total": totals["train"],
@@ -513,31 +458,30 @@ def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> dict:
         "rows), its rows drawn with default_rng([seed, partition, 1])",
     }
     dask_info = _dask_record(job, totals, samples)
-    dask_info["held_out_all_rows"] = all_rows
     run = report["run"]
-    run["dask"] = dask_info
-    run["split"].update(
-        n_train=totals["train"], n_test=totals["test"], stratified=False
-    )
+    run["dask"] = {**dask_info, "held_out_all_rows": all_rows}
+    run["split"].update(n_train=totals["train"], n_test=totals["test"])
+    run["split"]["stratified"] = False
     run["notes"] = [*run.get("notes", []), _note(all_rows, samples, job.npartitions)]
     state.report = json.loads(report_json(report))
-    state.fidelities["tree"] = {
-        key: all_rows[key]
-        for key in ("n", "agreement", "agreement_ci", "kl", "total_variation")
-    } | {k: all_rows[k] for k in ("teacher_accuracy", "student_accuracy")}
+    keys = ("n", "agreement", "agreement_ci", "kl", "total_variation")
+    keys += ("teacher_accuracy", "student_accuracy")
+    state.fidelities = {
+        kind: {key: row[key] for key in keys} for kind, row in all_rows.items()
+    }
+    every = samples["held_out_rows"] == samples["held_out_total"]
     state.config_extra = {
-        "dask": {k: v for k, v in dask_info.items() if k != "held_out_all_rows"},
+        "dask": dask_info,
         "held_out_rows": {
             "file": "held_out_rows.csv",
             "by": "row number (from 1, in data order: files sorted by path, rows "
             "in file order)",
             "rows": "every held-out row"
-            if samples["held_out_rows"] == samples["held_out_total"]
+            if every
             else f"the report's sample of {samples['held_out_rows']} of the "
             f"{samples['held_out_total']} held-out rows",
         },
     }
-    return data_sha
 
 
 def _dask_record(job: _Job, totals: dict, samples: dict) -> dict:
@@ -564,7 +508,9 @@ def _dask_record(job: _Job, totals: dict, samples: dict) -> dict:
 
 
 def _distill(params, staging: Staging, progress, notes, job: _Job) -> DistillResult:
-    stages = ["read data", "teacher", "tree student", "evaluate", "write"]
+    kinds = params.student_kinds()
+    stages = ["read data", "teacher", *(f"{k} student" for k in kinds)]
+    stages += ["evaluate", "write"]
     clock = _Clock(stages, progress)
     data_path = Path(str(params.data))
     state = _State(params, data_path, [Path(p) for p in params.teacher], list(notes))
@@ -572,8 +518,10 @@ def _distill(params, staging: Staging, progress, notes, job: _Job) -> DistillRes
     totals = _read(job, state)
     clock("teacher")
     _teacher(job, state, totals)
-    clock("tree student")
-    features = _student(job, state)
+    features = _features(state)
+    for kind in kinds:
+        clock(f"{kind} student")
+        _student(job, state, kind, features)
     clock("evaluate")
     data_sha = _evaluate(job, state, totals, features)
     clock("write")
@@ -626,14 +574,14 @@ def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:
     out = check_out_dir(params.out, params.force, keep=[*files, *params.teacher])
     import dask
 
-    client, cluster = connect(str(params.dask))
+    client, close = connect(str(params.dask))
     # Text stays object columns with NaN for missing, as on one machine (dask
     # would turn them into pyarrow strings with pd.NA).
     no_arrow = dask.config.set({"dataframe.convert-string": False})
     try:
         no_arrow.__enter__()
         job = _Job(params, client, files, kind, delimiter)
-        job.cluster_local = cluster is not None
+        job.cluster_local = str(params.dask).strip() == "local"
         stale = clean_stale_staging(out)
         staging = Staging(out, force=params.force)
         try:
@@ -651,7 +599,5 @@ def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:
             raise
     finally:
         no_arrow.__exit__(None, None, None)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        close()
     return result
