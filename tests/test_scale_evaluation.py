@@ -59,7 +59,7 @@ def test_size_curve_uses_every_row_below_the_bound(fitted, monkeypatch):
     report, seen = _report(fitted, monkeypatch, 5000)
     assert seen == [700, 700]
     assert report["size_curve"]["n_train_rows"] == 700
-    assert "seeded sample" not in render_markdown(report)
+    assert "of the 700 training rows" not in render_markdown(report)
 
 
 def test_curve_sample_is_seeded_and_aligned(fitted):

@@ -262,9 +262,10 @@ def check_models(models) -> tuple[list[str], dict, str | None, str]:
     return names, models, tree_name, primary_name
 
 
-def _rows(model, frame: pd.DataFrame, y_idx) -> Rows:
+def _rows(model, frame: pd.DataFrame, y_idx, *, keep_cleaned: bool = True) -> Rows:
     """The rows cleaned once, then encoded and labelled by the teacher as
-    ``model.encode`` and ``model.teacher_proba`` would (each cleans its input)."""
+    ``model.encode`` and ``model.teacher_proba`` would (each cleans its input);
+    the cleaned frame is kept when asked (see :meth:`Inputs.cleaned`)."""
     model_in = model_input(model, frame)
     cleaned = model._check_X(model_in, reset=False)
     logits = teacher_logits(
@@ -276,7 +277,7 @@ def _rows(model, frame: pd.DataFrame, y_idx) -> Rows:
         encoded=model.schema_.encode(cleaned),
         teacher_proba=soften(logits),
         y_idx=y_idx,
-        cleaned=cleaned,
+        cleaned=cleaned if keep_cleaned else None,
     )
 
 
@@ -309,7 +310,7 @@ def prepare(
     y_test_idx = _label_index(y_test, classes, "y_test", len(test_frame))
     y_train_idx = _label_index(y_train, classes, "y_train", len(train_frame))
     test = _rows(primary, test_frame, y_test_idx)
-    train = _rows(primary, train_frame, y_train_idx)
+    train = _rows(primary, train_frame, y_train_idx, keep_cleaned=False)
     _check_same_teacher(names, models, primary_name, test)
     inputs = Inputs(
         names=names,
