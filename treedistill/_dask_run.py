@@ -351,11 +351,7 @@ def _student(job: _Job, state: _State, kind: str, features: dict) -> None:
     X_train, _, y_train, _ = state.split
     meta = X_train.iloc[:0].assign(**{job.target: y_train[:0]})
     model = state.params.make_student(kind, state.teacher)
-    fit = distill_boosted
-    if kind == "tree":
-        # Thresholds stay the grown midpoints on a cluster (see distill_tree_dask).
-        model.set_params(exact_rules=False)
-        fit = distill_tree
+    fit = distill_tree if kind == "tree" else distill_boosted
     rows = job.rows(features, meta, held_out=False)
     state.models[kind] = fit(model, rows, job.target, client=job.client)
 
