@@ -187,3 +187,25 @@ def test_held_out_predictions_from_the_encoding_in_chunks(fitted, monkeypatch):
     sizes.clear()
     assert _on_rows(model, inputs, inputs.test, "predict_proba").shape == (300, 2)
     assert sizes == [300]
+
+
+def test_synthetic_rows_are_drawn_from_a_stated_sample_of_large_data(
+    fitted, monkeypatch
+):
+    import treedistill.report._inputs as inputs_module
+
+    model, X_tr, X_te, y_tr, y_te = fitted
+    kw = dict(size_grid=(), shap_rows=0, n_synthetic=120, stability_refits=0)
+    full = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)
+    assert full["data"]["n_synthetic_source"] == 700
+    assert "A MUNGE draw from a seeded sample" not in render_markdown(full)
+    monkeypatch.setattr(inputs_module, "SYNTHETIC_SOURCE_ROWS", 200)
+    small = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)
+    assert small["data"]["n_synthetic"] == 120
+    assert small["data"]["n_synthetic_source"] == 200
+    assert small["fidelity"]["synthetic"] != full["fidelity"]["synthetic"]
+    said = "seeded sample of 200 of the 700 training rows"
+    assert f"A MUNGE draw from a {said}." in render_markdown(small)
+    assert f"from a {said})" in " ".join(render_html(small).split())
+    again = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)
+    assert again["fidelity"]["synthetic"] == small["fidelity"]["synthetic"]

@@ -96,7 +96,9 @@ def evaluate(
     size_grid : sequence of int, default=(2, 4, 8, 16, 32, 64)
         Leaf budgets of the fidelity-against-size curve.
     n_synthetic : int, default=5000
-        Rows of a fresh MUNGE draw from ``X_train`` labelled by the teacher.
+        Rows of a fresh MUNGE draw from ``X_train`` (from a seeded sample of
+        ``SYNTHETIC_SOURCE_ROWS`` of its rows when it has more;
+        ``data["n_synthetic_source"]``) labelled by the teacher.
     include_values : bool, default=False
         Show the raw feature values of the rows where student and teacher
         disagree most (otherwise only their row index).
@@ -380,6 +382,7 @@ def _data_section(inputs: Inputs, include_values: bool, random_state, ops) -> di
         "n_train": len(inputs.train.frame),
         "n_test": len(inputs.test.frame),
         "n_synthetic": (0 if inputs.synthetic is None else len(inputs.synthetic.frame)),
+        "n_synthetic_source": inputs.n_synthetic_source,
         "classes": list(classes),
         "positive_class": None if ops.positive is None else classes[ops.positive],
         "columns": columns_info(inputs.schema),

@@ -23,6 +23,7 @@ from treedistill._transfer import munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 
 __all__ = [
+    "SYNTHETIC_SOURCE_ROWS",
     "Inputs",
     "Rows",
     "check_operating_points",
@@ -70,6 +71,9 @@ class Inputs:
     X_train: object  # as given, for refits
     y_train: object
     row_ids: list
+    # training rows the synthetic rows were drawn from (a sample above
+    # SYNTHETIC_SOURCE_ROWS); None without synthetic rows
+    n_synthetic_source: int | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def train_neighbours(self) -> np.ndarray | None:
@@ -327,13 +331,30 @@ def prepare(
     )
     if n_synthetic <= 0:
         return inputs
+    source, neighbours = train_frame, None
+    if len(train_frame) > SYNTHETIC_SOURCE_ROWS:
+        pick = np.random.default_rng([seed, 2])
+        rows = np.sort(pick.choice(len(train_frame), SYNTHETIC_SOURCE_ROWS, False))
+        source = train_frame.iloc[rows]
+    else:
+        neighbours = inputs.train_neighbours()
     syn_frame = munge(
-        train_frame,
+        source,
         primary.schema_,
         int(n_synthetic),
         np.random.default_rng(seed),
-        neighbours=inputs.train_neighbours(),
+        neighbours=neighbours,
     )
     syn_frame.index = pd.RangeIndex(len(syn_frame))
     # the neighbour cache travels with the copy
-    return replace(inputs, synthetic=_rows(primary, syn_frame, None))
+    return replace(
+        inputs,
+        synthetic=_rows(primary, syn_frame, None),
+        n_synthetic_source=len(source),
+    )
+
+
+#: The fresh synthetic rows are a MUNGE draw from at most this many training rows
+#: (a seeded sample of larger sets: MUNGE's neighbour search grows with the rows
+#: it pairs, not with the rows drawn).
+SYNTHETIC_SOURCE_ROWS = 100_000
