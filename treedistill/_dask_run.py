@@ -300,6 +300,11 @@ def _read(job: _Job, state: _State) -> dict:
     return totals
 
 
+def _label_order(item: tuple) -> tuple:
+    """Class labels in np.unique's order: numbers by value, text by text."""
+    return (isinstance(item[0], str), item[0])
+
+
 def _whole_data_summary(state: _State, totals: dict) -> None:
     """The data summary's row counts for every row, not only the samples."""
     summary = state.data_summary
@@ -310,7 +315,7 @@ def _whole_data_summary(state: _State, totals: dict) -> None:
     summary["rows_dropped_reasons"] = reasons if totals["missing_target"] else {}
     summary["classes"] = [
         {"label": plain(label), "count": int(n)}
-        for label, n in sorted(totals["classes"].items(), key=lambda kv: str(kv[0]))
+        for label, n in sorted(totals["classes"].items(), key=_label_order)
     ]
     summary["column_facts_from"] = (
         f"a sample of {len(state.X)} of the {summary['rows_used']} rows with a target"
