@@ -355,3 +355,42 @@ def test_an_unreachable_scheduler_from_a_config_file(tmp_path, dataset):
         "--dask",
         "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 5 s",
     )
+
+
+def test_csv_files_with_other_headers_are_refused(tmp_path, small):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    small.to_csv(folder / "a.csv", index=False)
+    small.rename(columns={"smoker": "smokes"}).to_csv(folder / "b.csv", index=False)
+    _refused(
+        [str(folder / "*.csv"), "--target", "risk", "--dask", "local"],
+        tmp_path / "out",
+        "b.csv",
+        "lacks column 'smoker'",
+    )
+    small.to_parquet(folder / "c.parquet", index=False)
+    _refused(
+        [str(folder / "*"), "--target", "risk", "--dask", "local"],
+        tmp_path / "out",
+        "mixes Parquet and CSV",
+    )
+
+
+@pytest.mark.slow
+def test_a_glob_of_csv_files_gives_the_parquet_run(run, data, tmp_path):
+    _, parquet_run = run
+    for i, frame in enumerate(data):
+        frame.to_csv(tmp_path / f"part-{i}.csv", index=False)
+    out = tmp_path / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_dask_run, "REPORT_ROWS", REPORT_ROWS)
+        mp.setattr(_dask_run, "TRAIN_ROWS", TRAIN_ROWS)
+        result = _invoke(
+            [str(tmp_path / "*.csv"), "--target", "risk", "--dask", "local"]
+            + ["--out", str(out), *FAST, "--quiet"]
+        )
+    assert result.exit_code == 0, result.output
+    assert (out / "rules.txt").read_text() == (parquet_run / "rules.txt").read_text()
+    csv_rows = _json(out / "report.json")["run"]["dask"]["held_out_all_rows"]
+    parquet_rows = _json(parquet_run / "report.json")["run"]["dask"]
+    assert csv_rows == parquet_rows["held_out_all_rows"]
