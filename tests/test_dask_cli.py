@@ -391,6 +391,7 @@ def test_a_glob_of_csv_files_gives_the_parquet_run(run, data, tmp_path):
         )
     assert result.exit_code == 0, result.output
     assert (out / "rules.txt").read_text() == (parquet_run / "rules.txt").read_text()
+    # (The Parquet run may have been replaced by a run with both students.)
     csv_rows = _json(out / "report.json")["run"]["dask"]["held_out_all_rows"]
     parquet_rows = _json(parquet_run / "report.json")["run"]["dask"]
-    assert csv_rows == parquet_rows["held_out_all_rows"]
+    assert csv_rows["tree"] == parquet_rows["held_out_all_rows"]["tree"]
