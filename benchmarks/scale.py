@@ -202,7 +202,11 @@ def work_distill(rows: int, chunk: int | None) -> dict:
 
 
 def work_cli(
-    rows: int, folder: str, legacy: bool = False, chunk_size: int | None = None
+    rows: int,
+    folder: str,
+    legacy: bool = False,
+    chunk_size: int | None = None,
+    dask: bool = False,
 ) -> dict:
     import skops.io as sio
 
@@ -215,8 +219,15 @@ def work_cli(
 
     work = Path(folder)
     X, y = _cohort(rows, seed=5)
-    data = work / "cohort.csv"
-    X.assign(risk=y).to_csv(data, index=False)
+    if dask:  # a Parquet dataset of 8 files, run with --dask local
+        data = work / "cohort"
+        data.mkdir()
+        frame = X.assign(risk=y)
+        for i, part in enumerate(np.array_split(np.arange(len(frame)), 8)):
+            frame.iloc[part].to_parquet(data / f"part-{i}.parquet", index=False)
+    else:
+        data = work / "cohort.csv"
+        X.assign(risk=y).to_csv(data, index=False)
     Xt, yt = _cohort(20_000, seed=6)
     sio.dump(_pipeline_teacher(Xt, yt), work / "teacher.skops")
     from treedistill import DistillParams, run_distill
@@ -224,6 +235,7 @@ def work_cli(
     params = DistillParams(
         data=data, target="risk", out=work / "run",
         teacher=[work / "teacher.skops"], augment_factor=2.0, chunk_size=chunk_size,
+        dask="local" if dask else None,
     )  # fmt: skip
     marks: list[tuple[str, float]] = []
     t = time.perf_counter()
@@ -241,6 +253,9 @@ def work_cli(
         for i, (name, start) in enumerate(marks)
     }
     out = {"seconds": end - t, "stages": stages, "error": error}
+    if dask:  # the cluster's worker processes, once they have exited
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        out["largest_worker_peak_mb"] = children
     report = work / "run" / "report.json"
     if report.exists():
         out.update(_sample_sizes(json.loads(report.read_text())))
@@ -446,15 +461,22 @@ def stage_dask_distill(rows_list, tmp: Path, workers: int, memory: str) -> list:
     return out
 
 
-def stage_cli(rows: int, tmp: Path, legacy: bool, chunk: int | None) -> list[dict]:
+def stage_cli(
+    rows: int, tmp: Path, legacy: bool, chunk: int | None, dask: bool = False
+) -> list[dict]:
     out = []
     for old in (True, False) if legacy else (False,):
         folder = tmp / f"cli-{old}"
         folder.mkdir()
-        r = _child("cli", rows=rows, folder=str(folder), legacy=old, chunk_size=chunk)
+        r = _child(
+            "cli", rows=rows, folder=str(folder), legacy=old, chunk_size=chunk,
+            dask=dask,
+        )  # fmt: skip
         mode = "before (strict reader, curve on all rows)" if old else "now"
         if chunk:
             mode += f", --chunk-size {chunk}"
+        if dask:
+            mode += ", --dask local (8 Parquet files)"
         r.update(rows=rows, mode=mode, command=command_line())
         out.append(r)
     return out
@@ -626,6 +648,11 @@ def _table_cli(results: dict, parts: list) -> None:
             row += [_f(v), _f(100 * v / total)]
         rows.append(row)
     rows.append(["peak MB"] + sum([[_f(r["peak_mb"], 0), ""] for r in runs], []))
+    if any("largest_worker_peak_mb" in r for r in runs):
+        rows.append(
+            ["largest worker peak MB"]
+            + sum([[_f(r.get("largest_worker_peak_mb"), 0), ""] for r in runs], [])
+        )
     for key, label in (
         ("cpu_s", "CPU s (whole process)"),
         ("load_avg_1min", "load (1 min, at the end)"),
@@ -676,6 +703,9 @@ def main(argv=None) -> None:
     ap.add_argument("--cli-rows", type=int, default=None)
     ap.add_argument("--cli-chunk-size", type=int, default=None,
                     help="cli stage: pass --chunk-size")  # fmt: skip
+    ap.add_argument("--cli-dask", action="store_true",
+                    help="cli stage: the data as 8 Parquet files, run with "
+                    "--dask local")  # fmt: skip
     ap.add_argument("--dask-distill-rows", type=int, nargs="+", default=None,
                     help="dask-distill stage: transfer rows (default 1M; 42,000 "
                     "with --quick)")  # fmt: skip
@@ -724,7 +754,7 @@ def main(argv=None) -> None:
                 results[stage] = stage_dask_distill(dd_rows, tmp, 2, args.dask_memory)
             else:
                 results["cli"] = stage_cli(
-                    cli_rows, tmp, args.before, args.cli_chunk_size
+                    cli_rows, tmp, args.before, args.cli_chunk_size, args.cli_dask
                 )
             print(f"[{stage}: {time.perf_counter() - t:.0f} s]", flush=True)
     text = tables(results)
