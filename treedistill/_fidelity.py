@@ -128,30 +128,62 @@ def weighted_auc(score: np.ndarray, positive_weight: np.ndarray) -> float:
     return float(np.sum(pos * (neg_below + 0.5 * neg)) / (pos_total * neg_total))
 
 
-def _group_ranks(groups: np.ndarray) -> np.ndarray:
-    """Average ranks of rows given their dense value ranks (ties share a rank)."""
-    counts = np.bincount(groups)
+def _centred_ranks(counts: np.ndarray, n: float) -> np.ndarray:
+    """Average rank, less the mean rank ``(n + 1) / 2``, of each of the sorted
+    distinct values that occur ``counts`` times (ties share a rank)."""
     below = np.cumsum(counts) - counts
-    return (below + (counts + 1) / 2.0)[groups]
+    return below + (counts + 1) / 2.0 - (n + 1) / 2.0
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    denom = np.sqrt(np.dot(a, a) * np.dot(b, b))
-    return float(np.dot(a, b) / denom) if denom > 0 else float("nan")
-
-
-def _grouped_auc(groups: np.ndarray, w: np.ndarray) -> float:
-    """:func:`weighted_auc` given the scores' dense ranks."""
-    pos_total = w.sum()
-    neg_total = w.size - pos_total
+def _auc_of_groups(pos: np.ndarray, neg: np.ndarray, pos_total, neg_total) -> float:
+    """:func:`weighted_auc` from the positive and negative weight of each of the
+    sorted distinct scores."""
     if pos_total <= 0 or neg_total <= 0:
         return float("nan")
-    pos = np.bincount(groups, weights=w)
-    neg = np.bincount(groups, weights=1.0 - w, minlength=pos.size)
     neg_below = np.cumsum(neg) - neg
-    return float(np.sum(pos * (neg_below + 0.5 * neg)) / (pos_total * neg_total))
+    return float(np.dot(pos, neg_below + 0.5 * neg) / (pos_total * neg_total))
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense ranks of ``values`` (0 for the smallest; equal values share one) and
+    the number of distinct values."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return inverse.ravel(), uniq.size
+
+
+class _RankedPair:
+    """Spearman and flag AUC of one class's risks, for any row weights.
+
+    A bootstrap resample is given as row counts (how often each row was drawn);
+    the statistics of the resampled rows are then weighted sums over the rows,
+    a row's rank comes from the summed counts of the distinct values below its
+    own (the values are sorted once, not per resample).
+    """
+
+    def __init__(self, t_risk: np.ndarray, s_risk: np.ndarray, t_flags: np.ndarray):
+        self.t_groups, self.t_size = _dense(t_risk)
+        self.s_groups, self.s_size = _dense(s_risk)
+        self.flags = np.asarray(t_flags, dtype=np.float64)
+
+    def stats(self, counts: np.ndarray) -> tuple[float, float]:
+        n = float(counts.sum())
+        t_counts = np.bincount(self.t_groups, weights=counts, minlength=self.t_size)
+        s_counts = np.bincount(self.s_groups, weights=counts, minlength=self.s_size)
+        t_rank = _centred_ranks(t_counts, n)
+        s_rank = _centred_ranks(s_counts, n)
+        denom = np.sqrt(
+            np.dot(t_counts, t_rank * t_rank) * np.dot(s_counts, s_rank * s_rank)
+        )
+        if denom > 0:
+            cross = np.dot(counts * t_rank[self.t_groups], s_rank[self.s_groups])
+            sp = float(cross / denom)
+        else:
+            sp = float("nan")
+        flagged = counts * self.flags
+        pos = np.bincount(self.s_groups, weights=flagged, minlength=self.s_size)
+        pos_total = float(flagged.sum())
+        auc = _auc_of_groups(pos, s_counts - pos, pos_total, n - pos_total)
+        return sp, auc
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -176,11 +208,20 @@ def kl_rows(teacher_proba: np.ndarray, student_proba: np.ndarray) -> np.ndarray:
 
 
 def _bootstrap(n: int, n_boot: int, random_state, stat) -> list:
-    """``stat(idx)`` on ``n_boot`` seeded resamples of ``n`` rows."""
+    """``stat(counts)`` on ``n_boot`` seeded resamples of ``n`` rows.
+
+    Each resample draws ``n`` row indices (``default_rng(random_state)``, one
+    ``integers(0, n, n)`` call per resample) and passes how often each row was
+    drawn, as floats; a statistic of the resampled rows is the same statistic
+    with the rows weighted by these counts.
+    """
     if n_boot <= 0 or n < 2:
         return []
     rng = np.random.default_rng(random_state)
-    return [stat(rng.integers(0, n, n)) for _ in range(n_boot)]
+    return [
+        stat(np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64))
+        for _ in range(n_boot)
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -321,19 +362,14 @@ def ranking(
     the returned estimates are means over those columns, with per-column ones.
     """
     n, m = t_risk.shape
-    # Dense ranks once; every resample then ranks by counting (no sorting).
-    t_dense = [np.unique(t_risk[:, j], return_inverse=True)[1] for j in range(m)]
-    s_dense = [np.unique(s_risk[:, j], return_inverse=True)[1] for j in range(m)]
+    # Values sorted once per column; every resample then ranks by counting.
+    pairs = [_RankedPair(t_risk[:, j], s_risk[:, j], t_flags[:, j]) for j in range(m)]
 
-    def stats(idx):
-        sp, au = [], []
-        for j in range(m):
-            s_groups = s_dense[j][idx]
-            sp.append(_pearson(_group_ranks(t_dense[j][idx]), _group_ranks(s_groups)))
-            au.append(_grouped_auc(s_groups, t_flags[idx, j]))
-        return sp, au
+    def stats(counts):
+        both = [pair.stats(counts) for pair in pairs]
+        return [b[0] for b in both], [b[1] for b in both]
 
-    full_sp, full_au = stats(np.arange(n))
+    full_sp, full_au = stats(np.ones(n))
     draws = _bootstrap(n, n_boot, random_state, stats)
     by_sp, by_au = [], []
     for j in range(m):
@@ -384,17 +420,35 @@ def _nanmean(values) -> float:
     return float(arr.mean()) if arr.size else float("nan")
 
 
-def _auc_vs_truth(y: np.ndarray, dense: list[np.ndarray]) -> float:
-    """Binary AUC of P(class 1), or the macro one-vs-rest AUC over present classes;
-    ``dense`` holds the dense ranks of each class's probability column."""
-    if len(dense) == 2:
-        return _grouped_auc(dense[1], (y == 1).astype(np.float64))
-    present = np.unique(y)
-    if present.size < 2:
-        return float("nan")
-    return _nanmean(
-        [_grouped_auc(dense[c], (y == c).astype(np.float64)) for c in present]
-    )
+class _TruthAuc:
+    """ROC AUC of one model's probabilities against the labels ``y`` (class
+    indices), for any row weights: of P(class 1) for two classes, else the macro
+    one-vs-rest AUC over the classes present."""
+
+    def __init__(self, y: np.ndarray, proba: np.ndarray):
+        self.binary = proba.shape[1] == 2
+        columns = [1] if self.binary else range(proba.shape[1])
+        self.dense = {c: _dense(proba[:, c]) for c in columns}
+        self.is_class = {c: (y == c).astype(np.float64) for c in columns}
+
+    def _auc(self, c: int, counts: np.ndarray, n: float) -> float:
+        groups, size = self.dense[c]
+        positive = counts * self.is_class[c]
+        pos = np.bincount(groups, weights=positive, minlength=size)
+        total = np.bincount(groups, weights=counts, minlength=size)
+        pos_total = float(positive.sum())
+        return _auc_of_groups(pos, total - pos, pos_total, n - pos_total)
+
+    def stat(self, counts: np.ndarray, class_counts: np.ndarray) -> float:
+        """The AUC of the rows drawn ``counts`` times; ``class_counts`` holds the
+        weight of each class."""
+        n = float(counts.sum())
+        if self.binary:
+            return self._auc(1, counts, n)
+        present = np.flatnonzero(class_counts > 0)
+        if present.size < 2:
+            return float("nan")
+        return _nanmean([self._auc(int(c), counts, n) for c in present])
 
 
 def truth(
@@ -408,20 +462,24 @@ def truth(
 ) -> dict:
     """Accuracy (Wilson) and ROC AUC (bootstrap) of both models on labelled rows."""
     n = y.size
+    models = {"teacher": teacher_proba, "student": student_proba}
+    aucs = {who: _TruthAuc(y, proba) for who, proba in models.items()}
+    k = teacher_proba.shape[1]
+
+    def stats(counts):
+        class_counts = np.bincount(y, weights=counts, minlength=k)
+        return {who: auc.stat(counts, class_counts) for who, auc in aucs.items()}
+
+    full = stats(np.ones(n))
+    draws = _bootstrap(n, n_boot, random_state, stats)
     out = {}
-    for who, proba in (("teacher", teacher_proba), ("student", student_proba)):
+    for who, proba in models.items():
         hits = float(np.sum(np.argmax(proba, axis=1) == y))
-        dense = [np.unique(col, return_inverse=True)[1] for col in proba.T]
-        full = _auc_vs_truth(y, dense)
-        draws = _bootstrap(
-            n,
-            n_boot,
-            random_state,
-            lambda idx, d=dense: _auc_vs_truth(y[idx], [col[idx] for col in d]),
-        )
         out[who] = {
             "accuracy": wilson(hits, float(n), confidence),
-            "roc_auc": _boot_estimate(full, draws, n, confidence),
+            "roc_auc": _boot_estimate(
+                full[who], [d[who] for d in draws], n, confidence
+            ),
         }
     return out
 
@@ -439,7 +497,10 @@ def probability(
     kl = kl_rows(teacher_proba, student_proba)
     n = diff.size
     draws = _bootstrap(
-        n, n_boot, random_state, lambda idx: (diff[idx].mean(), kl[idx].mean())
+        n,
+        n_boot,
+        random_state,
+        lambda counts: (np.dot(counts, diff) / n, np.dot(counts, kl) / n),
     )
     return {
         "mean_abs_diff": _boot_estimate(
