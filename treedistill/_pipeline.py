@@ -45,7 +45,6 @@ from sklearn.model_selection import train_test_split
 
 from treedistill._files import atomic_write_text, sha256_file
 from treedistill._json import dumps, plain
-from treedistill._metrics import fidelity
 from treedistill._options import DistillParams
 from treedistill._outdir import (
     WRITE_ERRORS,
@@ -440,7 +439,8 @@ def _sweep(state: _State, students: dict) -> dict:
 
 
 def _evaluate(state: _State) -> str:
-    """Fidelity per student and the report; returns the data file's sha256."""
+    """The report and each student's held-out fidelity (the report's, computed
+    once); returns the data file's sha256."""
     from treedistill.report import evaluate, report_json
 
     params = state.params
@@ -448,14 +448,6 @@ def _evaluate(state: _State) -> str:
     first = next(iter(state.models.values()))
     state.notes.extend(unseen_category_notes(first.schema_, X_test))
     _missing_checks(state)
-    for kind, model in state.models.items():
-        y_index = np.searchsorted(model.classes_, y_test)
-        state.fidelities[kind] = fidelity(
-            model.teacher_proba(X_test),
-            model.predict_proba(X_test),
-            y_index,
-            random_state=int(params.seed),
-        )
     data_sha = sha256_file(state.data_path)
     report = evaluate(
         state.models,
@@ -472,6 +464,7 @@ def _evaluate(state: _State) -> str:
         flag_rate=None if params.flag_rate is None else float(params.flag_rate),
         skip=list(params.skip),
         stability_refits=int(params.stability_refits),
+        held_out_fidelity=state.fidelities,
     )
     # Render from exactly what report.json holds, so that `treedistill report`
     # re-renders the same files from it.

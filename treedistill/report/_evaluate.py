@@ -25,6 +25,7 @@ from treedistill.report._fidelity_section import (
     calibration_section,
     confusion_section,
     fidelity_tables,
+    student_fidelity,
 )
 from treedistill.report._headline import chosen_point, summary_section
 from treedistill.report._inputs import (
@@ -78,6 +79,7 @@ def evaluate(
     flag_rate: float | None = None,
     stability_refits: int = 20,
     skip: Sequence[str] = (),
+    held_out_fidelity: dict | None = None,
 ) -> dict:
     """Measure how faithfully distilled students reproduce their teacher.
 
@@ -123,6 +125,11 @@ def evaluate(
         ``"size_curve"``, ``"stability"``; ``-`` for ``_`` is accepted). A skipped
         section is kept in the report, empty, with ``"skipped": True``; the names
         are listed in ``report["skipped"]``.
+    held_out_fidelity : dict, default=None
+        When given, filled with each model's held-out fidelity at full precision
+        (the numbers of the report's fidelity table before rounding, keyed by
+        model name, as :func:`treedistill.fidelity` returns them), for a caller
+        that records them without computing them again.
 
     Returns
     -------
@@ -179,6 +186,8 @@ def evaluate(
     report["skipped"] = sorted(skipped)
     report["data"] = _data_section(inputs, include_values, random_state, ops)
     report["operating_points"] = ops.describe()
+    if held_out_fidelity is not None:
+        held_out_fidelity.update(student_fidelity(report["fidelity"], inputs.names))
     out = plain(report, digits=SIGNIFICANT_DIGITS)
     sentences, n_alert = headline_sentences(
         out["summary"], out["data"], out["operating_points"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 from treedistill._fidelity import wilson
-from treedistill._metrics import fidelity
+from treedistill._metrics import fidelity, roc_auc
 from treedistill.report._describe import boosted_leaves, model_label
 from treedistill.report._inputs import Inputs
 from treedistill.report._operating import MEASURE_KEYS, OperatingPoints
@@ -22,6 +23,7 @@ __all__ = [
     "confusion_section",
     "fidelity_tables",
     "rate_ci",
+    "student_fidelity",
     "tree_baseline",
 ]
 
@@ -123,16 +125,23 @@ def _row(entry: Entry, p_teacher, p_model, y_idx, seed, ops: OperatingPoints) ->
     return row
 
 
-def _teacher_row(p_teacher, y_idx, seed) -> dict:
-    fid = fidelity(p_teacher, p_teacher, y_idx, random_state=seed)
+def _teacher_row(p_teacher, y_idx) -> dict:
+    """The teacher's accuracy and ROC AUC on the labelled rows (as
+    :func:`treedistill.fidelity` computes them, without its intervals)."""
+    accuracy = auc = None
+    labeled = y_idx >= 0 if y_idx is not None else np.zeros(len(p_teacher), bool)
+    if labeled.any():
+        y = y_idx[labeled]
+        accuracy = float(np.mean(np.argmax(p_teacher[labeled], axis=1) == y))
+        auc = roc_auc(y, p_teacher[labeled])
     return {
         "key": "teacher",
         "label": "Teacher",
         "kind": "teacher",
         "n_leaves": None,
-        "n": fid["n"],
-        "accuracy": fid.get("teacher_accuracy"),
-        "roc_auc": fid.get("teacher_roc_auc"),
+        "n": int(len(p_teacher)),
+        "accuracy": accuracy,
+        "roc_auc": auc,
         "agreement": None,
         "agreement_ci": None,
         "kl": None,
@@ -168,7 +177,7 @@ def fidelity_tables(
             )
         )
     test, syn = inputs.test, inputs.synthetic
-    held_out = [_teacher_row(test.teacher_proba, test.y_idx, seed)]
+    held_out = [_teacher_row(test.teacher_proba, test.y_idx)]
     synthetic = []
     for entry in entries:
         held_out.append(
@@ -179,6 +188,29 @@ def fidelity_tables(
                 _row(entry, syn.teacher_proba, entry.proba_synthetic, None, seed, ops)
             )
     return {"held_out": held_out, "synthetic": synthetic}
+
+
+def student_fidelity(tables: dict, names) -> dict:
+    """Each student's held-out fidelity, read from :func:`fidelity_tables`'s
+    ``held_out`` rows: the keys of :func:`treedistill.fidelity`'s result, with the
+    numbers the report shows (``agreement_ci`` is the row's Wilson interval).
+
+    The rows are computed once; a run records these numbers with its students.
+    """
+    rows = {row["key"]: row for row in tables["held_out"] if row["kind"] != "teacher"}
+    teacher = next(row for row in tables["held_out"] if row["kind"] == "teacher")
+    out = {}
+    for name in names:
+        row = rows[str(name)]
+        fid = {key: row[key] for key in ("n", "agreement", "agreement_ci", "kl", "tv")}
+        if row.get("accuracy") is not None:
+            fid["student_accuracy"] = row["accuracy"]
+            fid["teacher_accuracy"] = teacher["accuracy"]
+            fid["student_roc_auc"] = row["roc_auc"]
+            fid["teacher_roc_auc"] = teacher["roc_auc"]
+        fid.update(row["measures"])
+        out[name] = copy.deepcopy(fid)
+    return out
 
 
 def confusion_section(inputs: Inputs, proba_test: dict) -> dict:
