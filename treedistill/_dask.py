@@ -233,7 +233,9 @@ def refit_on_cluster(client, parts, student, *, recount: bool = False) -> None:
     set_node_totals(student, sums, counts, recount=recount)
 
 
-def _check(model, ddf, target) -> None:
+def check_inputs(model, ddf, target: str, name: str) -> None:
+    """The Dask DataFrame, its target column and the model's teacher, checked
+    before any work; ``name`` is the function the messages speak of."""
     if not hasattr(ddf, "to_delayed") or not hasattr(ddf, "columns"):
         raise ParameterError(
             f"ddf must be a Dask DataFrame, got {type(ddf).__name__}", parameter="ddf"
@@ -246,9 +248,13 @@ def _check(model, ddf, target) -> None:
         )
     if model.teacher is None or not is_fitted(model.teacher):
         raise ParameterError(
-            "distill_tree needs a fitted teacher (DistilledTreeClassifier(teacher))",
+            f"{name} needs a fitted teacher ({type(model).__name__}(teacher))",
             parameter="teacher",
         )
+
+
+def _check(model, ddf, target) -> None:
+    check_inputs(model, ddf, target, "distill_tree_dask")
     check_streamable(model)
 
 

@@ -36,10 +36,9 @@ from numbers import Integral
 
 import numpy as np
 
-from treedistill._dask import SAMPLE_ROWS, _client, _transfer_part
+from treedistill._dask import SAMPLE_ROWS, _client, _transfer_part, check_inputs
 from treedistill._estimators import DistilledBoostingClassifier, _seed
 from treedistill._students import SoftBoosting, soft_softmax_objective
-from treedistill._teachers import is_fitted
 from treedistill.exceptions import DataError, ParameterError
 
 __all__ = ["STAGES", "distill_boosted"]
@@ -81,22 +80,7 @@ def _check(model, ddf, target, sample_rows) -> None:
             f"{type(model).__name__} (distill_tree_dask fits the tree)",
             parameter="model",
         )
-    if not hasattr(ddf, "to_delayed") or not hasattr(ddf, "columns"):
-        raise ParameterError(
-            f"ddf must be a Dask DataFrame, got {type(ddf).__name__}", parameter="ddf"
-        )
-    if target not in ddf.columns:
-        raise ParameterError(
-            f"target column {target!r} is not in the Dask DataFrame (columns: "
-            f"{', '.join(map(str, ddf.columns[:10]))})",
-            parameter="target",
-        )
-    if model.teacher is None or not is_fitted(model.teacher):
-        raise ParameterError(
-            "distill_boosted_dask needs a fitted teacher "
-            "(DistilledBoostingClassifier(teacher))",
-            parameter="teacher",
-        )
+    check_inputs(model, ddf, target, "distill_boosted_dask")
     if (
         isinstance(sample_rows, bool)
         or not isinstance(sample_rows, Integral)
