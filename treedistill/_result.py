@@ -21,7 +21,8 @@ class DistillResult:
     models : dict
         ``"tree"`` / ``"boosted"`` → the fitted distiller.
     fidelity : dict
-        Per student: the held-out fidelity numbers (:func:`treedistill.fidelity`).
+        Per student: the held-out fidelity numbers (the keys of
+        :func:`treedistill.fidelity`), those of the report's fidelity table.
     sweep : dict
         Per student: the sweep result as a dict (empty without ``sweep``).
     report : dict
