@@ -21,8 +21,9 @@ class DistillResult:
     models : dict
         ``"tree"`` / ``"boosted"`` → the fitted distiller.
     fidelity : dict
-        Per student: the held-out fidelity numbers (the keys of
-        :func:`treedistill.fidelity`), those of the report's fidelity table.
+        Per student: the held-out fidelity numbers, those of the report's
+        fidelity table (the keys of :func:`treedistill.fidelity`); a Dask run's
+        are its measures over every held-out row.
     sweep : dict
         Per student: the sweep result as a dict (empty without ``sweep``).
     report : dict
