@@ -68,10 +68,9 @@ from treedistill._outdir import (
 from treedistill._pipeline import (
     _Clock,
     _get_teacher,
-    _missing_checks,
-    _run_info,
     _State,
     _write,
+    evaluate_run,
     prepare_frame,
 )
 from treedistill._prepare import _labels
@@ -402,31 +401,10 @@ def _note(all_rows: dict, samples: dict, partitions: int) -> str:
 def _evaluate(job: _Job, state: _State, totals: dict, features: dict) -> str:
     """The report on the samples, the measures over every held-out row; returns
     the data's sha256 (of the file list)."""
-    from treedistill._record import unseen_category_notes
-    from treedistill.report import evaluate
-
     params = state.params
-    X_train, X_test, y_train, y_test = state.split
     first = next(iter(state.models.values()))
-    state.notes.extend(unseen_category_notes(first.schema_, X_test))
-    _missing_checks(state)
     data_sha = _data_sha(job.files)
-    report = evaluate(
-        state.models,
-        X_test,
-        y_test,
-        X_train,
-        y_train,
-        subgroups=list(params.subgroup) or None,
-        include_values=bool(params.include_values),
-        random_state=int(params.seed),
-        run_info=_run_info(state, data_sha),
-        positive_class=state.positive,
-        threshold=float(params.threshold),
-        flag_rate=None if params.flag_rate is None else float(params.flag_rate),
-        skip=list(params.skip),
-        stability_refits=int(params.stability_refits),
-    )
+    report = evaluate_run(state, data_sha)
     ops = report["operating_points"]
     op = {"positive": ops.get("positive_index"), "threshold": ops.get("threshold")}
     n = job.npartitions

@@ -438,18 +438,18 @@ def _sweep(state: _State, students: dict) -> dict:
     return settings
 
 
-def _evaluate(state: _State) -> str:
-    """The report and each student's held-out fidelity (the report's, computed
-    once); returns the data file's sha256."""
-    from treedistill.report import evaluate, report_json
+def evaluate_run(state: _State, data_sha: str, **extra) -> dict:
+    """``evaluate`` on the run's split and students with the run's settings (the
+    unseen-category notes and missing-value checks first); ``extra`` goes to
+    ``evaluate``."""
+    from treedistill.report import evaluate
 
     params = state.params
     X_train, X_test, y_train, y_test = state.split
     first = next(iter(state.models.values()))
     state.notes.extend(unseen_category_notes(first.schema_, X_test))
     _missing_checks(state)
-    data_sha = sha256_file(state.data_path)
-    report = evaluate(
+    return evaluate(
         state.models,
         X_test,
         y_test,
@@ -464,8 +464,17 @@ def _evaluate(state: _State) -> str:
         flag_rate=None if params.flag_rate is None else float(params.flag_rate),
         skip=list(params.skip),
         stability_refits=int(params.stability_refits),
-        held_out_fidelity=state.fidelities,
+        **extra,
     )
+
+
+def _evaluate(state: _State) -> str:
+    """The report and each student's held-out fidelity (the report's, computed
+    once); returns the data file's sha256."""
+    from treedistill.report import report_json
+
+    data_sha = sha256_file(state.data_path)
+    report = evaluate_run(state, data_sha, held_out_fidelity=state.fidelities)
     # Render from exactly what report.json holds, so that `treedistill report`
     # re-renders the same files from it.
     state.report = json.loads(report_json(report))
