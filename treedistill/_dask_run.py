@@ -55,8 +55,7 @@ from treedistill._dask_inputs import (
     dask_files,
 )
 from treedistill._dask_measures import add_counts, counts, measures
-from treedistill._files import atomic_write_text
-from treedistill._json import dumps, plain
+from treedistill._json import plain
 from treedistill._options import DistillParams
 from treedistill._outdir import (
     WRITE_ERRORS,
@@ -69,8 +68,8 @@ from treedistill._pipeline import (
     _Clock,
     _get_teacher,
     _State,
-    _write,
     evaluate_run,
+    finish_run,
     prepare_frame,
 )
 from treedistill._prepare import _labels
@@ -503,20 +502,7 @@ def _distill(params, staging: Staging, progress, notes, job: _Job) -> DistillRes
         _student(job, state, kind, features)
     clock("evaluate")
     data_sha = _evaluate(job, state, totals, features)
-    clock("write")
-    written = _write(state, staging.path, data_sha)
-    clock(None)
-    atomic_write_text(staging.path / "timings.json", dumps(clock.document()))
-    return DistillResult(
-        out_dir=staging.out,
-        files=sorted({*written, "timings.json"}),
-        models=state.models,
-        fidelity=state.fidelities,
-        sweep={},
-        report=state.report,
-        timings=dict(clock.timings),
-        warnings=state.notes,
-    )
+    return finish_run(state, staging, clock, data_sha)
 
 
 def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:

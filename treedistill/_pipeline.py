@@ -211,6 +211,12 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
         state.models[kind] = students[kind].fit(X_train, y_train)
     clock("evaluate")
     data_sha = _evaluate(state)
+    return finish_run(state, staging, clock, data_sha)
+
+
+def finish_run(state: _State, staging: Staging, clock, data_sha: str) -> DistillResult:
+    """The write stage: the run's files and timings into ``staging``, and the
+    result."""
     clock("write")
     written = _write(state, staging.path, data_sha)
     clock(None)
