@@ -114,8 +114,14 @@ def test_the_run_writes_a_complete_run_directory(run):
         f"a seeded sample of {REPORT_ROWS} of the {samples['held_out_total']} "
         "held-out rows"
     )
-    assert sentence in (out / "report.md").read_text(encoding="utf-8")
-    assert sentence in (out / "report.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert sentence in md and sentence in html
+    # ... in a box under the headline, before the first section, said once.
+    assert dask_info["summary"].startswith("Run on a Dask cluster")
+    assert md.index("### Run on a Dask cluster") < md.index("## 1. Fidelity")
+    assert html.index('id="dask-run"') < html.index('id="fidelity"')
+    assert md.count(sentence) == 1 and html.count(sentence) == 1
     assert report["data"]["n_test"] == REPORT_ROWS
     assert report["run"]["split"]["n_test"] == samples["held_out_total"]
     # The command's summary gives the measures over every held-out row.

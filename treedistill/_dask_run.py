@@ -437,10 +437,10 @@ def _record(job: _Job, state: _State, report: dict, totals: dict, all_rows) -> N
     }
     dask_info = _dask_record(job, totals, samples)
     run = report["run"]
-    run["dask"] = {**dask_info, "held_out_all_rows": all_rows}
+    note = _note(all_rows, samples, job.npartitions)
+    run["dask"] = {**dask_info, "held_out_all_rows": all_rows, "summary": note}
     run["split"].update(n_train=totals["train"], n_test=totals["test"])
     run["split"]["stratified"] = False
-    run["notes"] = [*run.get("notes", []), _note(all_rows, samples, job.npartitions)]
     state.report = json.loads(report_json(report))
     keys = ("n", "agreement", "agreement_ci", "kl", "total_variation")
     keys += ("teacher_accuracy", "student_accuracy")
