@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,11 +57,8 @@ from treedistill._dask_measures import add_counts, counts, measures
 from treedistill._json import plain
 from treedistill._options import DistillParams
 from treedistill._outdir import (
-    WRITE_ERRORS,
     Staging,
     check_out_dir,
-    clean_stale_staging,
-    output_error,
 )
 from treedistill._pipeline import (
     _Clock,
@@ -71,14 +67,12 @@ from treedistill._pipeline import (
     evaluate_run,
     finish_run,
     prepare_frame,
+    staged_run,
 )
 from treedistill._prepare import _labels
 from treedistill._result import DistillResult
-from treedistill._train import torch_threads
 from treedistill.exceptions import (
     DataError,
-    TreedistillError,
-    UnseenCategoryWarning,
 )
 
 __all__ = ["REPORT_ROWS", "TRAIN_ROWS", "run_distill_dask", "split_mask"]
@@ -542,27 +536,14 @@ def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:
     client, close = connect(str(params.dask))
     # Text stays object columns with NaN for missing, as on one machine (dask
     # would turn them into pyarrow strings with pd.NA).
-    no_arrow = dask.config.set({"dataframe.convert-string": False})
     try:
-        no_arrow.__enter__()
-        job = _Job(params, client, files, kind, delimiter)
-        job.cluster_local = str(params.dask).strip() == "local"
-        stale = clean_stale_staging(out)
-        staging = Staging(out, force=params.force)
-        try:
-            with torch_threads(1), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
-                result = _distill(params, staging, progress, stale, job)
-            staging.publish()
-        except OSError as exc:
-            staging.discard()
-            if isinstance(exc, TreedistillError) or exc.errno not in WRITE_ERRORS:
-                raise
-            raise output_error(exc, out) from None
-        except BaseException:
-            staging.discard()
-            raise
+        with dask.config.set({"dataframe.convert-string": False}):
+            job = _Job(params, client, files, kind, delimiter)
+            job.cluster_local = str(params.dask).strip() == "local"
+            return staged_run(
+                out,
+                params.force,
+                lambda staging, stale: _distill(params, staging, progress, stale, job),
+            )
     finally:
-        no_arrow.__exit__(None, None, None)
         close()
-    return result

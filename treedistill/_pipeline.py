@@ -162,14 +162,24 @@ def run_distill(
 
         return run_distill_dask(params, progress=progress)
     out = check_out_dir(params.out, params.force, keep=[params.data, *params.teacher])
+    return staged_run(
+        out,
+        params.force,
+        lambda staging, stale: _distill(params, staging, progress, stale),
+    )
+
+
+def staged_run(out: Path, force: bool, distill) -> DistillResult:
+    """``distill(staging, stale_notes)`` writing into a staging folder that is
+    published as ``out`` only when it succeeds (discarded otherwise)."""
     stale = clean_stale_staging(out)
-    staging = Staging(out, force=params.force)
+    staging = Staging(out, force=force)
     try:
         with torch_threads(1), warnings.catch_warnings():
             # Held-out rows with categories training never saw are reported once,
             # as a note naming the column, not once per encoding.
             warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
-            result = _distill(params, staging, progress, stale)
+            result = distill(staging, stale)
         staging.publish()
     except OSError as exc:
         staging.discard()
