@@ -103,7 +103,7 @@ class CachedTeacher:
         self._cache: dict[str, np.ndarray] = {}
 
     def predict_logits(self, X) -> np.ndarray:
-        from treedistill._teachers import raw_logits
+        from treedistill.teachers._teachers import raw_logits
 
         if isinstance(X, pd.DataFrame):
             data = pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes()
@@ -182,7 +182,7 @@ def run_rare_cell(name: str, seed: int, teacher_kind: str, s: RareSettings) -> d
     limit_threads(1)
     from treedistill import DistilledTreeClassifier, augment, fidelity, soften
     from treedistill import teacher_logits as logits_of
-    from treedistill._schema import TabularSchema
+    from treedistill.data._schema import TabularSchema
 
     start = time.perf_counter()
     X, y, classes = load_dataset(name)

@@ -193,8 +193,8 @@ def run_cell(name: str, seed: int, teacher_kind: str, s: Settings) -> dict:
         soften,
         teacher_logits,
     )
-    from treedistill._hist_tree import HistTree
-    from treedistill._schema import TabularSchema
+    from treedistill.data._schema import TabularSchema
+    from treedistill.distill._hist_tree import HistTree
 
     start = time.perf_counter()
     X, y, classes = load_dataset(name)

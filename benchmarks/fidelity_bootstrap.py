@@ -3,7 +3,7 @@ bootstrap intervals computed as now (each resample as row counts weighting array
 sorted once) and as before (each resample's rows gathered and ranked again).
 
 The "before" path is kept here only, as a copy of the earlier ``ranking``,
-``truth`` and ``probability`` of ``treedistill/_fidelity.py``; both paths run in
+``truth`` and ``probability`` of ``treedistill/measures/_fidelity.py``; both paths run in
 this process on the same arrays, and every number of the two results is
 compared (the largest absolute difference is printed).
 
@@ -25,8 +25,8 @@ import types
 
 import numpy as np
 
-from treedistill import _fidelity as fid
-from treedistill import _metrics
+from treedistill.measures import _fidelity as fid
+from treedistill.measures import _metrics
 
 # --------------------------------------------------------------------------
 # The bootstrap as it was (resampled rows gathered per resample)

@@ -83,7 +83,7 @@ def _write_csv(path: Path, n: int, seed: int = 0) -> None:
 
 
 def work_read(rows: int, strict: bool, path: str) -> dict:
-    import treedistill._tables as tables
+    import treedistill.data._tables as tables
     from treedistill import read_table
 
     if strict:
@@ -126,8 +126,8 @@ def _tree_summary(tree) -> dict:
 
 
 def work_tree(rows: int, mode: str, chunk: int) -> dict:
-    from treedistill._hist_tree import HistTree
-    from treedistill._streaming import ChunkSpill, StreamedHistTree
+    from treedistill.distill._hist_tree import HistTree
+    from treedistill.distill._streaming import ChunkSpill, StreamedHistTree
 
     params = dict(criterion="gini", max_leaf_nodes=64, random_state=0)
     out = {}
@@ -210,7 +210,7 @@ def work_cli(
 ) -> dict:
     import skops.io as sio
 
-    import treedistill._tables as tables
+    import treedistill.data._tables as tables
     import treedistill.report._size_curve as size_curve
 
     if legacy:  # as before: the strict reader, size-curve refits on every row
@@ -285,8 +285,8 @@ def _worker_peak_mb() -> float:
 def work_dask(rows: int, chunk: int, workers: int) -> dict:
     import distributed
 
-    from treedistill._dask import DaskPasses
-    from treedistill._streaming import StreamedHistTree
+    from treedistill.distill._streaming import StreamedHistTree
+    from treedistill.scale._dask import DaskPasses
 
     cluster = distributed.LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True,

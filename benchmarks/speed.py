@@ -188,7 +188,7 @@ def end_to_end(sizes, classes, report_max_rows: int, report_classes) -> list[dic
                     model.fit(X, y)
                 # The bare calls, in the same process, right after.
                 schema = model.schema_
-                frame = treedistill._schema.as_frame(X, schema.names)
+                frame = treedistill.data._schema.as_frame(X, schema.names)
                 rng = np.random.default_rng(0)
                 with Stage() as aug:
                     extra = augment(

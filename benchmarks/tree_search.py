@@ -122,9 +122,9 @@ def run_cell(name, teacher_kind, seed, leaves, n_eval, factor=20.0) -> list[dict
     from sklearn.tree import DecisionTreeClassifier
 
     from treedistill import augment, soften, teacher_logits
-    from treedistill._schema import TabularSchema
-    from treedistill._students import SoftTree
-    from treedistill._tao import SearchedSoftTree
+    from treedistill.data._schema import TabularSchema
+    from treedistill.distill._students import SoftTree
+    from treedistill.distill._tao import SearchedSoftTree
 
     X, y = load(name)
     idx = np.arange(len(y))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from treedistill._json import plain
-from treedistill._saved import STUDENT_KINDS
-from treedistill._text import show_controls
+from treedistill.common._json import plain
+from treedistill.common._text import show_controls
 from treedistill.exceptions import TreedistillError
+from treedistill.runs._saved import STUDENT_KINDS
 
 DEBUG_ENV = "TREEDISTILL_DEBUG"
 EXIT_OK = 0

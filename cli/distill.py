@@ -8,14 +8,6 @@ from pathlib import Path
 
 import click
 
-from treedistill._options import (
-    AUGMENTATIONS,
-    CRITERIA,
-    ENSEMBLE_METHODS,
-    STUDENT_KINDS,
-    DistillParams,
-    student_defaults,
-)
 from treedistill.cli._common import (
     StageProgress,
     config_callback,
@@ -26,6 +18,14 @@ from treedistill.cli._common import (
     split_list,
     target_option,
     warn,
+)
+from treedistill.distill._options import (
+    AUGMENTATIONS,
+    CRITERIA,
+    ENSEMBLE_METHODS,
+    STUDENT_KINDS,
+    DistillParams,
+    student_defaults,
 )
 
 
@@ -392,8 +392,8 @@ def demo(out, force, quiet, as_json) -> None:
     default MLP teacher, distils it into a tree and a boosted student, and writes
     the report. The data file is kept in the run directory under inputs/.
     """
-    from treedistill._outdir import check_out_dir
     from treedistill.datasets import make_clinical_cohort
+    from treedistill.runs._outdir import check_out_dir
 
     quiet_warnings(quiet)
     check_out_dir(out, force)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from treedistill._export_common import FORMATS
-from treedistill._export_sql import SQL_DIALECTS
 from treedistill.cli._common import (
     echo,
     out_option,
     quiet_warnings,
     student_kind_option,
 )
+from treedistill.export._saved import FORMATS
+from treedistill.export._sql import SQL_DIALECTS
 
 
 @click.command(
@@ -60,8 +60,8 @@ def export(source, fmt, out, dialect, table, passthrough, kind, force, quiet) ->
     proba_<class>, rule_id), as an ONNX model for onnxruntime, or as the source of
     one Python function. Tree students export to every format, boosted students to
     onnx. Every format gives the same probabilities as `treedistill predict`."""
-    from treedistill._export_common import export_saved
-    from treedistill._outdir import check_out_file, write_new_file
+    from treedistill.export._saved import export_saved
+    from treedistill.runs._outdir import check_out_file, write_new_file
 
     quiet_warnings(quiet)
     options = {}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from treedistill import __version__
 from treedistill.cli._common import TreedistillGroup
 from treedistill.cli.distill import demo, distill
 from treedistill.cli.export import export
 from treedistill.cli.saved import predict, report, rules
 from treedistill.cli.teacher import train_teacher
+from treedistill.common._version import __version__
 
 __all__ = ["cli"]
 

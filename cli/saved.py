@@ -97,8 +97,8 @@ def predict(student, data, out, kind, force, quiet) -> None:
         read_table,
         write_predictions,
     )
-    from treedistill._outdir import check_out_file
-    from treedistill._saved import ignored_columns
+    from treedistill.runs._outdir import check_out_file
+    from treedistill.runs._saved import ignored_columns
 
     quiet_warnings(quiet)
     out = check_out_file(out, force, keep=[data], suffixes=(".csv",))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from treedistill._train import DEFAULT_HIDDEN, DEFAULT_MAX_EPOCHS
 from treedistill.cli._common import (
     StageProgress,
     echo,
@@ -16,6 +15,7 @@ from treedistill.cli._common import (
     target_option,
     warn,
 )
+from treedistill.teachers._train import DEFAULT_HIDDEN, DEFAULT_MAX_EPOCHS
 
 
 @click.command(
@@ -86,9 +86,9 @@ def train_teacher(
     it on its own training split.
     """
     from treedistill import prepare_data, read_table, save_teacher
-    from treedistill._outdir import check_out_file, publish_file, temporary_sibling
-    from treedistill._train import check_training
-    from treedistill._train import train_teacher as train
+    from treedistill.runs._outdir import check_out_file, publish_file, temporary_sibling
+    from treedistill.teachers._train import check_training
+    from treedistill.teachers._train import train_teacher as train
 
     quiet_warnings(quiet)
     widths = parse_int_list(hidden, "--hidden")

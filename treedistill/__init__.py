@@ -1,107 +1,111 @@
-"""treedistill: distil a black-box classifier into a small decision tree.
+"""treedistill: distil a black-box classifier into a small decision tree, and say
+with numbers how far the tree can be trusted.
 
-The public API lives here; the modules behind it are private.
+The job runs in stages, each a subpackage that imports only the stages before it::
+
+    data      read a table, clean it, learn its schema, screen it       data/
+    teachers  the model to explain: logits, softened probabilities      teachers/
+    distill   transfer set (real + augmented rows) and the students     distill/
+    measures  fidelity, rare-outcome measures, stability                measures/
+    scale     the same on a Dask cluster                                scale/
+    report    evaluate and render HTML / Markdown / JSON / rules        report/
+    runs      a whole run into a run directory; finished runs           runs/
+    export    a student as SQL, ONNX or Python                          export/
+
+(``common/`` holds what all share: files, JSON, text. The command line is
+``treedistill.cli``.) A test (``tests/test_layout.py``) fails on an import cycle
+or an import from a lower stage to a higher one.
+
+Entry points:
+
+- :class:`DistilledTreeClassifier` / :class:`DistilledBoostingClassifier`:
+  scikit-learn estimators (fit a teacher or take one prefit, distil, predict);
+- :func:`run_distill` with :class:`DistillParams`: the whole job, as the command
+  line runs it, into a run directory; :func:`predict_saved`, :func:`render_report`
+  and :func:`load_run_student` work on finished runs;
+- :func:`fidelity`, :func:`agreement`, :func:`stability`: the measures;
+- :func:`to_sql`, :func:`to_onnx`, :func:`to_python`: exports.
+
+Where to add things: a teacher format in ``teachers/_teachers.py`` and
+``teachers/_teacher_files.py``; a student in ``distill/_students.py`` (offered by
+``distill/_estimators.py``); a measure in ``measures/``; a report section as a
+``report/_name_section.py`` module called by ``report/_evaluate.py``; an export
+format in ``export/``.
+
+The public names below load on first use, so ``import treedistill`` is cheap.
 """
 
-from treedistill._bundle import StudentBundle, load_student, save_student
-from treedistill._dask import distill_tree as distill_tree_dask
-from treedistill._dask_boost import distill_boosted as distill_boosted_dask
-from treedistill._estimators import DistilledBoostingClassifier, DistilledTreeClassifier
-from treedistill._export_onnx import to_onnx
-from treedistill._export_python import to_python
-from treedistill._export_sql import to_sql
-from treedistill._metrics import (
-    agreement,
-    agreement_interval,
-    fidelity,
-    kl_divergence,
-    total_variation,
-)
-from treedistill._options import DistillParams
-from treedistill._pipeline import run_distill
-from treedistill._prepare import prepare_data
-from treedistill._result import DistillResult
-from treedistill._rules import Rule, export_rules, extract_rules, rule_numbers
-from treedistill._saved import (
-    find_student,
-    load_run_student,
-    predict_frame,
-    predict_saved,
-    read_report,
-    render_report,
-    write_predictions,
-)
-from treedistill._schema import TabularSchema
-from treedistill._soften import blend, soften
-from treedistill._stability import stability
-from treedistill._students import SoftBoosting, SoftTree, soft_softmax_objective
-from treedistill._tables import read_table
-from treedistill._teacher_files import load_teacher, save_teacher
-from treedistill._teachers import EnsembleTeacher, TorchExportTeacher, teacher_logits
-from treedistill._train import train_teacher
-from treedistill._transfer import augment, box_sample, jitter, munge
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+
+from treedistill.common._version import __version__ as __version__
+
+#: Public name -> the module that defines it (or (module, name there)).
+_PUBLIC = {
+    "agreement": "treedistill.measures._metrics",
+    "agreement_interval": "treedistill.measures._metrics",
+    "augment": "treedistill.distill._transfer",
+    "blend": "treedistill.teachers._soften",
+    "box_sample": "treedistill.distill._transfer",
+    "distill_boosted_dask": ("treedistill.scale._dask_boost", "distill_boosted"),
+    "distill_tree_dask": ("treedistill.scale._dask", "distill_tree"),
+    "DistilledBoostingClassifier": "treedistill.distill._estimators",
+    "DistilledTreeClassifier": "treedistill.distill._estimators",
+    "DistillParams": "treedistill.distill._options",
+    "DistillResult": "treedistill.runs._result",
+    "EnsembleTeacher": "treedistill.teachers._teachers",
+    "export_rules": "treedistill.distill._rules",
+    "extract_rules": "treedistill.distill._rules",
+    "fidelity": "treedistill.measures._metrics",
+    "find_student": "treedistill.runs._saved",
+    "jitter": "treedistill.distill._transfer",
+    "kl_divergence": "treedistill.measures._metrics",
+    "load_run_student": "treedistill.runs._saved",
+    "load_student": "treedistill.distill._bundle",
+    "load_teacher": "treedistill.teachers._teacher_files",
+    "MLPTeacher": "treedistill.teachers._mlp",
+    "munge": "treedistill.distill._transfer",
+    "predict_frame": "treedistill.runs._saved",
+    "predict_saved": "treedistill.runs._saved",
+    "prepare_data": "treedistill.data._prepare",
+    "read_report": "treedistill.runs._saved",
+    "read_table": "treedistill.data._tables",
+    "render_report": "treedistill.runs._saved",
+    "Rule": "treedistill.distill._rules",
+    "rule_numbers": "treedistill.distill._rules",
+    "run_distill": "treedistill.runs._run",
+    "save_student": "treedistill.distill._bundle",
+    "save_teacher": "treedistill.teachers._teacher_files",
+    "soft_softmax_objective": "treedistill.distill._students",
+    "SoftBoosting": "treedistill.distill._students",
+    "soften": "treedistill.teachers._soften",
+    "SoftTree": "treedistill.distill._students",
+    "stability": "treedistill.measures._stability",
+    "StudentBundle": "treedistill.distill._bundle",
+    "TabularSchema": "treedistill.data._schema",
+    "teacher_logits": "treedistill.teachers._teachers",
+    "to_onnx": "treedistill.export._onnx",
+    "to_python": "treedistill.export._python",
+    "to_sql": "treedistill.export._sql",
+    "TorchExportTeacher": "treedistill.teachers._teachers",
+    "total_variation": "treedistill.measures._metrics",
+    "train_teacher": "treedistill.teachers._train",
+    "write_predictions": "treedistill.runs._saved",
+}
+
+__all__ = sorted([*_PUBLIC, "__version__"], key=str.lower)
 
 
-def __getattr__(name):
-    # torch is heavy to import: load the MLP teacher only when it is asked for.
-    if name == "MLPTeacher":
-        from treedistill._mlp import MLPTeacher
+def __getattr__(name: str):
+    where = _PUBLIC.get(name)
+    if where is None:
+        raise AttributeError(f"module 'treedistill' has no attribute {name!r}")
+    module, attr = where if isinstance(where, tuple) else (where, name)
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
 
-        return MLPTeacher
-    raise AttributeError(f"module 'treedistill' has no attribute {name!r}")
 
-
-__all__ = [
-    "DistillParams",
-    "DistillResult",
-    "DistilledBoostingClassifier",
-    "DistilledTreeClassifier",
-    "EnsembleTeacher",
-    "MLPTeacher",
-    "Rule",
-    "SoftBoosting",
-    "SoftTree",
-    "StudentBundle",
-    "TabularSchema",
-    "TorchExportTeacher",
-    "agreement",
-    "agreement_interval",
-    "augment",
-    "blend",
-    "box_sample",
-    "distill_boosted_dask",
-    "distill_tree_dask",
-    "export_rules",
-    "extract_rules",
-    "find_student",
-    "fidelity",
-    "stability",
-    "jitter",
-    "kl_divergence",
-    "load_run_student",
-    "load_student",
-    "load_teacher",
-    "munge",
-    "predict_frame",
-    "predict_saved",
-    "prepare_data",
-    "read_report",
-    "read_table",
-    "render_report",
-    "rule_numbers",
-    "run_distill",
-    "save_student",
-    "save_teacher",
-    "soft_softmax_objective",
-    "soften",
-    "teacher_logits",
-    "to_onnx",
-    "to_python",
-    "to_sql",
-    "total_variation",
-    "train_teacher",
-    "write_predictions",
-    "__version__",
-]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

@@ -1,8 +1,12 @@
-"""Evaluation and the fidelity / interpretability report.
+"""Stage 6, report: evaluation and the fidelity / interpretability report.
 
 :func:`evaluate` measures fitted students against their teacher and returns a
 JSON-serialisable dict; the renderers turn that dict (and nothing else) into HTML,
-Markdown and plain-text rules; :func:`write_report` writes all four files.
+Markdown and plain-text rules; :func:`write_report` writes all four files. A new
+report section is a ``_name_section`` module called by ``_evaluate`` and drawn by
+``_render``.
+
+May import: ``common``, ``data``, ``teachers``, ``distill``, ``measures``.
 
 Examples
 --------

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from treedistill._json import scalar
-from treedistill._rules import extract_rules, format_number
+from treedistill.common._json import scalar
+from treedistill.distill._rules import extract_rules, format_number
 from treedistill.report._fidelity_section import rate_ci
 from treedistill.report._inputs import Inputs
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from treedistill._json import SIGNIFICANT_DIGITS, plain
+from treedistill.common._json import SIGNIFICANT_DIGITS, plain
+from treedistill.distill._options import (
+    SKIPPABLE,
+    check_operating_points,
+    check_refits,
+    check_skip,
+)
 from treedistill.report._audit import (
     disagreements_section,
     rules_section,
@@ -32,7 +38,6 @@ from treedistill.report._inputs import (
     Inputs,
     Rows,
     check_models,
-    check_operating_points,
     check_options,
     prepare,
 )
@@ -45,7 +50,6 @@ from treedistill.report._sentences import headline_sentences
 from treedistill.report._shap_section import shap_section
 from treedistill.report._size_curve import SizeCurveConfig, agreement_rate, size_curve
 from treedistill.report._stability_section import (
-    check_refits,
     reasons_check,
     stability_section,
     warning_sentences,
@@ -54,8 +58,6 @@ from treedistill.report._tree_section import tree_section
 
 __all__ = ["evaluate", "SCHEMA_VERSION", "SKIPPABLE"]
 
-#: Sections ``evaluate(skip=...)`` can leave out (the expensive ones).
-SKIPPABLE = ("shap", "size_curve", "stability")
 
 SCHEMA_VERSION = "2"
 
@@ -197,24 +199,6 @@ def evaluate(
     n_alert += len(warnings)
     out["summary"].update(sentences=sentences, n_alert=n_alert)
     out["run"] = plain(dict(run_info) if run_info else {})
-    return out
-
-
-def check_skip(skip) -> list[str]:
-    """The section names of ``skip`` (``-`` read as ``_``), checked."""
-    if isinstance(skip, str):
-        skip = [skip]
-    if not isinstance(skip, Sequence | set | frozenset):
-        raise ValueError(f"skip must be a list of section names, got {skip!r}")
-    out = []
-    for name in skip:
-        key = str(name).strip().replace("-", "_")
-        if key not in SKIPPABLE:
-            raise ValueError(
-                f"skip: unknown section {name!r}; choose from {', '.join(SKIPPABLE)}"
-            )
-        if key not in out:
-            out.append(key)
     return out
 
 

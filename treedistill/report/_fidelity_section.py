@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-from treedistill._fidelity import wilson
-from treedistill._metrics import fidelity, roc_auc
+from treedistill.measures._fidelity import wilson
+from treedistill.measures._metrics import fidelity, roc_auc
 from treedistill.report._describe import boosted_leaves, model_label
 from treedistill.report._inputs import Inputs
 from treedistill.report._operating import MEASURE_KEYS, OperatingPoints

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
-from treedistill._json import scalar
-from treedistill._schema import as_frame
-from treedistill._soften import soften
-from treedistill._teachers import teacher_logits
-from treedistill._transfer import munge, munge_neighbours
-from treedistill.exceptions import ParameterError
+from treedistill.common._json import scalar
+from treedistill.data._schema import as_frame
+from treedistill.distill._transfer import munge, munge_neighbours
+from treedistill.teachers._soften import soften
+from treedistill.teachers._teachers import teacher_logits
 
 __all__ = [
     "SYNTHETIC_SOURCE_ROWS",
     "Inputs",
     "Rows",
-    "check_operating_points",
     "check_options",
     "is_tree",
     "prepare",
@@ -175,24 +173,6 @@ def check_options(size_grid, n_synthetic, shap_rows, subgroups, schema):
         if str(name) not in columns:
             columns.append(str(name))
     return grid, columns
-
-
-def check_operating_points(positive_class, threshold, flag_rate, classes) -> None:
-    """Raise :class:`ParameterError` on a positive class or cut the data cannot have."""
-    if positive_class is not None and positive_class not in classes.tolist():
-        raise ParameterError(
-            f"positive_class {positive_class!r} is not a class of the teacher "
-            f"(its classes: {classes.tolist()})",
-            parameter="positive_class",
-        )
-    for name, v in (("threshold", threshold), ("flag_rate", flag_rate)):
-        if v is None and name == "flag_rate":
-            continue
-        if isinstance(v, bool) or not isinstance(v, Real) or not 0 < v < 1:
-            raise ParameterError(
-                f"{name} must be a number strictly between 0 and 1, got {v!r}",
-                parameter=name,
-            )
 
 
 def _label_index(y, classes: np.ndarray, what: str, n: int) -> np.ndarray:

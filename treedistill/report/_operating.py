@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from treedistill._fidelity import flag_weights, operating_point, weighted_auc
-from treedistill._json import scalar
+from treedistill.common._json import scalar
+from treedistill.measures._fidelity import flag_weights, operating_point, weighted_auc
 
 __all__ = [
     "MEASURE_KEYS",

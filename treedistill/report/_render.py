@@ -12,8 +12,8 @@ from pathlib import Path
 
 import jinja2
 
-from treedistill._files import atomic_write_text
-from treedistill._text import show_controls
+from treedistill.common._files import atomic_write_text
+from treedistill.common._text import show_controls
 from treedistill.report import _plots
 from treedistill.report._display import (
     OBJECTIVE_SHORT,

@@ -17,7 +17,7 @@ _OWN_ROWS = frozenset({"data", "target", "teacher", "out", "force", "copy_data"}
 
 
 def _defaults() -> dict:
-    from treedistill._options import DistillParams
+    from treedistill.distill._options import DistillParams
 
     out = {}
     for f in dataclasses.fields(DistillParams):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from treedistill._json import scalar
+from treedistill.common._json import scalar
 from treedistill.report._explain import student_importance, teacher_importance
 from treedistill.report._inputs import Inputs
 

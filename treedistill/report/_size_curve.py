@@ -16,12 +16,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import get_tags
 
-from treedistill._estimators import DistilledTreeClassifier, _numeric_columns
-from treedistill._metrics import kl_divergence
-from treedistill._teachers import teacher_logits
+from treedistill.distill._estimators import DistilledTreeClassifier, _numeric_columns
+from treedistill.measures._metrics import kl_divergence
 from treedistill.report._fidelity_section import tree_baseline
 from treedistill.report._inputs import Inputs
 from treedistill.report._operating import OperatingPoints, curve_measures
+from treedistill.teachers._teachers import teacher_logits
 
 __all__ = [
     "CURVE_ROWS",

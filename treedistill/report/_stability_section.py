@@ -3,7 +3,7 @@
 Two questions an auditor asks of the tree that a single run cannot answer:
 
 * Would another run give the same explanation? The tree student is refit on
-  bootstrap resamples (:mod:`treedistill._stability`); the headline warns when the
+  bootstrap resamples (:mod:`treedistill.measures._stability`); the headline warns when the
   main tree's root column is at the root in fewer than 70% of the refits.
 * Does the tree match the teacher's reasons, not only its predictions? The
   headline warns when the student's SHAP ranking of the columns correlates with
@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from treedistill._json import scalar
-from treedistill._stability import refit_stability
-from treedistill.exceptions import ParameterError
+from treedistill.common._json import scalar
+from treedistill.measures._stability import refit_stability
 from treedistill.report._format import pct
 from treedistill.report._inputs import Inputs
 from treedistill.report._operating import OperatingPoints
 
 __all__ = [
     "CONCENTRATED_SHARE",
-    "check_refits",
     "MIN_SHAP_SPEARMAN",
     "reasons_check",
     "stability_section",
@@ -38,18 +36,6 @@ CONCENTRATED_SHARE = 0.5  # one column carries at least half of the attribution
 # refits cost the same at any size of data; treedistill.stability() refits all
 # rows when called directly.
 MAX_REPORT_TRANSFER_ROWS = 250_000
-
-
-def check_refits(n_refits) -> int:
-    """``stability_refits`` as an int: 0 (off) or at least 2."""
-    ok = isinstance(n_refits, (int, np.integer)) and not isinstance(n_refits, bool)
-    if not ok or n_refits == 1 or n_refits < 0:
-        raise ParameterError(
-            f"stability_refits must be 0 (off) or a whole number of at least 2, "
-            f"got {n_refits!r}",
-            parameter="stability_refits",
-        )
-    return int(n_refits)
 
 
 def stability_section(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from treedistill._json import scalar
-from treedistill._rules import split_question
+from treedistill.common._json import scalar
+from treedistill.distill._rules import split_question
 
 __all__ = ["node_depths", "tree_section"]
 

@@ -1,0 +1,100 @@
+"""Tests for treedistill.data._cleaning: frames given to the estimators, cleaned as files are."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from treedistill import DistilledTreeClassifier
+from treedistill.data._cleaning import clean_input_frame
+from treedistill.exceptions import DataWarning
+
+
+def _bilirubin(n: int = 60) -> pd.DataFrame:
+    values = [str(round(0.3 + 0.1 * i, 1)) for i in range(n)]
+    for i in (3, 17, 40):
+        values[i] = "?"
+    values[8] = " NA "
+    return pd.DataFrame(
+        {
+            "bilirubin": values,
+            "sex": ["M ", "F"] * (n // 2),
+            "age": np.arange(n) + 20,
+        }
+    )
+
+
+def test_clean_input_frame_reads_numbers_and_missing_markers_like_read_table():
+    frame = _bilirubin()
+    with pytest.warns(DataWarning) as record:
+        cleaned = clean_input_frame(frame, warn=True)
+    assert cleaned["bilirubin"].dtype == np.float64
+    assert cleaned["bilirubin"].isna().sum() == 4
+    assert cleaned["sex"].tolist()[:2] == ["M", "F"]  # stripped, still text
+    assert cleaned["age"] is frame["age"] or cleaned["age"].equals(frame["age"])
+    assert [str(w.message) for w in record] == [
+        "column 'bilirubin' is text whose values are numbers apart from '?' (3x), "
+        "'NA' (1x): read as a numeric column with those cells missing"
+    ]
+    assert frame["bilirubin"][3] == "?"  # the caller's frame is unchanged
+
+
+def test_clean_input_frame_names_the_tokens_of_a_mostly_numeric_column():
+    frame = _bilirubin().assign(
+        albumin=[str(3 + i % 5) for i in range(57)] + ["n.d.", "n.d.", "low"]
+    )
+    with pytest.warns(DataWarning) as record:
+        cleaned = clean_input_frame(frame, warn=True)
+    assert cleaned["albumin"].dtype == object
+    assert (
+        "column 'albumin' is text, but 57 of its 60 values are numbers; the values "
+        "'n.d.' (2x), 'low' (1x) make it categorical: fix or blank them to use it as "
+        "numbers"
+    ) in [str(w.message) for w in record]
+
+
+def test_clean_input_frame_keeps_text_columns_text_at_predict_time():
+    new = pd.DataFrame({"grade": ["1", "2", "?"], "dose": ["1.5", "?", "2"]})
+    cleaned = clean_input_frame(new, numeric={"dose"})
+    assert cleaned["grade"].tolist()[:2] == ["1", "2"]
+    assert cleaned["grade"].isna().tolist() == [False, False, True]
+    assert cleaned["dose"].tolist()[0] == 1.5 and np.isnan(cleaned["dose"][1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean_input_frame(new, numeric={"dose"})  # warns only when asked
+
+
+def test_estimator_fit_treats_question_marks_as_missing():
+    frame = _bilirubin(80)
+    y = np.where(np.arange(80) % 3 == 0, "yes", "no")
+    teacher = make_pipeline(
+        make_column_transformer(
+            (SimpleImputer(), ["bilirubin", "age"]),
+            (OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+        ),
+        LogisticRegression(),
+    )
+    model = DistilledTreeClassifier(
+        teacher=teacher, augment_factor=1.0, max_leaf_nodes=4, random_state=0
+    )
+    with pytest.warns(DataWarning, match="column 'bilirubin' is text whose values"):
+        model.fit(frame, y)
+    assert model.schema_.column("bilirubin").kind == "float"
+    assert model.schema_.feature_names_out == ["bilirubin", "sex=F", "sex=M", "age"]
+    proba = model.predict_proba(frame.head(5))  # '?' again: missing, no warning
+    assert proba.shape == (5, 2) and np.isfinite(proba).all()
+
+
+def test_clean_input_frame_leaves_digit_text_without_markers_as_text():
+    frame = pd.DataFrame({"code": ["1", "2", " 3"], "grade": ["1", "?", "2"]})
+    cleaned = clean_input_frame(frame)
+    assert cleaned["code"].tolist() == ["1", "2", "3"]  # typed as text: stays text
+    assert cleaned["grade"].dtype == np.float64  # '?' marks it as numbers

@@ -1,0 +1,363 @@
+"""Checks before training: identifiers, leaks, text columns; missingness after the fit."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import treedistill.runs._pipeline as pipeline
+from treedistill import DistillParams, prepare_data, run_distill
+from treedistill.cli import _common
+from treedistill.cli.main import cli
+from treedistill.data._screening import LEAK_AUC, leak_scores, screen_data
+from treedistill.datasets import make_clinical_cohort
+from treedistill.exceptions import (
+    IdentifierColumnWarning,
+    LeakageWarning,
+    ParameterError,
+)
+from treedistill.measures._missing_signal import missing_signal
+
+FAST = {
+    "teacher_hidden": (8,),
+    "teacher_max_epochs": 5,
+    "augment_factor": 1.0,
+    "skip": ["shap", "size_curve", "stability"],
+}
+
+
+def _cohort(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    X, y = make_clinical_cohort(n, missing_rate=0.05, random_state=seed)
+    frame = X.assign(**{str(y.name): y.to_numpy()})
+    frame.insert(0, "patient_id", np.arange(1001, 1001 + n))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def data_with_leak(tmp_path_factory):
+    frame = _cohort()
+    target = frame.columns[-1]
+    rng = np.random.default_rng(3)
+    # A later test result for the same diagnosis: the target plus a little noise.
+    codes = pd.factorize(frame[target], sort=True)[0]
+    frame["confirmatory_test"] = codes * 10 + rng.normal(0, 1, len(frame))
+    path = tmp_path_factory.mktemp("data") / "cohort.csv"
+    frame.to_csv(path, index=False)
+    return path, str(target)
+
+
+# --------------------------------------------------------------------------- #
+# Identifier columns
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    "name", ["id", "patient_id", "PatientNumber", "record_no", "MRN", "case number"]
+)
+def test_id_named_unique_columns_are_left_out_when_asked(name):
+    frame = pd.DataFrame(
+        {name: np.arange(40) * 7 + 3, "x": np.arange(40) % 5, "y": [0, 1] * 20}
+    )
+    with pytest.warns(IdentifierColumnWarning, match=f"column '{name}'.*left out"):
+        X, _, summary = prepare_data(frame, "y", drop_identifiers=True, warn=True)
+    assert list(X.columns) == ["x"]
+    assert summary["dropped_columns"] == {name: "looks like an identifier"}
+    X, _, _ = prepare_data(frame, "y", drop_identifiers=True, keep=[name])
+    assert list(X.columns) == [name, "x"]
+
+
+def test_sequential_integers_and_unique_text_are_identifiers_but_measures_are_not():
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "seq": np.arange(5, 5 + n)[::-1],
+            "code": [f"A{i:04d}" for i in range(n)],
+            "weight": np.linspace(50, 90, n) + 0.123,  # unique, not whole numbers
+            "y": [0, 1] * (n // 2),
+        }
+    )
+    X, _, summary = prepare_data(frame, "y", drop_identifiers=True)
+    assert list(X.columns) == ["weight"]
+    assert set(summary["dropped_columns"]) == {"seq", "code"}
+
+
+def test_text_id_column_with_many_rows_is_left_out_not_refused():
+    n = 260  # more distinct values than a text column may have
+    frame = pd.DataFrame(
+        {"ref": [f"r{i}" for i in range(n)], "x": np.arange(n) % 7, "y": [0, 1] * 130}
+    )
+    X, _, _ = prepare_data(frame, "y", drop_identifiers=True)
+    assert list(X.columns) == ["x"]
+
+
+# --------------------------------------------------------------------------- #
+# Leaks
+# --------------------------------------------------------------------------- #
+def test_leak_scores_find_a_separating_numeric_column_in_either_direction():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 100)
+    X = pd.DataFrame(
+        {
+            "leak": -y * 5.0 + rng.normal(0, 0.5, 200),
+            "noise": rng.normal(size=200),
+        }
+    )
+    scores = {s["column"]: s["auc"] for s in leak_scores(X, y)}
+    assert scores["leak"] >= 0.99
+    assert scores["noise"] < 0.7
+
+
+def test_leak_scores_missingness_itself_can_separate():
+    y = np.array([0, 1] * 100)
+    X = pd.DataFrame({"lab": np.where(y == 1, np.nan, np.arange(200.0))})
+    assert leak_scores(X, y)[0]["auc"] == 1.0
+
+
+def test_leak_scores_text_columns_are_cross_fitted():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    X = pd.DataFrame(
+        {
+            "result": np.where(y == 1, "positive", "negative"),
+            "unique": [f"u{i}" for i in range(300)],  # separates in-sample only
+        }
+    )
+    scores = {s["column"]: s["auc"] for s in leak_scores(X, y)}
+    assert scores["result"] == 1.0
+    assert scores["unique"] == 0.5
+
+
+def test_leak_scores_per_class_for_three_classes():
+    y = np.repeat(["a", "b", "c"], 50)
+    X = pd.DataFrame({"marker": np.where(y == "c", 10.0, 0.0) + np.arange(150) % 3})
+    best = leak_scores(X, y)[0]
+    assert best["class"] == "c" and best["auc"] == 1.0
+
+
+def test_screen_data_lines_name_the_leak_and_how_to_drop_it():
+    y = np.array([0, 1] * 50)
+    X = pd.DataFrame({"tst": y * 3.0, "smoker": ["yes", "no", "no", "yes"] * 25})
+    summary = {
+        "columns": {
+            "tst": {"kind": "numeric", "action": "kept"},
+            "smoker": {"kind": "categorical", "action": "kept", "n_levels": 2},
+            "id": {"kind": "numeric", "action": "dropped: looks like an identifier"},
+        },
+        "dropped_columns": {"id": "looks like an identifier", "empty": "all missing"},
+    }
+    checks = screen_data(X, y, summary, target="outcome")
+    assert [leak["column"] for leak in checks["leaks"]] == ["tst"]
+    texts = [line["text"] for line in checks["lines"]]
+    assert any(
+        "Column 'id' looks like a record identifier" in t and "keep=['id']" in t
+        for t in texts
+    )
+    assert any(
+        "Possible target leak: column 'tst'" in t and "drop=['tst']" in t for t in texts
+    )
+    assert any(
+        "Text columns used as categories" in t and "smoker (2 values)" in t
+        for t in texts
+    )
+    assert any("Column 'empty' left out: all missing" in t for t in texts)
+    assert checks["leak_auc"] == LEAK_AUC
+
+
+# --------------------------------------------------------------------------- #
+# The run: warnings before the teacher, the report's data checks
+# --------------------------------------------------------------------------- #
+def test_run_warns_of_ids_and_leaks_before_the_teacher_is_trained(
+    data_with_leak, tmp_path, monkeypatch
+):
+    path, target = data_with_leak
+    events: list[str] = []
+    real_train = pipeline.train_teacher
+
+    def spy_train(*args, **kwargs):
+        events.append("teacher fitted")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train_teacher", spy_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        monkeypatch.setattr(
+            warnings,
+            "showwarning",
+            lambda message, category, *a, **k: events.append(category.__name__),
+        )
+        result = run_distill(
+            DistillParams(data=path, target=target, out=tmp_path / "run", **FAST),
+            progress=lambda stage, i, n: events.append(stage),
+        )
+    first_teacher = events.index("teacher")
+    assert events.index("IdentifierColumnWarning") < first_teacher
+    assert events.index(LeakageWarning.__name__) < first_teacher
+    assert events.index("teacher fitted") > first_teacher
+    assert "patient_id" not in result.models["tree"].feature_names_in_
+    checks = result.report["run"]["data_checks"]
+    assert checks["identifiers"] == [{"column": "patient_id", "action": "left out"}]
+    assert [leak["column"] for leak in checks["leaks"]] == ["confirmatory_test"]
+    html = (tmp_path / "run" / "report.html").read_text()
+    md = (tmp_path / "run" / "report.md").read_text()
+    head = html[: html.index('id="fidelity"')]
+    assert "Data checks" in head and "Possible target leak" in head
+    assert "keep=[&#39;patient_id&#39;]" in head or "keep=['patient_id']" in head
+    assert "Data checks" in md[: md.index("## 1.")]
+
+
+def test_keep_keeps_an_identifier(data_with_leak, tmp_path):
+    path, target = data_with_leak
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_distill(
+            DistillParams(
+                data=path,
+                target=target,
+                out=tmp_path / "run",
+                keep=["patient_id"],
+                drop=["confirmatory_test"],
+                **FAST,
+            )
+        )
+    assert "patient_id" in result.models["tree"].feature_names_in_
+    assert result.report["run"]["data_checks"]["leaks"] == []
+
+
+def test_keep_naming_an_absent_column_is_refused(data_with_leak, tmp_path):
+    path, target = data_with_leak
+    params = DistillParams(data=path, target=target, out=tmp_path / "r", keep=["nope"])
+    with pytest.raises(ParameterError, match="keep column 'nope'") as info:
+        run_distill(params)
+    assert info.value.parameter == "keep"
+
+
+def test_cli_prints_the_warnings_before_the_teacher_is_fitted(
+    data_with_leak, tmp_path, monkeypatch
+):
+    path, target = data_with_leak
+    events: list[str] = []
+    real_show, real_train = _common._show_warning, pipeline.train_teacher
+
+    def show(message, category, *args, **kwargs):
+        events.append(f"printed {category.__name__}")
+        real_show(message, category, *args, **kwargs)
+
+    def spy_train(*args, **kwargs):
+        events.append("teacher fitted")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(_common, "_show_warning", show)
+    monkeypatch.setattr(pipeline, "train_teacher", spy_train)
+    out = tmp_path / "run"
+    args = ["distill", str(path), "--target", target, "--out", str(out)]
+    args += ["--augment-factor", "1", "--skip", "shap,size-curve,stability"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert events.index("printed IdentifierColumnWarning") < events.index(
+        "teacher fitted"
+    )
+    assert events.index("printed LeakageWarning") < events.index("teacher fitted")
+    assert "looks like a record identifier" in result.stderr
+    assert "possible target leak: column 'confirmatory_test'" in result.stderr
+    # The library names parameters; the command line shows them as options.
+    assert "--keep patient_id" in result.stderr
+    assert "--drop confirmatory_test" in result.stderr
+    assert "keep=[" not in result.stderr and "drop=[" not in result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["options"]["keep"] == []
+
+
+def test_cli_keep_option_names_columns_of_the_data(data_with_leak, tmp_path):
+    path, target = data_with_leak
+    args = ["distill", str(path), "--target", target, "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, [*args, "--keep", "nope"])
+    assert result.exit_code == 2
+    assert "Error: --keep column 'nope' is not in the data" in result.stderr
+
+
+# --------------------------------------------------------------------------- #
+# Missingness as a signal
+# --------------------------------------------------------------------------- #
+def test_missing_signal_names_the_column_and_the_leaves():
+    from sklearn.linear_model import LogisticRegression
+
+    from treedistill import DistilledTreeClassifier
+
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(size=n)
+    bmi = rng.normal(27, 4, n)
+    missing = rng.random(n) < 0.1
+    y = np.where(missing, 1, (x > 0).astype(int))
+    X = pd.DataFrame({"x": x, "bmi": np.where(missing, np.nan, bmi)})
+    teacher = LogisticRegression().fit(
+        X.assign(bmi_missing=missing.astype(float), bmi=np.nan_to_num(X["bmi"])), y
+    )
+
+    class Wrapped:
+        classes_ = teacher.classes_
+
+        def predict_proba(self, frame):
+            f = frame.assign(
+                bmi_missing=frame["bmi"].isna().astype(float),
+                bmi=frame["bmi"].fillna(0.0),
+            )
+            p = teacher.predict_proba(f[["x", "bmi", "bmi_missing"]])
+            return np.where(frame["bmi"].isna().to_numpy()[:, None], [0.0, 1.0], p)
+
+    model = DistilledTreeClassifier(
+        Wrapped(), max_leaf_nodes=4, augmentation="none", random_state=0
+    ).fit(X, y)
+    signal = missing_signal(model, X)
+    assert signal is not None and signal["n_leaves"] == model.student_.get_n_leaves()
+    assert [c["column"] for c in signal["columns"]] == ["bmi"]
+    assert signal["columns"][0]["missing_share"] == pytest.approx(
+        missing.mean(), abs=1e-4
+    )
+    assert signal["lines"][0].startswith("the tree treats missing bmi as a signal: ")
+    assert f"of {signal['n_leaves']} leaves" in signal["lines"][0]
+
+
+def test_missing_signal_is_none_for_boosted_students():
+    class NoTree:
+        student_ = object()
+
+    assert missing_signal(NoTree(), pd.DataFrame({"a": [1.0]})) is None
+
+
+def test_run_says_when_the_tree_treats_missingness_as_a_signal(tmp_path):
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(2)
+    n = 400
+    frame = pd.DataFrame({"age": rng.normal(60, 10, n), "bmi": rng.normal(27, 4, n)})
+    missing = rng.random(n) < 0.3
+    frame.loc[missing, "bmi"] = np.nan
+    frame["stroke"] = np.where(missing | (frame["age"] > 75), "yes", "no")
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    teacher.fit(frame[["age", "bmi"]], frame["stroke"])
+    sio.dump(teacher, tmp_path / "t.skops")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_distill(
+            DistillParams(
+                data=path,
+                target="stroke",
+                out=tmp_path / "run",
+                teacher=[tmp_path / "t.skops"],
+                max_leaf_nodes=4,
+                **{k: v for k, v in FAST.items() if not k.startswith("teacher")},
+            )
+        )
+    signal = result.report["run"]["data_checks"]["missing_signal"]
+    assert [c["column"] for c in signal["columns"]] == ["bmi"]
+    assert signal["columns"][0]["rules"]
+    html = (tmp_path / "run" / "report.html").read_text()
+    head = html[: html.index('id="fidelity"')]
+    assert "The tree treats missing bmi as a signal: " in head

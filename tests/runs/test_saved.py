@@ -1,0 +1,187 @@
+"""Finished runs: finding and loading students, predicting, re-rendering reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from treedistill import (
+    DistillParams,
+    find_student,
+    load_run_student,
+    load_student,
+    predict_frame,
+    predict_saved,
+    read_report,
+    render_report,
+    rule_numbers,
+    run_distill,
+    write_predictions,
+)
+from treedistill.datasets import make_clinical_cohort
+from treedistill.exceptions import DataError, OutputError, SavedRunError
+from treedistill.runs._outdir import MARKER
+
+NUMERIC = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    X, y = make_clinical_cohort(300, missing_rate=0.05, random_state=1)
+    return X, y.to_numpy()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, cohort):
+    """A run with both students from a fast skops teacher; returns its folder."""
+    import skops.io as sio
+
+    work = tmp_path_factory.mktemp("saved")
+    X, y = cohort
+    data = work / "cohort.csv"
+    X.assign(risk=y).to_csv(data, index=False)
+    teacher = work / "hgb.skops"
+    sio.dump(
+        HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X[NUMERIC], y),
+        teacher,
+    )
+    params = DistillParams(
+        data=data, target="risk", out=work / "out", teacher=[teacher],
+        student="both", augment_factor=1.0, max_leaf_nodes=6,
+    )  # fmt: skip
+    run_distill(params)
+    return work
+
+
+def test_find_student(finished, tmp_path):
+    work = finished
+    out = work / "out"
+    assert find_student(out) == out / "student-tree.json"
+    assert find_student(out, "boosted") == out / "student-boosted.json"
+    assert find_student(out / "student-boosted.json") == out / "student-boosted.json"
+    with pytest.raises(SavedRunError, match="does not exist"):
+        find_student(tmp_path / "nothing")
+    with pytest.raises(SavedRunError, match="holds no student file"):
+        find_student(tmp_path)
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "student.json").write_text('{"kind": "tree"}')
+    assert find_student(single) == single / "student.json"
+    with pytest.raises(SavedRunError, match="holds a tree student, not a boosted one"):
+        find_student(single, "boosted")
+
+
+def test_predict_frame(finished, cohort):
+    work = finished
+    X, _ = cohort
+    bundle = load_student(work / "out" / "student-tree.json")
+    out = predict_frame(bundle, X)
+    assert list(out.columns) == [*X.columns, "prediction", "proba_high",
+                                 "proba_low", "rule_id"]  # fmt: skip
+    number = rule_numbers(bundle)  # rule ids are rule numbers, not node ids
+    expected = [number[int(leaf)] for leaf in bundle.apply(X)]
+    np.testing.assert_array_equal(out["rule_id"], expected)
+    assert sorted(set(out["rule_id"])) <= list(range(1, len(number) + 1))
+    assert out["rule_id"].dtype == np.int64
+    np.testing.assert_allclose(out[["proba_high", "proba_low"]].sum(axis=1), 1.0)
+    assert list(X.columns) == list(cohort[0].columns)  # input not modified
+    with pytest.raises(DataError, match="already has a column 'prediction'"):
+        predict_frame(bundle, X.assign(prediction=1))
+    boosted = load_student(work / "out" / "student-boosted.json")
+    assert "rule_id" not in predict_frame(boosted, X).columns
+    assert isinstance(out, pd.DataFrame)
+
+
+def test_load_and_predict_with_a_saved_run(finished, cohort):
+    out = finished / "out"
+    X, _ = cohort
+    bundle = load_run_student(out, "boosted")
+    assert bundle.kind == "boosted"
+    data = finished / "cohort.csv"
+    frame = predict_saved(out, data)
+    np.testing.assert_allclose(
+        frame[["proba_high", "proba_low"]].to_numpy(),
+        load_student(out / "student-tree.json").predict_proba(pd.read_csv(data)),
+    )
+    assert len(predict_saved(out, X.iloc[:5], kind="boosted")) == 5
+
+
+def test_predictions_csv_neutralises_formulas(tmp_path):
+    frame = pd.DataFrame(
+        {"name": ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "ok"],
+         "x": [-1.5, 2.0, 3.0], "prediction": ["=1+1", "b", "b"]}
+    )  # fmt: skip
+    out = write_predictions(frame, tmp_path / "p.csv")
+    back = pd.read_csv(out)
+    assert back["name"].tolist()[:2] == [
+        '\'=HYPERLINK("http://x")',
+        "'+cmd|' /C calc'!A0",
+    ]
+    assert back["prediction"].tolist() == ["'=1+1", "b", "b"]
+    assert back["x"].tolist() == [-1.5, 2.0, 3.0]
+    with pytest.raises(OutputError, match="already exists|another process"):
+        write_predictions(frame, out)
+
+
+def test_read_report_checks_the_schema(finished, tmp_path):
+    out = finished / "out"
+    doc = read_report(out)
+    assert doc["schema_version"] == "2"
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    tampered = dict(doc)
+    del tampered["summary"]
+    (bad / "report.json").write_text(json.dumps(tampered))
+    with pytest.raises(SavedRunError, match="lacks 'summary'"):
+        read_report(bad)
+    (bad / "report.json").write_text(json.dumps({**doc, "schema_version": "0"}))
+    with pytest.raises(SavedRunError, match="schema_version '0'"):
+        read_report(bad)
+    (bad / "report.json").write_text("{not json")
+    with pytest.raises(SavedRunError, match="not valid JSON"):
+        read_report(bad)
+    nested = json.loads((out / "report.json").read_text())
+    del nested["summary"]["agreement"]
+    (bad / "report.json").write_text(json.dumps(nested))
+    before = (bad / "report.md").read_bytes()
+    with pytest.raises(SavedRunError, match="agreement"):
+        render_report(bad)
+    assert (bad / "report.md").read_bytes() == before
+
+
+def test_render_report_follows_the_output_rule(finished, tmp_path):
+    out = finished / "out"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "report.md").write_text("my notes")
+    with pytest.raises(OutputError, match="already exists and is not empty"):
+        render_report(out, notes)
+    with pytest.raises(OutputError, match="is not a folder treedistill wrote"):
+        render_report(out, notes, force=True)
+    assert (notes / "report.md").read_text() == "my notes"
+    fresh = tmp_path / "fresh"
+    written = render_report(out, fresh)
+    assert sorted(p.name for p in written) == sorted(
+        ["report.html", "report.json", "report.md", "rules.txt"]
+    )
+    assert (fresh / MARKER).is_file()
+    render_report(out, fresh, force=True)  # its own output: replaced
+    assert (fresh / "report.md").read_bytes() == (out / "report.md").read_bytes()
+
+
+def test_a_template_missing_an_entry_is_a_saved_run_error(finished, monkeypatch):
+    import jinja2
+
+    import treedistill.report
+
+    def undefined(report, folder):
+        raise jinja2.UndefinedError("'dict object' has no attribute 'tables'")
+
+    monkeypatch.setattr(treedistill.report, "write_report", undefined)
+    with pytest.raises(SavedRunError, match="lacks an entry .*'tables'"):
+        render_report(finished / "out")

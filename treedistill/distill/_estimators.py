@@ -1,0 +1,619 @@
+"""scikit-learn estimators that distil a teacher into a tree or boosted-tree student."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from treedistill.common._json import scalar
+from treedistill.data._booleans import resolve_categorical
+from treedistill.data._cleaning import clean_input_frame
+from treedistill.data._schema import TabularSchema, as_frame
+from treedistill.distill._rules import resolve_class_names
+from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
+from treedistill.distill._tao import SEARCHES, SearchedSoftTree
+from treedistill.distill._transfer import AUGMENTERS, augment
+from treedistill.exceptions import ParameterError
+from treedistill.teachers._soften import (
+    blend,
+    decision_from_logits,
+    logits_from_proba,
+    margins_to_logits,
+    soften,
+)
+from treedistill.teachers._teachers import resolve_teacher, teacher_logits
+
+__all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
+
+_SEED_MAX = 2**31 - 1
+
+
+def _numeric_columns(schema: TabularSchema) -> set[str]:
+    return {c.name for c in schema.columns if not c.is_categorical}
+
+
+def _seed(random_state) -> int | None:
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(_SEED_MAX))
+    return int(random_state)
+
+
+class _BaseDistiller(ClassifierMixin, BaseEstimator):
+    """Shared fit: teacher → transfer set → soft labels → student."""
+
+    _parameter_constraints: dict = {
+        "teacher": "no_validation",
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "augmentation": [StrOptions({*AUGMENTERS, "none"})],
+        "augment_factor": [Interval(Real, 0, 1000, closed="both")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "categorical_features": ["array-like", str, None],
+        "class_names": [dict, list, tuple, None],
+    }
+
+    # ------------------------------------------------------------------ input
+    def _check_X(self, X, *, reset: bool) -> pd.DataFrame:
+        """Validate ``X`` and return it as a frame with the training columns."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s) (shape=(0, "
+                    f"{X.shape[1]})) while a minimum of 1 is required."
+                )
+            if X.shape[1] == 0:
+                raise ValueError(
+                    "Found array with 0 feature(s) (shape="
+                    f"({X.shape[0]}, 0)) while a minimum of 1 is required."
+                )
+            frame = X.copy()
+            frame.columns = [str(c) for c in frame.columns]
+            # text cells as read_table reads them: '?' etc. missing, numbers as such
+            numeric = None if reset else _numeric_columns(self.schema_)
+            frame = clean_input_frame(frame, numeric=numeric, warn=reset)
+            self._frame_input = True if reset else self._frame_input
+            return frame
+        allow_nan = get_tags(self).input_tags.allow_nan
+        arr = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )
+        if reset:
+            self._frame_input = False
+        names = self.schema_.names if not reset and hasattr(self, "schema_") else None
+        return as_frame(arr, names)
+
+    def _teacher_input(self, frame: pd.DataFrame):
+        """What the teacher is given: a frame if it was fit on one, else an array."""
+        if self._frame_input:
+            return frame
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # -------------------------------------------------------------------- fit
+    # The teacher is an estimator parameter that fit may fit: validate it too.
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the teacher (unless prefit), build the transfer set, fit the student.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric columns, and (in a DataFrame) categorical columns of strings,
+            ``category`` or bool dtype. Missing values are allowed.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+
+        Returns
+        -------
+        self
+        """
+        self._check_student_params()
+        frame = self._check_X(X, reset=True)
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            y = y.to_numpy()
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(frame):
+            raise ValueError(
+                f"X has {len(frame)} rows but y has {len(y)}: they must match"
+            )
+        check_classification_targets(y)
+        if pd.isna(y).any():
+            raise ValueError("y contains missing labels")
+        uniq = np.unique(y)
+        if uniq.size < 2:
+            raise ValueError(
+                f"y needs at least 2 classes to distil a classifier; got 1 class "
+                f"({scalar(uniq[0])!r})"
+            )
+        seed = _seed(self.random_state)
+        rng = np.random.default_rng(seed)
+        self.schema_ = TabularSchema.infer(
+            frame,
+            categorical_features=resolve_categorical(
+                self.categorical_features, list(frame.columns)
+            ),
+            booleans=bool(getattr(self, "exact_rules", False)),
+        )
+
+        teacher_in = self._teacher_input(frame)
+        self.teacher_ = resolve_teacher(self.teacher, teacher_in, y, seed)
+        self.classes_ = np.asarray(self.teacher_.classes_)
+        self.class_names_, self.class_order_ = resolve_class_names(
+            self.class_names, self.classes_
+        )
+        y_index = np.searchsorted(self.classes_, y)
+        y_index = np.clip(y_index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[y_index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y holds label {scalar(y[unknown][0])!r}, which the teacher does not know "
+                f"(its classes: {self.classes_.tolist()})"
+            )
+
+        if getattr(self, "chunk_size", None) is not None:
+            from treedistill.distill._streaming import fit_streamed
+
+            fit_streamed(self, frame, y, y_index, rng, seed)
+            return self
+        n_aug = int(round(self.augment_factor * len(frame)))
+        extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
+        self.n_augmented_ = len(extra)
+        self.n_transfer_ = len(frame) + len(extra)
+
+        z = np.concatenate(
+            [
+                teacher_logits(self.teacher_, teacher_in, self.batch_size),
+                teacher_logits(
+                    self.teacher_, self._teacher_input(extra), self.batch_size
+                ),
+            ]
+        )
+        labels = np.concatenate([y_index, np.full(len(extra), -1)])
+        q_train = blend(
+            soften(z + self._split_logit_shift(y), self.temperature),
+            labels,
+            self.alpha,
+        )
+        q_true = blend(soften(z, 1.0), labels, self.alpha)
+        X_enc = self.schema_.encode(
+            pd.concat([frame, extra], ignore_index=True) if len(extra) else frame,
+            warn_unseen=False,
+        )
+        self.student_ = self._make_student(seed)
+        self.student_.fit(X_enc, q_train)
+        self._finish_student(X_enc, q_true)
+        return self
+
+    # ------------------------------------------------- hooks of the subclasses
+    def _check_student_params(self) -> None:
+        """Hook: refuse combinations of the student's parameters (after validation)."""
+
+    def _make_student(self, seed):
+        """Hook: the unfitted student (``SoftTree`` or ``SoftBoosting``)."""
+        raise NotImplementedError
+
+    def _student_logits(self, X_enc) -> np.ndarray:
+        """Hook: the student's logits on the encoded rows, shape (n, K)."""
+        raise NotImplementedError
+
+    def _student_proba(self, X_enc) -> np.ndarray:
+        """Hook: the student's class probabilities on the encoded rows."""
+        raise NotImplementedError
+
+    def _finish_student(self, X_enc, q_true) -> None:
+        """Hook run after the student is fit (on the whole transfer set)."""
+
+    def _split_logit_shift(self, y) -> np.ndarray | float:
+        """``T * log(w)`` per class: added to the teacher's logits, it multiplies
+        the softened labels the splits are chosen on by the class weights ``w``
+        (``split_class_weight``); leaves still report the unweighted teacher."""
+        weight = getattr(self, "split_class_weight", None)
+        if weight is None:
+            return 0.0
+        if isinstance(weight, str):  # "balanced", as in scikit-learn
+            counts = np.array([np.sum(y == c) for c in self.classes_], dtype=float)
+            w = len(y) / (len(self.classes_) * np.maximum(counts, 1.0))
+        else:
+            known = {scalar(c) for c in self.classes_}
+            unknown = [c for c in weight if scalar(c) not in known]
+            if unknown:
+                raise ParameterError(
+                    f"split_class_weight names class {unknown[0]!r}, which is not "
+                    f"one of the classes {self.classes_.tolist()}",
+                    parameter="split_class_weight",
+                )
+            lookup = {scalar(c): float(v) for c, v in weight.items()}
+            w = np.array([lookup.get(scalar(c), 1.0) for c in self.classes_])
+            if not np.all(np.isfinite(w) & (w > 0)):
+                raise ParameterError(
+                    "split_class_weight values must be positive numbers",
+                    parameter="split_class_weight",
+                )
+        return self.temperature * np.log(w)
+
+    # ---------------------------------------------------------------- predict
+    def _encode(self, X) -> np.ndarray:
+        check_is_fitted(self, "student_")
+        frame = self._check_X(X, reset=False)
+        return self.schema_.encode(frame)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities from the student, shape (n_samples, n_classes)."""
+        return self._student_proba(self._encode(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels from the student."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def decision_function(self, X) -> np.ndarray:
+        """Student logits: shape (n_samples,) for two classes, else (n, K)."""
+        return decision_from_logits(self._student_logits(self._encode(X)))
+
+    def teacher_proba(self, X) -> np.ndarray:
+        """The teacher's own class probabilities (temperature 1) on ``X``."""
+        check_is_fitted(self, "teacher_")
+        frame = self._check_X(X, reset=False)
+        return soften(
+            teacher_logits(self.teacher_, self._teacher_input(frame), self.batch_size)
+        )
+
+    def encode(self, X) -> np.ndarray:
+        """The numeric matrix the student sees (original units, one-hot categories)."""
+        return self._encode(X)
+
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """Names of the student's input columns (``col=level`` for categories)."""
+        check_is_fitted(self, "schema_")
+        return self.schema_.feature_names_out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The students route missing values; whether the whole model accepts them
+        # is up to the teacher (the default MLP teacher does).
+        tags.input_tags.allow_nan = True
+        if self.teacher is not None:
+            try:
+                tags.input_tags.allow_nan = get_tags(self.teacher).input_tags.allow_nan
+            except (AttributeError, TypeError, ValueError):
+                pass
+        tags.non_deterministic = False
+        return tags
+
+
+class DistilledTreeClassifier(_BaseDistiller):
+    """A decision tree distilled from a teacher's softened predictions.
+
+    ``fit`` builds (or takes) the teacher, draws a transfer set of real and
+    augmented rows, labels every row with ``q = softmax(z / T)`` (blended with the
+    true label by ``alpha`` on real rows), and fits a tree to ``q`` with an exact
+    soft criterion. The tree splits on the original feature values and reads
+    categories as categories. Its leaves hold the mean of the teacher's own
+    (temperature 1) distribution over the transfer rows that reach them.
+
+    Parameters
+    ----------
+    teacher : classifier, default=None
+        ``None`` trains a default :class:`MLPTeacher`. A fitted classifier (or a
+        ``sklearn.frozen.FrozenEstimator``) is used as it is; an unfitted one is
+        cloned and fit on ``(X, y)``. Any object with ``classes_`` and one of
+        ``predict_logits``, ``decision_function``, ``predict_proba`` will do.
+    temperature : float, default=1.0
+        Softening temperature ``T > 0`` of the labels the splits are chosen on.
+        ``T < 1`` sharpens them, so the split search attends to where the
+        teacher's argmax changes; ``T >= 1`` keeps the teacher's graded risk, so
+        the tree ranks and flags patients more like the teacher (higher ``T``
+        ranks better still, at some cost in agreement). The leaves always report
+        the teacher's own (``T = 1``) distribution. The defaults ``T = 1``,
+        ``criterion="entropy"``, ``augment_factor=20`` were chosen on validation
+        splits of rare-outcome data for flag AUC, risk rank correlation and
+        flagged-patient agreement among the settings within 0.3 points of the
+        best agreement (``reports/benchmarks/tuning.md``).
+    alpha : float, default=0.0
+        Weight of the true label in the target of real rows, in [0, 1].
+    augmentation : {"munge", "jitter", "box", "none"}, default="munge"
+        How augmented rows are drawn.
+    augment_factor : float, default=20.0
+        Augmented rows as a multiple of the real rows.
+    criterion : {"entropy", "gini"}, default="entropy"
+        Soft cross-entropy or soft Gini.
+    split_class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the split search only: the softened labels are
+        multiplied by them (and renormalised) before the splits are chosen, so a
+        rare class's probability counts for more; ``"balanced"`` weights class
+        ``k`` by ``n / (K * n_k)`` from the training labels, a dict maps class
+        labels to weights (others 1). Unlike scikit-learn's ``class_weight`` it
+        does not change what the model predicts: the leaves still report the
+        teacher's own, unweighted distribution.
+    max_depth : int, default=None
+    max_leaf_nodes : int, default=16
+        Size of the tree (best-first growth); set both or either.
+    min_samples_leaf : int, default=1
+        Minimum rows of the transfer set in a leaf.
+    builder : {"exact", "hist", "auto"}, default="auto"
+        How splits are searched. ``"exact"`` tries every distinct value;
+        ``"hist"`` bins each feature into at most 255 bins first (many times faster
+        on large transfer sets; thresholds are still midpoints between values of
+        the data); ``"auto"`` uses ``"hist"`` when the transfer set has at least
+        50,000 rows.
+    search : {"greedy", "tao"}, default="greedy"
+        ``"greedy"`` keeps the tree the builder grows. ``"tao"`` then refines it
+        by tree alternating optimization: each node's split is re-optimised
+        against the soft loss of the whole tree, deepest nodes first, until no
+        move lowers it (same leaves or fewer; the soft loss on the transfer set is
+        never above the greedy tree's). See ``benchmarks/tree_search.py``.
+    n_starts : int, default=1
+        With ``search="tao"``: greedy starts, the first the builder's own tree,
+        the others rooted on the 2nd, 3rd, ... best column; the greedy tree and
+        the two best others are refined and the tree with the lowest soft loss on
+        the transfer set is kept. ``n_starts=8`` agreed with the teacher 0.1-0.4
+        points more than the greedy tree for 3x its fit time
+        (``reports/benchmarks/tree_search.md``).
+    exact_rules : bool, default=True
+        Make the printed rules say exactly what the tree does: after the search,
+        every numeric threshold moves to the shortest decimal between the two
+        training values it separates (whole numbers for integer columns) and
+        rows are compared with it in float64; two-valued columns (0/1, yes/no,
+        t/f, bool) become booleans that read "has hypertension" / "no
+        hypertension". ``False`` keeps the grown midpoint thresholds (printed
+        rounded, compared in float32 by scikit-learn's trees). See
+        :func:`treedistill.rule_numbers` for rule ids.
+    chunk_size : int or None, default=None
+        Build the transfer set ``chunk_size`` rows at a time (drawn, labelled and
+        encoded, then kept on disk) and grow the histogram tree from per-chunk
+        histograms, so memory is bounded by the chunk, not the transfer set
+        (see :mod:`treedistill.distill._streaming`); needs ``builder`` "hist" or "auto",
+        ``search="greedy"`` (with ``exact_rules`` the thresholds are snapped to
+        the real rows' values). ``None``: all in memory.
+    categorical_features : array-like of str, int or bool, or str, default=None
+        Columns to treat as categories whatever their dtype (coded columns such
+        as ``thal`` or ``cp``): names, positions or a boolean mask, as in
+        ``HistGradientBoostingClassifier``; a str is a comma-separated list of
+        names. ``None`` infers the kinds from the dtypes.
+    class_names : dict or list, default=None
+        How the rules name and order the classes: ``{0: "no stroke", 1:
+        "stroke"}`` (label -> display name, in display order) or an ordered list
+        of labels (for ordinal classes, ``["high", "medium", "low"]``). A
+        binary leaf then reads "stroke risk 2%" (the last class in the order).
+    batch_size : int, default=16384
+        Rows per teacher call while labelling.
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    teacher_ : the fitted teacher
+    student_ : SoftTree
+        The fitted student; ``student_.tree_`` is a scikit-learn tree structure.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` was a DataFrame.
+    schema_ : TabularSchema
+        Column kinds, categories and ranges seen in training.
+    n_transfer_ : int
+        Rows in the transfer set (real + augmented).
+    n_augmented_ : int
+    search_ : str
+        The search that built the tree: ``"greedy"``, ``"tao"`` or
+        ``"tao-multistart"``.
+    class_names_ : list of str
+        Display name of each class, in ``classes_`` order.
+    class_order_ : ndarray of int
+        Positions in ``classes_`` in display order.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from treedistill import DistilledTreeClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = DistilledTreeClassifier(
+    ...     LogisticRegression(max_iter=5000), max_leaf_nodes=8, random_state=0
+    ... ).fit(X, y)
+    >>> model.student_.get_n_leaves()
+    8
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDistiller._parameter_constraints,
+        "criterion": [StrOptions(set(CRITERIA))],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "builder": [StrOptions(set(BUILDERS))],
+        "search": [StrOptions(set(SEARCHES))],
+        "n_starts": [Interval(Integral, 1, None, closed="left")],
+        "split_class_weight": [StrOptions({"balanced"}), dict, None],
+        "exact_rules": ["boolean"],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        temperature=1.0,
+        alpha=0.0,
+        augmentation="munge",
+        augment_factor=20.0,
+        criterion="entropy",
+        max_depth=None,
+        max_leaf_nodes=16,
+        min_samples_leaf=1,
+        builder="auto",
+        search="greedy",
+        n_starts=1,
+        split_class_weight=None,
+        exact_rules=True,
+        chunk_size=None,
+        categorical_features=None,
+        class_names=None,
+        batch_size=16384,
+        random_state=None,
+    ):
+        self.teacher = teacher
+        self.temperature = temperature
+        self.alpha = alpha
+        self.augmentation = augmentation
+        self.augment_factor = augment_factor
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.builder = builder
+        self.search = search
+        self.n_starts = n_starts
+        self.split_class_weight = split_class_weight
+        self.exact_rules = exact_rules
+        self.chunk_size = chunk_size
+        self.categorical_features = categorical_features
+        self.class_names = class_names
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _check_student_params(self):
+        if self.max_depth is None and self.max_leaf_nodes is None:
+            raise ValueError(
+                "set max_depth or max_leaf_nodes (or both): an unbounded tree is not "
+                "a readable student"
+            )
+
+    def _make_student(self, seed):
+        common = dict(
+            criterion=self.criterion,
+            max_depth=self.max_depth,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=seed,
+            builder=self.builder,
+        )
+        if self.search == "tao":
+            return SearchedSoftTree(n_starts=self.n_starts, **common)
+        return SoftTree(**common)
+
+    def _finish_student(self, X_enc, q_true) -> None:
+        self.search_ = str(getattr(self.student_, "search_", "greedy"))
+        # Leaves estimate the teacher's own distribution (temperature 1): the
+        # temperature shapes which splits are chosen, not what a leaf reports.
+        if self.exact_rules:
+            # Thresholds at the data's own precision, compared in float64, so the
+            # printed rules say exactly what the tree does; real rows keep their
+            # sides, transfer rows are recounted (see treedistill.distill._thresholds).
+            n_real = self.n_transfer_ - self.n_augmented_
+            self.student_.snap_thresholds(
+                X_enc[:n_real], self.schema_, X_transfer=X_enc
+            )
+            self.student_.refit_leaves(X_enc, q_true, recount=True)
+        elif self.temperature != 1.0 or self.split_class_weight is not None:
+            self.student_.refit_leaves(X_enc, q_true)
+
+    def _student_proba(self, X_enc):
+        return self.student_.predict_proba(X_enc)
+
+    def _student_logits(self, X_enc):
+        return logits_from_proba(self.student_.predict_proba(X_enc))
+
+    def apply(self, X) -> np.ndarray:
+        """Index of the leaf (node id) each row falls in."""
+        return self.student_.apply(self._encode(X))
+
+
+class DistilledBoostingClassifier(_BaseDistiller):
+    """A few shallow boosted trees (xgboost) distilled from a teacher.
+
+    The trees are fit to the softened teacher labels with the soft cross-entropy
+    objective; the student's margins are multiplied by ``temperature`` at predict
+    time, so its probabilities estimate the teacher's own (temperature 1).
+
+    Parameters
+    ----------
+    teacher, temperature, alpha, augmentation, augment_factor, batch_size,
+    random_state, categorical_features, class_names :
+        As in :class:`DistilledTreeClassifier`, with defaults ``temperature=1.0``
+        and ``augment_factor=5.0``.
+    n_estimators : int, default=10
+        Boosting rounds (K trees a round when there are K > 2 classes).
+    max_depth : int, default=2
+    learning_rate : float, default=0.3
+    n_jobs : int, default=None
+        Threads for xgboost.
+
+    Attributes
+    ----------
+    teacher_, student_, classes_, n_features_in_, feature_names_in_, schema_,
+    n_transfer_, n_augmented_ :
+        As in :class:`DistilledTreeClassifier`; ``student_`` is a ``SoftBoosting``.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDistiller._parameter_constraints,
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        temperature=1.0,
+        alpha=0.0,
+        augmentation="munge",
+        augment_factor=5.0,
+        n_estimators=10,
+        max_depth=2,
+        learning_rate=0.3,
+        n_jobs=None,
+        categorical_features=None,
+        class_names=None,
+        batch_size=16384,
+        random_state=None,
+    ):
+        self.teacher = teacher
+        self.temperature = temperature
+        self.alpha = alpha
+        self.augmentation = augmentation
+        self.augment_factor = augment_factor
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.n_jobs = n_jobs
+        self.categorical_features = categorical_features
+        self.class_names = class_names
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _make_student(self, seed):
+        return SoftBoosting(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            random_state=seed,
+            n_jobs=self.n_jobs,
+        )
+
+    def _student_logits(self, X_enc):
+        return margins_to_logits(
+            self.student_.decision_function(X_enc), self.temperature
+        )
+
+    def _student_proba(self, X_enc):
+        from treedistill.teachers._soften import softmax
+
+        return softmax(self._student_logits(X_enc), axis=1)

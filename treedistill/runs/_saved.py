@@ -1,0 +1,277 @@
+"""Finished runs: find and load a saved student, predict with it, re-render a report."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from treedistill.common._text import csv_safe_frame
+from treedistill.distill._rules import rule_numbers
+from treedistill.exceptions import (
+    DataError,
+    ParameterError,
+    SavedRunError,
+    UnseenCategoryWarning,
+)
+from treedistill.runs._outdir import (
+    Staging,
+    check_out_dir,
+    refresh_marker,
+    write_new_file,
+)
+
+__all__ = [
+    "REPORT_KEYS",
+    "find_student",
+    "ignored_columns",
+    "load_run_student",
+    "predict_frame",
+    "predict_saved",
+    "read_report",
+    "render_report",
+    "write_predictions",
+]
+
+#: Top-level keys every report.json of the current schema holds.
+REPORT_KEYS = ("schema_version", "summary", "data", "fidelity", "models", "run")
+STUDENT_KINDS = ("tree", "boosted")
+
+
+def _q(path) -> str:
+    return repr(os.fspath(path))
+
+
+# --------------------------------------------------------------------------- #
+# Saved students
+# --------------------------------------------------------------------------- #
+def find_student(path: str | os.PathLike, kind: str | None = None) -> Path:
+    """The student file of a run directory (or ``path`` itself if it is a file).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``student*.json`` file or a run directory.
+    kind : {"tree", "boosted"}, optional
+        Which student of a run directory that holds both (default: the tree).
+
+    Raises
+    ------
+    SavedRunError
+        ``path`` does not exist, or holds no student (of ``kind``).
+    """
+    if kind is not None and kind not in STUDENT_KINDS:
+        raise ParameterError(
+            f"kind must be one of {', '.join(STUDENT_KINDS)}; got {kind!r}",
+            parameter="kind",
+        )
+    path = Path(path)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise SavedRunError(f"{_q(path)} does not exist", path=path)
+    single = path / "student.json"
+    if single.is_file():
+        found_kind = _bundle_kind(single)
+        if kind is not None and found_kind is not None and found_kind != kind:
+            raise SavedRunError(
+                f"run directory {_q(path)} holds a {found_kind} student, not a {kind} one",
+                path=path,
+            )
+        return single
+    candidate = path / f"student-{kind or 'tree'}.json"
+    if candidate.is_file():
+        return candidate
+    found = sorted(p.name for p in path.glob("student*.json"))
+    if found and kind is None:
+        return path / found[0]
+    what = "student" if kind is None else f"{kind} student"
+    raise SavedRunError(
+        f"{_q(path)} holds no {what} file "
+        "(student.json, student-tree.json or student-boosted.json)",
+        path=path,
+    )
+
+
+def _bundle_kind(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def load_run_student(path: str | os.PathLike, kind: str | None = None):
+    """Load the student of a run directory or a student file (a ``StudentBundle``)."""
+    from treedistill.distill._bundle import load_student
+
+    return load_student(find_student(path, kind))
+
+
+# --------------------------------------------------------------------------- #
+# Predicting
+# --------------------------------------------------------------------------- #
+def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns ``prediction``, ``proba_<class>`` and ``rule_id``.
+
+    ``rule_id`` (the number of the rule a row falls under, as in ``rules.txt``,
+    the report and :func:`treedistill.rule_numbers`) is added for tree students
+    only. Column
+    names already in ``frame`` are refused rather than overwritten.
+    """
+    classes = list(np.asarray(bundle.classes_).tolist())
+    added = ["prediction"] + [f"proba_{c}" for c in classes]
+    if bundle.kind == "tree":
+        added.append("rule_id")
+    clash = [c for c in added if c in frame.columns]
+    if clash:
+        raise DataError(
+            f"the data already has a column {clash[0]!r}; rename it before predicting",
+            column=clash[0],
+        )
+    proba = np.asarray(bundle.predict_proba(frame), dtype=np.float64)
+    out = frame.copy()
+    out["prediction"] = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    for j, c in enumerate(classes):
+        out[f"proba_{c}"] = proba[:, j]
+    if bundle.kind == "tree":
+        with warnings.catch_warnings():
+            # the same rows were just encoded, and any unseen category warned about
+            warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
+            leaves = bundle.apply(frame)
+        number = rule_numbers(bundle)
+        out["rule_id"] = np.array([number[int(v)] for v in leaves], dtype=np.int64)
+    return out
+
+
+def ignored_columns(bundle, frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` the student does not read."""
+    return [str(c) for c in frame.columns if str(c) not in bundle.schema_.names]
+
+
+def predict_saved(student: str | os.PathLike, data, *, kind: str | None = None):
+    """Predict ``data`` (a table file or a DataFrame) with the student of a run
+    directory or a student file: the rows with the columns of :func:`predict_frame`
+    added."""
+    from treedistill.data._tables import read_table
+
+    bundle = load_run_student(student, kind)
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    return predict_frame(bundle, frame)
+
+
+def write_predictions(frame: pd.DataFrame, out, *, force: bool = False) -> Path:
+    """Write predictions as CSV, safe to open in a spreadsheet, never replacing a
+    file unless ``force`` (text cells that would run as formulas get a leading
+    apostrophe; numbers stay numbers)."""
+    text = csv_safe_frame(frame).to_csv(index=False)
+    return write_new_file(out, text.encode("utf-8"), force=force)
+
+
+# --------------------------------------------------------------------------- #
+# Reports
+# --------------------------------------------------------------------------- #
+def read_report(run_dir: str | os.PathLike) -> dict:
+    """The report of a run directory, checked against its schema version.
+
+    Raises
+    ------
+    SavedRunError
+        No such directory, no ``report.json``, not JSON, another schema version,
+        or a key of the schema missing (named).
+    """
+    from treedistill.report import SCHEMA_VERSION
+
+    run_dir = Path(run_dir)
+    source = run_dir / "report.json"
+    if not run_dir.is_dir():
+        raise SavedRunError(f"run directory {_q(run_dir)} does not exist", path=run_dir)
+    if not source.is_file():
+        raise SavedRunError(
+            f"{_q(run_dir)} has no report.json: is it a treedistill run directory?",
+            path=run_dir,
+        )
+    try:
+        doc = json.loads(source.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SavedRunError(
+            f"{_q(source)} is not valid JSON ({exc})", path=source
+        ) from None
+    if not isinstance(doc, dict):
+        raise SavedRunError(f"{_q(source)} does not hold a report object", path=source)
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SavedRunError(
+            f"{_q(source)} has schema_version {version!r}; this version of treedistill "
+            f"reads schema_version {SCHEMA_VERSION!r} (re-run distill to rebuild it)",
+            path=source,
+        )
+    missing = [key for key in REPORT_KEYS if key not in doc]
+    if missing:
+        raise SavedRunError(
+            f"{_q(source)} lacks {', '.join(map(repr, missing))} of schema_version "
+            f"{SCHEMA_VERSION!r}: it was changed or is incomplete",
+            path=source,
+        )
+    return doc
+
+
+def _render(doc: dict, folder: Path, source: Path) -> list[Path]:
+    import jinja2
+
+    from treedistill.report import write_report
+
+    try:
+        return write_report(doc, folder)
+    except KeyError as exc:
+        raise SavedRunError(
+            f"{_q(source)} lacks the entry {exc.args[0]!r} that the report needs: it "
+            "was changed or is incomplete",
+            path=source,
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise SavedRunError(
+            f"{_q(source)} lacks an entry that the report needs ({exc}): it was "
+            "changed or is incomplete",
+            path=source,
+        ) from None
+    except (TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise SavedRunError(
+            f"{_q(source)} holds an entry of the wrong form ({type(exc).__name__}: "
+            f"{exc}): it was changed or is incomplete",
+            path=source,
+        ) from None
+
+
+def render_report(
+    run_dir: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    force: bool = False,
+) -> list[Path]:
+    """Re-render report.html, report.md and rules.txt from a run's report.json.
+
+    Without ``out`` (or with ``out`` the run directory) the run's own report files
+    are rewritten. Otherwise ``out`` follows the rule of every output folder: new or
+    empty, or with ``force`` a folder treedistill wrote; it is written whole or not
+    at all.
+    """
+    run_dir = Path(run_dir)
+    doc = read_report(run_dir)
+    source = run_dir / "report.json"
+    if out is None or (Path(out).exists() and os.path.samefile(out, run_dir)):
+        written = _render(doc, run_dir, source)
+        refresh_marker(run_dir)
+        return written
+    target = check_out_dir(out, force, keep=[source])
+    staging = Staging(target, force=force)
+    try:
+        names = [p.name for p in _render(doc, staging.path, source)]
+        staging.publish()
+    except BaseException:
+        staging.discard()
+        raise
+    return [target / name for name in names]
