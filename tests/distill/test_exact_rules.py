@@ -5,8 +5,8 @@ value of each row (not the encoded matrix the tree sees). A row must satisfy the
 printed conditions of the rule of the leaf it lands in and of no other rule: on
 held-out rows of the bundled cohort and of the shared clinical data sets, and on
 adversarial rows whose values sit on, just below and just above every threshold
-(float64 and float32 neighbours included), with missing values and unseen
-categories.
+(float64 and float32 neighbours included), with missing values in every column
+(also those with none in training) and unseen categories.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ def holds(condition: str, row: dict) -> bool:
     if m := re.fullmatch("(has|no) " + _NAME, condition):
         v = row[m[2]]
         return not _missing(v) and float(v) == (1.0 if m[1] == "has" else 0.0)
+    if m := re.fullmatch(_NAME + " = " + _NUM, condition):
+        v = row[m[1]]
+        return not _missing(v) and float(v) == float(m[2])
     if m := re.fullmatch(_NAME + r" is none of \{(.*)\}", condition):
         v = row[m[1]]
         return not _missing(v) and _text(v) not in m[2].split(", ")
@@ -151,6 +154,27 @@ def adversarial_rows(model, X: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(X[name].dtype):
             out[name] = out[name].astype(object)
     return out
+
+
+def missing_value_frames(model, X: pd.DataFrame) -> list[pd.DataFrame]:
+    """Rows of ``X`` with one column blanked, one frame per column: every column,
+    also those with no missing values in training (the tree still routes them)."""
+    frames = []
+    for col in model.schema_.columns:
+        frame = X.copy()
+        frame[col.name] = np.nan
+        frames.append(frame)
+    frame = X.copy()  # and rows with every column blank but one
+    for i, name in enumerate(X.columns):
+        keep = frame.index % len(X.columns) == i
+        frame[name] = frame[name].astype(object).where(keep, np.nan)
+    frames.append(frame)
+    return frames
+
+
+def assert_exact_with_missing(model, X: pd.DataFrame) -> int:
+    """:func:`assert_exact` on rows with missing values in every column."""
+    return sum(assert_exact(model, f) for f in missing_value_frames(model, X))
 
 
 def _teacher(X: pd.DataFrame):
@@ -255,6 +279,17 @@ def test_held_out_rows_satisfy_exactly_their_own_rule(synthetic):
     assert assert_exact(model, X_test) == 400
 
 
+def test_missing_values_in_every_column_follow_the_printed_rules(synthetic):
+    model, X_test = synthetic
+    X = X_test.iloc[:60]
+    unseen = [c.name for c in model.schema_.columns if not c.has_missing]
+    assert {"age", "glucose", "hypertension", "on_statin", "diabetic"} <= set(unseen)
+    assert assert_exact_with_missing(model, X) == 60 * (len(X.columns) + 1)
+    # the rules name where a missing value goes on columns never missing in training
+    text = export_rules(model)
+    assert re.search(r"\((age|glucose) \S+ \S+ or \1 is missing\)", text)
+
+
 def test_adversarial_values_at_thresholds(synthetic):
     model, X_test = synthetic
     X_adv = adversarial_rows(model, X_test)
@@ -300,6 +335,7 @@ def test_bundled_cohort_with_missing_values():
     model = _fit(X.iloc[:700], y.iloc[:700])
     held_out = X.iloc[700:]
     assert assert_exact(model, held_out) == 300
+    assert assert_exact_with_missing(model, held_out.iloc[:50]) > 300
     assert assert_exact(model, adversarial_rows(model, held_out)) > 100
 
 
@@ -329,5 +365,6 @@ def test_shared_clinical_data_sets(shared_datasets, name, target, drop):
     held_out = X.iloc[cut:]
     assert assert_exact(model, held_out) == len(held_out)
     assert assert_exact(model, adversarial_rows(model, held_out)) > 50
+    assert assert_exact_with_missing(model, held_out.iloc[:40]) > 40
     booleans = [c.name for c in model.schema_.columns if c.is_boolean]
     assert booleans, "the two-valued columns should read as booleans"

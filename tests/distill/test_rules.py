@@ -163,3 +163,67 @@ def test_run_parameters_pass_declared_columns_and_class_names():
     assert parse_class_names(None) is None
     with pytest.raises(click.UsageError, match="LABEL=NAME, got '0'"):
         parse_class_names("0,1=stroke")
+
+
+def _coded_frame(n: int = 600, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "sex": rng.integers(0, 2, n),
+            "hypertension": rng.integers(0, 2, n),
+            "cp": rng.choice([1.0, 2.0, 3.0, 4.0], n),
+            "age": rng.integers(20, 90, n),
+        }
+    )
+    y = np.where(
+        (X["sex"] == 1) & (X["age"] > 50)
+        | (X["hypertension"] == 1) & (X["cp"] == 4.0)
+        | (X["age"] > 75),
+        "high",
+        "low",
+    )
+    return X, y
+
+
+def test_coded_columns_read_in_clinical_words():
+    X, y = _coded_frame()
+    model = DistilledTreeClassifier(
+        DecisionTreeClassifier(max_depth=5, random_state=0),
+        max_leaf_nodes=12,
+        augment_factor=1.0,
+        random_state=0,
+        exact_rules=True,
+        categorical_features=["cp"],
+    ).fit(X, y)
+    text = export_rules(model)
+    # 0/1 "sex" names what a patient is, not a property: its value, never "has sex"
+    assert "has sex" not in text and "no sex" not in text
+    assert "sex = 1" in text or "sex = 0" in text
+    assert "has hypertension" in text or "no hypertension" in text
+    # a coded category reads as the data has it: "cp is 4", never "cp is 4.0"
+    assert "cp is 4" in text or "cp is not 4" in text
+    assert "4.0" not in text
+
+
+def test_every_condition_says_where_missing_values_go():
+    """No column had a missing value in training; the tree still sends missing
+    values one way, and each rule says which (the rule a blank row follows)."""
+    X, y = _coded_frame()
+    model = DistilledTreeClassifier(
+        DecisionTreeClassifier(max_depth=5, random_state=0),
+        max_leaf_nodes=8,
+        augment_factor=1.0,
+        random_state=0,
+        exact_rules=True,
+    ).fit(X, y)
+    assert not any(c.has_missing for c in model.schema_.columns)
+    rules = extract_rules(model)
+    blank = X.iloc[:1].astype(object)
+    blank.iloc[0] = np.nan
+    leaf = int(model.apply(blank)[0])
+    own = next(r for r in rules if r.leaf == leaf)
+    assert own.conditions
+    assert all(c.endswith(" is missing)") for c in own.conditions), own.text
+    for r in rules:
+        if r is not own:
+            assert not all(c.endswith(" is missing)") for c in r.conditions)

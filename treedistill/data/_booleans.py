@@ -4,12 +4,15 @@ A column whose present values are exactly two of a known pair (``0``/``1``,
 ``False``/``True``, ``f``/``t``, ``n``/``y``, ``no``/``yes``, ``false``/``true``,
 any letter case) is a boolean: the student sees it as one 0/1 column (1 for the
 "true" value, NaN when missing) and the rules read "has hypertension" /
-"no hypertension" (``0``/``1`` and bool columns) or "smoker is yes" / "smoker is no"
-(the other pairs), never ``hypertension <= 0``.
+"no hypertension" (``0``/``1`` and bool columns whose name reads as a property a
+patient has), "sex = 1" / "sex = 0" (other ``0``/``1`` columns: ``sex``, ``group``,
+``x1``) or "smoker is yes" / "smoker is no" (the other pairs), never
+``hypertension <= 0``.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -17,7 +20,12 @@ import pandas as pd
 
 from treedistill.exceptions import ParameterError, UnseenCategoryWarning
 
-__all__ = ["boolean_levels", "boolean_values", "resolve_categorical"]
+__all__ = [
+    "boolean_levels",
+    "boolean_values",
+    "reads_as_property",
+    "resolve_categorical",
+]
 
 _PAIRS = {("0", "1"), ("f", "t"), ("n", "y"), ("no", "yes"), ("false", "true")}
 
@@ -45,6 +53,34 @@ def boolean_levels(levels: list) -> tuple | None:
 def reads_as_has(true_level) -> bool:
     """Whether the column reads "has X" / "no X" (0/1 and bool columns)."""
     return isinstance(true_level, (bool, np.bool_, int, float, np.number))
+
+
+#: Words that name what a patient is or belongs to, not a property they have:
+#: a 0/1 column named with one of them reads "sex = 1", never "has sex".
+_NOT_PROPERTIES = frozenset(
+    "sex gender male female man woman race ethnicity ethnic group arm cohort site "
+    "centre center region country area ward unit type kind code class category cat "
+    "grade stage level status year month day week id num number count score index "
+    "rank order batch source label target outcome treatment treated control "
+    "intervention".split()
+)
+
+
+def reads_as_property(name) -> bool:
+    """Whether ``has <name>`` reads as a property of a patient.
+
+    ``hypertension``, ``diabetes``, ``high_blood_pressure`` do; ``sex``,
+    ``treatment_group``, ``is_smoker``, ``x1`` (codes, memberships, names already
+    phrased as a question, bare letters and numbers) do not.
+    """
+    text = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name)).lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    if not words or words[0] in ("is", "has", "was", "had", "no", "not", "n"):
+        return False
+    if any(w in _NOT_PROPERTIES for w in words):
+        return False
+    # x1, f3, v12, q: a code, not a word
+    return not (len(words) == 1 and re.fullmatch(r"[a-z]{1,2}[0-9]*", words[0]))
 
 
 def boolean_values(

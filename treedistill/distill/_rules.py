@@ -7,12 +7,19 @@ printed conditions say exactly what the tree does, for every possible value:
   ``glucose > 75.85``), and rows are compared with them in float64; an integer
   column reads ``age > 70``, not ``age >= 71``, so a value of 70.5 fits too;
 - a condition on a value (``x <= t``, ``x > t``, ``smoker is not current``) is
-  false for a missing value; rules that missing values follow say
-  ``(... or x is missing)``, where the column had missing values in training;
+  false for a missing value; the rules that missing values follow say
+  ``(... or x is missing)``, for every column: also where the column had no
+  missing values in training (the tree still sends a missing value one way);
 - a category never seen in training matches no level: it reads as ``smoker is not
   current`` or ``smoker is none of {current, former}`` (never "is never");
 - two-valued columns read ``has hypertension`` / ``no hypertension`` (0/1 and
-  bool columns) or ``smoker is yes`` / ``smoker is no``.
+  bool columns whose name reads as a property), ``sex = 1`` / ``sex = 0`` (other
+  0/1 columns) or ``smoker is yes`` / ``smoker is no``;
+- values read as the data has them: a coded category ``cp is 4``, never ``4.0``.
+
+:func:`condition_text`, :func:`level_condition` and :func:`range_condition` are
+the one formatter of conditions: rules, split questions of the drawing and
+subgroup labels all use them.
 
 Rules are numbered 1..n in left-to-right leaf order (:func:`rule_numbers`).
 """
@@ -23,12 +30,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from treedistill.data._booleans import reads_as_has
+from treedistill.data._booleans import reads_as_has, reads_as_property
 from treedistill.distill._thresholds import format_threshold
 from treedistill.exceptions import ParameterError
 
 __all__ = [
     "Rule",
+    "condition_text",
+    "format_value",
+    "level_condition",
+    "missing_condition",
+    "range_condition",
     "extract_rules",
     "export_rules",
     "format_number",
@@ -45,6 +57,56 @@ def format_number(x: float, digits: int = 4) -> str:
     if abs(x) >= 1e6 or abs(x) < 1e-3:
         return f"{x:.{digits - 1}e}"
     return f"{x:.{digits}g}" if abs(x) < 10**digits else f"{x:.0f}"
+
+
+def format_value(v) -> str:
+    """A category level or data value as the data has it: ``4.0`` reads ``4``."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+def missing_condition(name: str) -> str:
+    """The condition of a missing value: ``bmi is missing``."""
+    return f"{name} is missing"
+
+
+def condition_text(text: str, name: str, missing: bool) -> str:
+    """A condition on a value, saying whether missing values also meet it.
+
+    ``condition_text("age <= 37", "age", True)`` is
+    ``"(age <= 37 or age is missing)"``; without ``missing`` the text is kept
+    (a condition on a value is false for a missing value).
+    """
+    if missing and text:
+        return f"({text} or {missing_condition(name)})"
+    return text
+
+
+def level_condition(name: str, col, level) -> str:
+    """A column equal to one value: ``has hypertension``, ``sex = 1``,
+    ``smoker is current``, ``cp is 4`` (categories), ``parity = 2`` (numbers)."""
+    if col is not None and col.is_boolean:
+        for candidate in col.levels:
+            if format_value(candidate) == format_value(level):
+                return _boolean_text(name, col, candidate)
+    if col is not None and col.is_categorical:
+        return f"{name} is {format_value(level)}"
+    return f"{name} = {format_value(level)}"
+
+
+def range_condition(name: str, low=None, high=None) -> str:
+    """A numeric column in ``(low, high]``: ``age <= 37``, ``37 < age <= 50``,
+    ``age > 50`` (short readable numbers, see :func:`format_number`)."""
+    lo = None if low is None else format_number(float(low))
+    hi = None if high is None else format_number(float(high))
+    if lo is not None and hi is not None:
+        return f"{lo} < {name} <= {hi}"
+    if lo is not None:
+        return f"{name} > {lo}"
+    return f"{name} <= {hi}" if hi is not None else ""
 
 
 @dataclass
@@ -111,8 +173,10 @@ def _path_conditions(tree, schema, leaf_path, exact=False):
         if b is None:
             b = bounds[col.name] = _Bounds()
             order.append(col.name)
+        # Every column: one without missing values in training still sends a
+        # missing value one way, and the rule says which.
         missing_left = bool(tree.missing_go_to_left[node])
-        missing_allowed = col.has_missing and (missing_left == went_left)
+        missing_allowed = missing_left == went_left
         if feat.is_indicator and np.isfinite(tree.threshold[node]):
             # value <= 0.5 means "not this level"
             if went_left:
@@ -132,11 +196,10 @@ def _path_conditions(tree, schema, leaf_path, exact=False):
                 b.high = t if b.high is None else min(b.high, t)
             else:
                 b.low = t if b.low is None else max(b.low, t)
-        if col.has_missing:
-            if not missing_allowed:
-                b.missing = False
-            elif b.missing is None:
-                b.missing = True
+        if not missing_allowed:
+            b.missing = False
+        elif b.missing is None:
+            b.missing = True
     conditions = []
     for name in order:
         b = bounds[name]
@@ -149,7 +212,7 @@ def _path_conditions(tree, schema, leaf_path, exact=False):
 
 def _describe(name, col, b: _Bounds, exact: bool = False) -> str:
     if b.only_missing:
-        return f"{name} is missing"
+        return missing_condition(name)
     if col.is_boolean:
         text = _boolean_condition(name, col, b)
     elif col.is_categorical:
@@ -157,7 +220,7 @@ def _describe(name, col, b: _Bounds, exact: bool = False) -> str:
     else:
         text = _numeric_condition(name, col, b.low, b.high, exact)
     if b.missing is True and not b.present:
-        text = f"({text} or {name} is missing)" if text else ""
+        text = condition_text(text, name, True)
     elif not text and b.present:
         text = f"{name} is known"
     return text
@@ -165,7 +228,7 @@ def _describe(name, col, b: _Bounds, exact: bool = False) -> str:
 
 def _categorical_condition(name, col, b: _Bounds, exact: bool) -> str:
     if b.is_level is not None:
-        return f"{name} is {b.is_level}"
+        return level_condition(name, col, b.is_level)
     if not b.not_levels:
         return ""
     rest = [lv for lv in col.levels if lv not in b.not_levels]
@@ -173,13 +236,13 @@ def _categorical_condition(name, col, b: _Bounds, exact: bool) -> str:
         # Exact for unseen categories too: they match no level, so they reach
         # the "not" side; "is <the remaining level>" would not cover them.
         if len(b.not_levels) == 1:
-            return f"{name} is not {b.not_levels[0]}"
-        return f"{name} is none of {{{', '.join(map(str, b.not_levels))}}}"
+            return f"{name} is not {format_value(b.not_levels[0])}"
+        return f"{name} is none of {{{', '.join(map(format_value, b.not_levels))}}}"
     if len(rest) == 1:
-        return f"{name} is {rest[0]}"
+        return level_condition(name, col, rest[0])
     if len(b.not_levels) == 1:
-        return f"{name} is not {b.not_levels[0]}"
-    return f"{name} is one of {{{', '.join(map(str, rest))}}}"
+        return f"{name} is not {format_value(b.not_levels[0])}"
+    return f"{name} is one of {{{', '.join(map(format_value, rest))}}}"
 
 
 def _boolean_condition(name, col, b: _Bounds) -> str:
@@ -213,8 +276,15 @@ def _boolean_pair(col) -> tuple:
 
 def _boolean_text(name, col, level) -> str:
     if not reads_as_has(col.true_level):
-        return f"{name} is {level}"
+        return f"{name} is {format_value(level)}"
+    if not reads_as_property(name):
+        # 0/1 codes of what a patient is (sex, group): the value, not "has sex"
+        return f"{name} = {format_value(_as_number(level))}"
     return f"has {name}" if level == col.true_level else f"no {name}"
+
+
+def _as_number(level):
+    return int(level) if isinstance(level, (bool, np.bool_)) else level
 
 
 def _numeric_condition(name, col, low, high, exact: bool = False) -> str:
@@ -264,7 +334,7 @@ def split_question(model, node: int) -> tuple[str, str, str]:
         level = feat.level if feat.is_indicator else col.true_level
         return _boolean_text(col.name, col, level), "no", "yes"
     if feat.is_indicator:
-        return f"{col.name} is {feat.level}", "no", "yes"
+        return level_condition(col.name, col, feat.level), "no", "yes"
     if _is_exact(model):
         return f"{col.name} <= {format_threshold(t)}", "yes", "no"
     if col.kind == "integer":

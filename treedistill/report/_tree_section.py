@@ -43,8 +43,11 @@ def _split_text(model, node: int) -> dict:
     # values go left, threshold None).
     question, left, right = split_question(model, node)
     t = t if np.isfinite(t) else None
+    # Every split sends a missing value one way, also on a column that had no
+    # missing values in training; the drawing says which.
+    # ("bmi is known" asks about missingness itself: its "no" is the missing side.)
     missing = None
-    if col.has_missing:
+    if t is not None:
         missing = "left" if bool(tree.missing_go_to_left[node]) else "right"
     return {
         "question": question,
