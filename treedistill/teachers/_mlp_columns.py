@@ -79,6 +79,33 @@ def _category_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
     return missing, keys
 
 
+def _category_codes(values: Any, categories: list) -> tuple[np.ndarray, np.ndarray]:
+    """(missing mask, index in ``categories`` of each present value's key, -1 if
+    unseen): what looking up :func:`_category_keys` gives, computed once per
+    distinct value when every present value is a ``str`` (the usual case)."""
+    lookup = {c: i for i, c in enumerate(categories)}
+    obj = np.asarray(
+        values.astype(object) if isinstance(values, pd.Series) else values,
+        dtype=object,
+    )
+    missing = np.asarray(pd.isna(obj), dtype=bool)
+    present = obj[~missing]
+    if pd.api.types.infer_dtype(present, skipna=False) == "string":
+        # str(v) is v for a str, and equal strings hash alike: one lookup per
+        # distinct value gives the same codes as one per row.
+        idx, distinct = pd.factorize(present)
+        table = np.fromiter(
+            (lookup.get(str(v), -1) for v in distinct),
+            dtype=np.int64,
+            count=len(distinct),
+        )
+        return missing, table[idx]
+    keys = [str(v) for v in present]
+    return missing, np.fromiter(
+        (lookup.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)
+    )
+
+
 def _ple_edges(x: np.ndarray, n_bins: int) -> list[float]:
     """Bin edges of the piecewise-linear encoding of one column's observed values.
 
@@ -159,13 +186,10 @@ def transform_column(values: Any, state: dict[str, Any], label: Any) -> np.ndarr
             blocks.append(missing.astype(np.float64)[:, None])
         return np.hstack(blocks)
     categories = state["categories"]
-    lookup = {c: i for i, c in enumerate(categories)}
-    missing, keys = _category_keys(values)
+    missing, codes_present = _category_codes(values, categories)
     codes = np.full(n, len(categories), dtype=np.int64)  # the "missing" level
     # Unseen categories get -1, i.e. an all-zero one-hot row.
-    codes[~missing] = np.fromiter(
-        (lookup.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)
-    )
+    codes[~missing] = codes_present
     out = np.zeros((n, len(categories) + 1), dtype=np.float64)
     seen = codes >= 0
     out[np.flatnonzero(seen), codes[seen]] = 1.0
