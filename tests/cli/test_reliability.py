@@ -584,3 +584,23 @@ def test_many_classes_need_the_option(tmp_path):
     result = invoke(*base, "--many-classes")
     assert result.exit_code == 0, result.output
     assert out.is_file() and sha(data) == before
+
+
+def test_predict_warns_once_about_missing_values_never_seen_in_training(
+    tmp_path, run_dir, cohort
+):
+    frame = cohort.drop(columns=["risk"])
+    assert not frame["age"].isna().any() and not frame["glucose"].isna().any()
+    frame["age"] = frame["age"].astype(float)
+    frame.loc[[0, 3], "age"] = np.nan
+    frame.loc[[3], "glucose"] = np.nan
+    data = tmp_path / "blank.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "pred.csv"
+    result = invoke("predict", run_dir, data, "--out", out)
+    assert result.exit_code == 0, result.output
+    shown = [w for w in warnings_of(result) if "had none in training" in w]
+    assert len(shown) == 1, result.stderr
+    assert f"2 of {N_ROWS} rows have a missing value" in shown[0]
+    assert "(age 2, glucose 1)" in shown[0]
+    assert pd.read_csv(out)["rule_id"].notna().all()

@@ -275,3 +275,29 @@ def test_cli_keep_option_names_columns_of_the_data(data_with_leak, tmp_path):
     result = CliRunner().invoke(cli, [*args, "--keep", "nope"])
     assert result.exit_code == 2
     assert "Error: --keep column 'nope' is not in the data" in result.stderr
+
+
+def test_small_integer_codes_are_suggested_as_categorical():
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame(
+        {
+            "cp": rng.integers(1, 5, n),  # 1..4: a code
+            "histology": rng.integers(1, 3, n),  # 1/2-coded yes/no
+            "sex": rng.integers(0, 2, n),  # 0/1 reads yes/no already
+            "age": rng.integers(20, 90, n),  # many values: a quantity
+            "bmi": rng.normal(28, 4, n),
+            "thal": rng.choice([3, 6, 7], n),  # declared below
+        }
+    )
+    y = rng.integers(0, 2, n)
+    checks = screen_data(X, y, {}, target="y", categorical_features=["thal"])
+    assert [c["column"] for c in checks["codes"]] == ["cp", "histology"]
+    assert checks["codes"][0]["values"] == [1, 2, 3, 4]
+    line = next(t["text"] for t in checks["lines"] if "whole numbers" in t["text"])
+    assert "categorical_features=['cp', 'histology']" in line
+    assert "--categorical cp,histology" in line
+    assert "cp is 4" in line
+    none = screen_data(X[["age", "bmi", "sex"]], y, {}, target="y")
+    assert none["codes"] == []
+    assert not any("whole numbers" in t["text"] for t in none["lines"])

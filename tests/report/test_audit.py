@@ -119,3 +119,34 @@ def test_include_values_shows_the_rows_values(report_binary):
     assert first["values"]["smoker"] == row["smoker"]
     html = render_html(report)
     assert f"smoker={row['smoker']}" in html
+
+
+def test_subgroups_are_worded_as_the_rules_word_conditions():
+    import pandas as pd
+
+    from treedistill.data._schema import TabularSchema
+    from treedistill.report._audit import _subgroup_levels
+
+    train = pd.DataFrame(
+        {
+            "cp": [1.0, 2.0, 4.0, 4.0, 3.0, 1.0],
+            "sex": [0, 1, 1, 0, 1, 0],
+            "hypertension": [0, 1, 0, 1, 0, 0],
+            "age": [30, 41, 52, 63, 74, 85] * 1,
+        }
+    )
+    schema = TabularSchema.infer(train, categorical_features=["cp"], booleans=True)
+    test = train.astype(object)
+    test.loc[0, "cp"] = np.nan
+    labels = {}
+    for name in train.columns:
+        for level, label, _ in _subgroup_levels(
+            schema.column(name), test[name], train[name]
+        ):
+            labels[(name, level)] = label
+    assert labels[("cp", "4")] == "cp is 4"  # never "cp = 4.0"
+    assert labels[("cp", "(missing)")] == "cp is missing"
+    assert labels[("sex", "1")] == "sex = 1"  # never "has sex"
+    assert labels[("hypertension", "1")] == "has hypertension"
+    assert labels[("hypertension", "0")] == "no hypertension"
+    assert labels[("age", "30")] == "age = 30"  # few values: each its own subgroup

@@ -10,7 +10,10 @@ be blamed for missing:
   (single-column ROC AUC >= :data:`LEAK_AUC`, per class one-vs-rest for 3 or more
   classes); flagged, never dropped silently;
 - text columns used as categories (free text when they have many values), and the
-  columns left out.
+  columns left out;
+- columns of a few whole numbers (``cp`` 1-4, ``thal`` 3/6/7, 1/2-coded yes/no)
+  that are split as quantities ("thal > 3"): if they are codes, declaring them
+  categorical makes the rules read "thal is 7".
 
 After the fit, :func:`treedistill.measures._missing_signal.missing_signal` says when
 the tree's leaves hold mostly rows with a missing value.
@@ -34,6 +37,7 @@ __all__ = [
     "LEAK_AUC",
     "LEAK_MAX_ROWS",
     "check_lines",
+    "code_columns",
     "leak_scores",
     "screen_data",
 ]
@@ -44,6 +48,51 @@ LEAK_AUC = 0.95
 LEAK_MAX_ROWS = 100_000
 #: Text columns with more distinct values than this read as free text.
 FREE_TEXT_LEVELS = 50
+#: Numeric columns of whole numbers with at most this many distinct values (and
+#: not 0/1) may be codes: the data checks suggest declaring them categorical.
+CODE_MAX_VALUES = 10
+
+
+def code_columns(X: pd.DataFrame, declared=()) -> list[dict]:
+    """Numeric columns that look like codes: whole numbers, 2 to
+    :data:`CODE_MAX_VALUES` distinct values, not a 0/1 pair, not declared
+    categorical; ``{"column", "values"}`` (the distinct values, ascending)."""
+    if isinstance(declared, str):
+        declared = declared.split(",")
+    declared = {str(c).strip() for c in declared or ()}
+    out = []
+    for name in X.columns:
+        s = X[name]
+        if str(name) in declared or not pd.api.types.is_numeric_dtype(s.dtype):
+            continue
+        if pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        values = pd.unique(s.dropna().to_numpy(dtype=np.float64))
+        if not 2 <= values.size <= CODE_MAX_VALUES:
+            continue
+        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+            continue
+        if set(values.tolist()) <= {0.0, 1.0}:
+            continue  # a 0/1 column reads as yes/no already
+        out.append({"column": str(name), "values": [int(v) for v in np.sort(values)]})
+    return out
+
+
+def _code_line(codes: list[dict]) -> str:
+    names = [c["column"] for c in codes]
+    shown = ", ".join(
+        f"{c['column']} ({', '.join(map(str, c['values'][:6]))}"
+        + (", …" if len(c["values"]) > 6 else "")
+        + ")"
+        for c in codes
+    )
+    return (
+        f'columns of a few whole numbers are split as quantities ("{names[0]} > '
+        f'{codes[0]["values"][0]}"): {shown}; if they are codes of categories, '
+        f"declare them categorical (categorical_features={names!r}; on the command "
+        f"line --categorical {','.join(names)}) and the rules read "
+        f'"{names[0]} is {codes[0]["values"][-1]}"'
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -165,6 +214,7 @@ def screen_data(
     *,
     target: str,
     random_state: int = 0,
+    categorical_features=(),
 ) -> dict:
     """What the data checks before training found, ready for the report.
 
@@ -176,6 +226,8 @@ def screen_data(
         Its summary (identifier columns are read from the column actions).
     target : str
     random_state : int, default=0
+    categorical_features : sequence of str, default=()
+        Columns declared categorical (never suggested as codes).
 
     Returns
     -------
@@ -183,7 +235,8 @@ def screen_data(
         ``identifiers`` (``{"column", "action"}``: ``"left out"`` or ``"kept"``),
         ``leaks`` (entries of :func:`leak_scores` at or above :data:`LEAK_AUC`,
         with ``text``), ``text_columns`` (``{"column", "n_levels", "free_text"}``),
-        ``dropped`` (``{"column", "reason"}``) and ``lines``.
+        ``dropped`` (``{"column", "reason"}``), ``codes`` (numeric columns that
+        look like codes, see :func:`code_columns`) and ``lines``.
     """
     columns = summary.get("columns", {}) or {}
     identifiers = []
@@ -218,6 +271,7 @@ def screen_data(
         "leaks": leaks,
         "text_columns": text_columns,
         "dropped": dropped,
+        "codes": code_columns(X, categorical_features),
         "leak_auc": LEAK_AUC,
     }
     checks["lines"] = check_lines(checks)
@@ -265,6 +319,8 @@ def check_lines(checks: Mapping) -> list[dict]:
                 f"value): {shown}",
             }
         )
+    if checks.get("codes"):
+        lines.append({"level": "note", "text": _code_line(checks["codes"])})
     lines.append(
         {
             "level": "note",

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 
 from treedistill.common._json import scalar
-from treedistill.distill._rules import extract_rules, format_number
+from treedistill.distill._rules import (
+    extract_rules,
+    format_number,
+    format_value,
+    level_condition,
+    missing_condition,
+    range_condition,
+)
 from treedistill.report._fidelity_section import rate_ci
 from treedistill.report._inputs import Inputs
 
@@ -103,48 +110,59 @@ def rules_section(
 # Subgroups
 # ---------------------------------------------------------------------------
 def _key_str(v) -> str:
-    return str(scalar(v))
+    return format_value(scalar(v))
 
 
-def _categorical_levels(test: pd.Series, missing: np.ndarray):
+def _categorical_levels(col, test: pd.Series, missing: np.ndarray):
     values = test.to_numpy(dtype=object)
     present = sorted({_key_str(v) for v in values[~missing]})
     text = np.array(
         [_key_str(v) if not m else "" for v, m in zip(values, missing, strict=True)],
         dtype=object,
     )
-    return [(level, (text == level) & ~missing) for level in present]
+    return [
+        (level, level_condition(col.name, col, level), (text == level) & ~missing)
+        for level in present
+    ]
 
 
-def _numeric_levels(test: pd.Series, train: pd.Series):
+def _numeric_levels(col, test: pd.Series, train: pd.Series):
     v = pd.to_numeric(test).to_numpy(dtype=np.float64, na_value=np.nan)
     ref = pd.to_numeric(train).to_numpy(dtype=np.float64, na_value=np.nan)
     ref = ref[~np.isnan(ref)]
     distinct = np.unique(np.concatenate([ref, v[~np.isnan(v)]]))
-    if distinct.size <= MAX_SUBGROUP_VALUES:
-        return [(format_number(float(x)), v == x) for x in np.unique(v[~np.isnan(v)])]
+    if distinct.size <= MAX_SUBGROUP_VALUES or col.is_boolean:
+        return [
+            (format_value(float(x)), level_condition(col.name, col, float(x)), v == x)
+            for x in np.unique(v[~np.isnan(v)])
+        ]
     edges = np.unique(np.quantile(ref, [0.25, 0.5, 0.75])) if ref.size else []
     out = []
     for lo, hi in zip([-np.inf, *edges], [*edges, np.inf], strict=True):
         mask = (v > lo) & (v <= hi)
-        if np.isinf(lo):
-            label = f"<= {format_number(float(hi))}"
-        elif np.isinf(hi):
-            label = f"> {format_number(float(lo))}"
+        low = None if np.isinf(lo) else float(lo)
+        high = None if np.isinf(hi) else float(hi)
+        if low is None:
+            level = f"<= {format_number(high)}"
+        elif high is None:
+            level = f"> {format_number(low)}"
         else:
-            label = f"{format_number(float(lo))} – {format_number(float(hi))}"
-        out.append((label, mask))
+            level = f"{format_number(low)} – {format_number(high)}"
+        out.append((level, range_condition(col.name, low, high), mask))
     return out
 
 
 def _subgroup_levels(col, test: pd.Series, train: pd.Series):
+    """``(level, label, mask)`` per subgroup: the level as the table shows it
+    (``4``, ``<= 37``, ``(missing)``) and the subgroup worded as the rules word
+    conditions (``cp is 4``, ``age <= 37``, ``sex = 1``, ``bmi is missing``)."""
     missing = test.isna().to_numpy()
     if col.is_categorical:
-        out = _categorical_levels(test, missing)
+        out = _categorical_levels(col, test, missing)
     else:
-        out = _numeric_levels(test, train)
+        out = _numeric_levels(col, test, train)
     if missing.any():
-        out.append(("(missing)", missing))
+        out.append(("(missing)", missing_condition(col.name), missing))
     return out
 
 
@@ -155,13 +173,15 @@ def subgroups_section(inputs: Inputs, columns, agree_by_model: dict) -> list:
     rows = []
     for name in columns:
         col = schema.column(name)
-        for level, mask in _subgroup_levels(col, test_frame[name], train_frame[name]):
+        levels = _subgroup_levels(col, test_frame[name], train_frame[name])
+        for level, label, mask in levels:
             n = int(mask.sum())
             if n == 0:
                 continue
             entry = {
                 "column": name,
                 "level": level,
+                "label": label,
                 "n": n,
                 "small": n < MIN_N,
                 "models": {},

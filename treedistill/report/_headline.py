@@ -151,6 +151,7 @@ def _worst_subgroup(subgroups, name: str) -> dict | None:
     return {
         "column": worst["column"],
         "level": worst["level"],
+        "label": worst.get("label"),
         "n": worst["n"],
         "agreement": worst["models"][name]["agreement"],
         "agreement_ci": worst["models"][name]["agreement_ci"],

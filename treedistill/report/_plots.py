@@ -403,7 +403,7 @@ def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | Non
     ax.set_yticklabels(
         [
             textwrap.shorten(
-                _text(f"{r['column']} = {r['level']}"), 38, placeholder="…"
+                _text(r.get("label") or f"{r['column']} = {r['level']}"), 38, placeholder="…"
             )
             + f"  (n={r['n']}{', small' if r.get('small') else ''})"
             for r in rows

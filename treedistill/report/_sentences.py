@@ -97,7 +97,8 @@ def _least_faithful_place(key: str, w: dict) -> str:
     share = f"{pct(w['agreement'])} of {rows(w['n'])}"
     if key == "worst_rule":
         return f"rule {w['rule']} ({share}: {_one_line(w['text'])})"
-    return f"subgroup {_one_line(w['column'])} = {_one_line(w['level'])} ({share})"
+    label = w.get("label") or f"{w['column']} = {w['level']}"
+    return f"subgroup {_one_line(label)} ({share})"
 
 
 def _agreement(s: dict) -> str:

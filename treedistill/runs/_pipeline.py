@@ -242,7 +242,12 @@ def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
         else:  # not ours: passed on as it came
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     state.checks = screen_data(
-        X, state.y, summary, target=params.target, random_state=int(params.seed)
+        X,
+        state.y,
+        summary,
+        target=params.target,
+        random_state=int(params.seed),
+        categorical_features=params.categorical_features,
     )
     early += [(leak["text"], LeakageWarning) for leak in state.checks["leaks"]]
     # Said now, before the teacher is trained (the command line prints them).

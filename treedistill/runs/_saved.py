@@ -14,6 +14,7 @@ from treedistill.common._text import csv_safe_frame
 from treedistill.distill._rules import rule_numbers
 from treedistill.exceptions import (
     DataError,
+    DataWarning,
     ParameterError,
     SavedRunError,
     UnseenCategoryWarning,
@@ -132,6 +133,7 @@ def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
             f"the data already has a column {clash[0]!r}; rename it before predicting",
             column=clash[0],
         )
+    _warn_unseen_missing(bundle, frame)
     proba = np.asarray(bundle.predict_proba(frame), dtype=np.float64)
     out = frame.copy()
     out["prediction"] = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
@@ -145,6 +147,39 @@ def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
         number = rule_numbers(bundle)
         out["rule_id"] = np.array([number[int(v)] for v in leaves], dtype=np.int64)
     return out
+
+
+def unseen_missing(bundle, frame: pd.DataFrame) -> tuple[int, dict[str, int]]:
+    """Rows of ``frame`` with a missing value in a column that had none in
+    training, and the count per such column (most first)."""
+    columns = [
+        c.name
+        for c in bundle.schema_.columns
+        if not c.has_missing and c.name in frame.columns
+    ]
+    if not columns or frame.empty:
+        return 0, {}
+    blank = frame[columns].isna()
+    counts = blank.sum()
+    counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+    return int(blank.any(axis=1).sum()), {str(k): int(v) for k, v in counts.items()}
+
+
+def _warn_unseen_missing(bundle, frame: pd.DataFrame) -> None:
+    rows, counts = unseen_missing(bundle, frame)
+    if not rows:
+        return
+    shown = ", ".join(f"{k} {v}" for k, v in list(counts.items())[:6])
+    more = f" and {len(counts) - 6} more" if len(counts) > 6 else ""
+    first = next(iter(counts))
+    warnings.warn(
+        f"{rows} of {len(frame)} rows have a missing value in a column that had "
+        f"none in training ({shown}{more}): the student never saw such rows; each "
+        f"follows the rule that says so (\"... or {first} is missing\"), check "
+        "these rows",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def ignored_columns(bundle, frame: pd.DataFrame) -> list[str]:
