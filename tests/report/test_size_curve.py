@@ -62,3 +62,97 @@ def test_tabled_teacher_asks_the_teacher_once_per_row():
     np.testing.assert_allclose(
         tabled.predict_proba(X[:5]), fitted.predict_proba(X[:5]), atol=1e-12
     )
+
+
+def _curve(monkeypatch, models, data, refit: bool) -> dict:
+    import treedistill.report._evaluate as ev
+    from treedistill.report import evaluate
+    from treedistill.report._size_curve import size_curve
+
+    monkeypatch.setattr(
+        ev, "size_curve", lambda *a, **kw: size_curve(*a, **kw, refit=refit)
+    )
+    X_tr, X_te, y_tr, y_te = data
+    skip = ("shap", "stability")
+    report = evaluate(
+        models,
+        X_te,
+        y_te,
+        X_tr,
+        y_tr,
+        size_grid=(2, 3, 5, 8, 16),
+        n_synthetic=600,
+        shap_rows=0,
+        skip=skip,
+    )
+    return report["size_curve"]
+
+
+@pytest.mark.parametrize(
+    "n_classes, options",
+    [
+        (2, {}),
+        (2, {"exact_rules": True, "criterion": "gini"}),
+        (3, {"temperature": 2.0}),
+        (2, {"builder": "hist"}),
+    ],
+)
+def test_one_growth_curve_equals_refitting_at_every_budget(
+    monkeypatch, n_classes, options
+):
+    """Cutting the largest best-first tree back gives the tree of each budget."""
+    from tests._report_cases import cohort, tree
+
+    X_tr, X_te, y_tr, y_te, fitted = cohort(n_classes=n_classes)
+    models = {"tree": tree(fitted, **options).fit(X_tr, y_tr)}
+    data = (X_tr, X_te, y_tr, y_te)
+    nested = _curve(monkeypatch, models, data, refit=False)
+    refitted = _curve(monkeypatch, models, data, refit=True)
+    assert nested["method"] == "one growth" and refitted["method"] == "refit"
+    assert len(nested["points"]) == 5
+    for a, b in zip(nested["points"], refitted["points"], strict=True):
+        assert a["student_leaves"] == b["student_leaves"]
+        assert a["surrogate_leaves"] == b["surrogate_leaves"]
+        for key in (
+            "student_held_out",
+            "student_synthetic",
+            "surrogate_held_out",
+            "surrogate_synthetic",
+        ):
+            assert a[key] == b[key], (a["budget"], key)
+        # Node values are sums over the same rows, added in another order.
+        assert a["student_held_out_kl"] == pytest.approx(b["student_held_out_kl"])
+        assert a["measures"]["student"]["held_out"] == pytest.approx(
+            b["measures"]["student"]["held_out"]
+        )
+    assert nested["objective"] == refitted["objective"]
+
+
+def test_a_refined_search_refits_at_every_budget(monkeypatch):
+    from tests._report_cases import cohort, tree
+
+    X_tr, X_te, y_tr, y_te, fitted = cohort()
+    models = {"tree": tree(fitted, search="tao").fit(X_tr, y_tr)}
+    curve = _curve(monkeypatch, models, (X_tr, X_te, y_tr, y_te), refit=False)
+    assert curve["method"] == "refit"
+
+
+def test_nested_leaves_cut_a_tree_back_to_its_first_splits():
+    from sklearn.tree import DecisionTreeClassifier
+
+    from treedistill.report._size_curve import expansion_order, nested_leaves
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    big = DecisionTreeClassifier(max_leaf_nodes=9, random_state=0).fit(X, y)
+    order = expansion_order(big.tree_)
+    assert order[0] == 0 and len(order) == big.get_n_leaves() - 1
+    for budget in (2, 4, 6, 9):
+        small = DecisionTreeClassifier(max_leaf_nodes=budget, random_state=0).fit(X, y)
+        leaf, n_leaves = nested_leaves(big.tree_, budget)
+        assert n_leaves == small.get_n_leaves()
+        np.testing.assert_array_equal(
+            big.tree_.value[leaf[big.apply(X)], 0, :],
+            small.tree_.value[small.apply(X), 0, :],
+        )

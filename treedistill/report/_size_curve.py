@@ -1,9 +1,21 @@
-"""Fidelity against tree size: the tree student refit at several leaf budgets.
+"""Fidelity against tree size: the tree student at several leaf budgets.
 
-Each refit distils the same teacher with the model's own settings, next to a plain
-scikit-learn tree on the teacher's hard labels at the same budget. The refits label
-the same transfer set (same rows, same seed) at every budget, so the teacher is
-asked once per row: :class:`LogitTable` keeps its logits, and
+Each point distils the same teacher with the model's own settings, next to a plain
+scikit-learn tree on the teacher's hard labels at the same budget.
+
+Read off one growth. Both trees grow best-first: the node with the largest gain is
+split next, and every split is chosen from the rows of that node alone. The tree
+grown to a budget of ``b`` leaves is therefore the first ``b - 1`` splits of the
+tree grown to the largest budget, and its leaves hold the values the larger tree
+holds at those nodes (every node of a tree keeps the mean distribution of the rows
+reaching it). So the curve fits each tree once, at the largest budget, and cuts it
+back (:func:`nested_leaves`); ``tests/report/test_size_curve.py`` checks that this
+equals refitting at every budget. A search that refines the grown tree
+(``search="tao"``), monotone constraints or a chunked fit do not nest: those refit
+at each budget (``"method": "refit"`` in the result, ``"one growth"`` otherwise).
+
+The refits label the same transfer set (same rows, same seed) at every budget, so
+the teacher is asked once per row: :class:`LogitTable` keeps its logits, and
 :class:`TabledTeacher` is the prefit teacher the refits are given.
 """
 
@@ -30,6 +42,8 @@ __all__ = [
     "TabledTeacher",
     "TOLERANCE",
     "curve_rows",
+    "expansion_order",
+    "nested_leaves",
     "objective",
     "size_curve",
 ]
@@ -192,16 +206,99 @@ def _refit_proba(student, inputs: Inputs, which: str) -> np.ndarray:
     return student._student_proba(student.schema_.encode(frame, warn_unseen=False))
 
 
-def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) -> dict:
+def expansion_order(tree) -> np.ndarray:
+    """The split nodes of a best-first tree in the order they were split.
+
+    Both builders number a node when it is created, and create the two children
+    of a node when they split it, so the splits are ordered by their children's
+    numbers.
+    """
+    left = np.asarray(tree.children_left)[: int(tree.node_count)]
+    inner = np.flatnonzero(left != -1)
+    return inner[np.argsort(left[inner], kind="stable")]
+
+
+def nested_leaves(tree, budget: int) -> tuple[np.ndarray, int]:
+    """For every node of ``tree``, its leaf in the tree cut back to ``budget``
+    leaves (its first ``budget - 1`` splits), and that tree's number of leaves."""
+    n_nodes = int(tree.node_count)
+    left = np.asarray(tree.children_left)[:n_nodes]
+    right = np.asarray(tree.children_right)[:n_nodes]
+    kept = expansion_order(tree)[: max(int(budget) - 1, 0)]
+    split = np.zeros(n_nodes, dtype=bool)
+    split[kept] = True
+    leaf = np.arange(n_nodes)
+    # Parents are numbered before their children: one pass from the root down.
+    for node in range(n_nodes):
+        if left[node] != -1:
+            target = leaf[node] if not split[node] else None
+            for child in (left[node], right[node]):
+                leaf[child] = target if target is not None else child
+    return leaf, len(kept) + 1
+
+
+def _nests(params: dict) -> bool:
+    """Whether a student with these settings nests across budgets."""
+    return (
+        params.get("search", "greedy") == "greedy"
+        and params.get("chunk_size") is None
+        and not params.get("monotone_constraints")
+    )
+
+
+@dataclass(frozen=True)
+class _Sized:
+    """One budget's tree student and surrogate: leaves and probabilities."""
+
+    student_leaves: int
+    student_proba: object  # which ("test" / "synthetic") -> (n, k) probabilities
+    surrogate_leaves: int
+    surrogate_proba: object  # encoded rows -> (n, k) probabilities
+
+
+def _refit_sized(student, est, proba, inputs: Inputs) -> _Sized:
+    return _Sized(
+        student.student_.get_n_leaves(),
+        lambda which: _refit_proba(student, inputs, which),
+        int(est.get_n_leaves()),
+        proba,
+    )
+
+
+def _cut_sized(student, est, cols, k, budget, inputs: Inputs) -> _Sized:
+    """The largest student and surrogate cut back to ``budget`` leaves."""
+    s_leaf, s_leaves = nested_leaves(student.student_.tree_, budget)
+    b_leaf, b_leaves = nested_leaves(est.tree_, budget)
+    s_value = student.student_.value_
+    b_value = est.tree_.value[:, 0, :]
+    b_value = b_value / b_value.sum(axis=1, keepdims=True)
+
+    def student_proba(which):
+        rows = getattr(inputs, which)
+        if _numeric_columns(student.schema_) != _numeric_columns(inputs.schema):
+            encoded = student._encode(rows.model_in)
+        else:
+            encoded = student.schema_.encode(inputs.cleaned(which), warn_unseen=False)
+        return s_value[s_leaf[student.student_.apply(encoded)]]
+
+    def surrogate_proba(Z):
+        out = np.zeros((len(Z), k))
+        out[:, cols] = b_value[b_leaf[est.apply(Z)]]
+        return out
+
+    return _Sized(s_leaves, student_proba, b_leaves, surrogate_proba)
+
+
+def _point(budget, sized: _Sized, inputs: Inputs, ops: OperatingPoints) -> dict:
     test, syn = inputs.test, inputs.synthetic
-    s_test = _refit_proba(student, inputs, "test")
-    b_test = proba(test.encoded)
+    s_test = sized.student_proba("test")
+    b_test = sized.surrogate_proba(test.encoded)
     point = {
         "budget": int(budget),
-        "student_leaves": student.student_.get_n_leaves(),
+        "student_leaves": int(sized.student_leaves),
         "student_held_out": agreement_rate(test.teacher_proba, s_test),
         "student_held_out_kl": kl_divergence(test.teacher_proba, s_test),
-        "surrogate_leaves": int(est.get_n_leaves()),
+        "surrogate_leaves": int(sized.surrogate_leaves),
         "surrogate_held_out": agreement_rate(test.teacher_proba, b_test),
         "student_synthetic": None,
         "surrogate_synthetic": None,
@@ -211,8 +308,8 @@ def _point(budget, student, est, proba, inputs: Inputs, ops: OperatingPoints) ->
         },
     }
     if syn is not None:
-        s_syn = _refit_proba(student, inputs, "synthetic")
-        b_syn = proba(syn.encoded)
+        s_syn = sized.student_proba("synthetic")
+        b_syn = sized.surrogate_proba(syn.encoded)
         point["student_synthetic"] = agreement_rate(syn.teacher_proba, s_syn)
         point["surrogate_synthetic"] = agreement_rate(syn.teacher_proba, b_syn)
         point["measures"]["student"]["synthetic"] = curve_measures(
@@ -269,7 +366,12 @@ def _suggestion(points: list, config: SizeCurveConfig) -> dict:
 
 
 def size_curve(
-    model, inputs: Inputs, *, config: SizeCurveConfig, chosen: dict | None
+    model,
+    inputs: Inputs,
+    *,
+    config: SizeCurveConfig,
+    chosen: dict | None,
+    refit: bool = False,
 ) -> dict:
     """Agreement of tree students and hard-label surrogates at each leaf budget.
 
@@ -284,24 +386,41 @@ def size_curve(
     config : SizeCurveConfig
     chosen : dict or None
         The fitted tree's own point, drawn as the choice.
+    refit : bool, default=False
+        Refit at every budget even where one growth gives the same trees (what
+        the tests compare the one-growth curve with).
     """
     params = _tree_params(model, config.seed, LogitTable())
     k = len(inputs.classes)
     X_fit, y_fit, encoded, teacher_class, n_rows = curve_rows(
         inputs, CURVE_ROWS, config.seed
     )
-    points = []
-    for budget in config.grid:
+    nests = _nests(params) and not refit
+
+    def fit(budget):
         student = DistilledTreeClassifier(
             **{**params, "max_leaf_nodes": int(budget), "max_depth": None}
         ).fit(X_fit, y_fit)
         est, proba = tree_baseline(
             encoded, teacher_class, k, budget, config.criterion, config.seed
         )
-        points.append(_point(budget, student, est, proba, inputs, config.ops))
+        return student, est, proba
+
+    points = []
+    if nests:
+        student, est, _ = fit(max(config.grid))
+        cols = est.classes_.astype(int)
+        for budget in config.grid:
+            sized = _cut_sized(student, est, cols, k, budget, inputs)
+            points.append(_point(budget, sized, inputs, config.ops))
+    else:
+        for budget in config.grid:
+            sized = _refit_sized(*fit(budget), inputs)
+            points.append(_point(budget, sized, inputs, config.ops))
     return {
         "points": points,
         "chosen": chosen,
         "objective": _suggestion(points, config),
         "n_train_rows": n_rows,
+        "method": "one growth" if nests else "refit",
     }
