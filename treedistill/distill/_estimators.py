@@ -10,7 +10,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
 
 from treedistill.common._json import scalar
 from treedistill.data._booleans import resolve_categorical
@@ -19,7 +25,7 @@ from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.distill._rules import resolve_class_names
 from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill.distill._tao import SEARCHES, SearchedSoftTree
-from treedistill.distill._transfer import AUGMENTERS, augment
+from treedistill.distill._transfer import AUGMENTERS, augment, augment_weights
 from treedistill.exceptions import ParameterError
 from treedistill.teachers._soften import (
     blend,
@@ -28,7 +34,7 @@ from treedistill.teachers._soften import (
     margins_to_logits,
     soften,
 )
-from treedistill.teachers._teachers import resolve_teacher, teacher_logits
+from treedistill.teachers._teachers import is_fitted, resolve_teacher, teacher_logits
 
 __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
@@ -60,6 +66,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "categorical_features": ["array-like", str, None],
         "class_names": [dict, list, tuple, None],
+        "monotone_constraints": [dict, None],
     }
 
     # ------------------------------------------------------------------ input
@@ -106,7 +113,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------------- fit
     # The teacher is an estimator parameter that fit may fit: validate it too.
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teacher (unless prefit), build the transfer set, fit the student.
 
         Parameters
@@ -116,6 +123,13 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             ``category`` or bool dtype. Missing values are allowed.
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (survey, case-control or inverse-probability
+            weights). A teacher the estimator fits gets them (its ``fit`` must
+            take ``sample_weight``); each augmented row carries the weight of the
+            row it was drawn from (``box`` rows the mean weight); the student's
+            criterion and its leaf values are weighted. Rows of weight 0 are
+            dropped before anything else. Not available with ``chunk_size``.
 
         Returns
         -------
@@ -130,6 +144,9 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"X has {len(frame)} rows but y has {len(y)}: they must match"
             )
+        w = None
+        if sample_weight is not None:
+            frame, y, w = self._check_weights(frame, y, sample_weight)
         check_classification_targets(y)
         if pd.isna(y).any():
             raise ValueError("y contains missing labels")
@@ -150,11 +167,15 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         )
 
         teacher_in = self._teacher_input(frame)
-        self.teacher_ = resolve_teacher(self.teacher, teacher_in, y, seed)
+        if w is None:
+            self.teacher_ = resolve_teacher(self.teacher, teacher_in, y, seed)
+        else:
+            self.teacher_ = _weighted_teacher(self.teacher, teacher_in, y, w, seed)
         self.classes_ = np.asarray(self.teacher_.classes_)
         self.class_names_, self.class_order_ = resolve_class_names(
             self.class_names, self.classes_
         )
+        self.monotone_cst_ = self._monotone_cst()
         y_index = np.searchsorted(self.classes_, y)
         y_index = np.clip(y_index, 0, len(self.classes_) - 1)
         unknown = self.classes_[y_index] != y
@@ -170,7 +191,14 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             fit_streamed(self, frame, y, y_index, rng, seed)
             return self
         n_aug = int(round(self.augment_factor * len(frame)))
-        extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
+        if w is None:
+            extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
+            w_all = None
+        else:
+            extra, w_extra = augment_weights(
+                frame, self.schema_, self.augmentation, n_aug, rng, w
+            )
+            w_all = np.concatenate([w, w_extra])
         self.n_augmented_ = len(extra)
         self.n_transfer_ = len(frame) + len(extra)
 
@@ -194,9 +222,95 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             warn_unseen=False,
         )
         self.student_ = self._make_student(seed)
-        self.student_.fit(X_enc, q_train)
-        self._finish_student(X_enc, q_true)
+        if w_all is None:
+            self.student_.fit(X_enc, q_train)
+            self._finish_student(X_enc, q_true)
+        else:
+            self.student_.fit(X_enc, q_train, sample_weight=w_all)
+            self._finish_student(X_enc, q_true, w_all)
         return self
+
+    def _check_weights(self, frame, y, sample_weight):
+        """Checked weights; rows of weight 0 dropped from ``frame``, ``y`` and them."""
+        if getattr(self, "chunk_size", None) is not None:
+            raise ParameterError(
+                "sample_weight is not available with chunk_size: fit in memory "
+                "(chunk_size=None) to weight rows",
+                parameter="sample_weight",
+            )
+        try:
+            w = _check_sample_weight(
+                sample_weight, frame, dtype=np.float64, ensure_non_negative=True
+            )
+        except ValueError as exc:
+            raise ParameterError(
+                f"sample_weight: {exc}", parameter="sample_weight"
+            ) from None
+        if not np.all(np.isfinite(w)):
+            raise ParameterError(
+                "sample_weight must be finite", parameter="sample_weight"
+            )
+        keep = w > 0
+        if not keep.all():
+            frame = frame.loc[keep].reset_index(drop=True)
+            y, w = y[keep], w[keep]
+        return frame, y, w
+
+    def _monotone_cst(self) -> np.ndarray | None:
+        """``monotone_constraints`` as one entry per encoded feature (or None)."""
+        spec = getattr(self, "monotone_constraints", None)
+        if not spec:
+            return None
+        param = "monotone_constraints"
+        if len(self.classes_) != 2:
+            raise ParameterError(
+                f"monotone_constraints needs a binary outcome; the teacher has "
+                f"{len(self.classes_)} classes",
+                parameter=param,
+            )
+        if getattr(self, "chunk_size", None) is not None:
+            raise ParameterError(
+                "monotone_constraints is not available with chunk_size",
+                parameter=param,
+            )
+        if getattr(self, "search", "greedy") != "greedy":
+            raise ParameterError(
+                "monotone_constraints needs search='greedy'", parameter=param
+            )
+        names = self.schema_.names
+        cst = np.zeros(len(self.schema_.features), dtype=np.int64)
+        for column, direction in spec.items():
+            if str(column) not in names:
+                raise ParameterError(
+                    f"monotone_constraints names column {column!r}, which is not "
+                    f"one of the columns {names}",
+                    parameter=param,
+                )
+            if self.schema_.column(str(column)).is_categorical:
+                raise ParameterError(
+                    f"monotone_constraints: column {column!r} is categorical; only "
+                    "numeric columns can be constrained",
+                    parameter=param,
+                )
+            if isinstance(direction, bool) or direction not in (-1, 0, 1):
+                raise ParameterError(
+                    f"monotone_constraints: the direction of {column!r} must be "
+                    f"1 (risk rises with it), -1 (falls) or 0, got {direction!r}",
+                    parameter=param,
+                )
+            j = next(
+                i
+                for i, f in enumerate(self.schema_.features)
+                if f.column == str(column)
+            )
+            cst[j] = int(direction)
+        return cst if cst.any() else None
+
+    @property
+    def monotone_class_(self) -> int:
+        """Position in ``classes_`` of the class whose risk the constraints bound:
+        the last class of the display order (see ``class_names``)."""
+        return int(self.class_order_[-1])
 
     # ------------------------------------------------- hooks of the subclasses
     def _check_student_params(self) -> None:
@@ -214,7 +328,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         """Hook: the student's class probabilities on the encoded rows."""
         raise NotImplementedError
 
-    def _finish_student(self, X_enc, q_true) -> None:
+    def _finish_student(self, X_enc, q_true, sample_weight=None) -> None:
         """Hook run after the student is fit (on the whole transfer set)."""
 
     def _split_logit_shift(self, y) -> np.ndarray | float:
@@ -463,6 +577,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         chunk_size=None,
         categorical_features=None,
         class_names=None,
+        monotone_constraints=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -483,6 +598,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.chunk_size = chunk_size
         self.categorical_features = categorical_features
         self.class_names = class_names
+        self.monotone_constraints = monotone_constraints
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -502,11 +618,15 @@ class DistilledTreeClassifier(_BaseDistiller):
             random_state=seed,
             builder=self.builder,
         )
+        if self.monotone_cst_ is not None:
+            common.update(
+                monotonic_cst=self.monotone_cst_, monotone_class=self.monotone_class_
+            )
         if self.search == "tao":
             return SearchedSoftTree(n_starts=self.n_starts, **common)
         return SoftTree(**common)
 
-    def _finish_student(self, X_enc, q_true) -> None:
+    def _finish_student(self, X_enc, q_true, sample_weight=None) -> None:
         self.search_ = str(getattr(self.student_, "search_", "greedy"))
         # Leaves estimate the teacher's own distribution (temperature 1): the
         # temperature shapes which splits are chosen, not what a leaf reports.
@@ -518,9 +638,11 @@ class DistilledTreeClassifier(_BaseDistiller):
             self.student_.snap_thresholds(
                 X_enc[:n_real], self.schema_, X_transfer=X_enc
             )
-            self.student_.refit_leaves(X_enc, q_true, recount=True)
+            self.student_.refit_leaves(
+                X_enc, q_true, recount=True, sample_weight=sample_weight
+            )
         elif self.temperature != 1.0 or self.split_class_weight is not None:
-            self.student_.refit_leaves(X_enc, q_true)
+            self.student_.refit_leaves(X_enc, q_true, sample_weight=sample_weight)
 
     def _student_proba(self, X_enc):
         return self.student_.predict_proba(X_enc)
@@ -582,6 +704,7 @@ class DistilledBoostingClassifier(_BaseDistiller):
         n_jobs=None,
         categorical_features=None,
         class_names=None,
+        monotone_constraints=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -596,16 +719,22 @@ class DistilledBoostingClassifier(_BaseDistiller):
         self.n_jobs = n_jobs
         self.categorical_features = categorical_features
         self.class_names = class_names
+        self.monotone_constraints = monotone_constraints
         self.batch_size = batch_size
         self.random_state = random_state
 
     def _make_student(self, seed):
+        cst = self.monotone_cst_
+        if cst is not None:
+            # xgboost bounds the margin of classes_[1]
+            cst = tuple(int(c) for c in (cst if self.monotone_class_ == 1 else -cst))
         return SoftBoosting(
             n_estimators=self.n_estimators,
             max_depth=self.max_depth,
             learning_rate=self.learning_rate,
             random_state=seed,
             n_jobs=self.n_jobs,
+            monotone_constraints=cst,
         )
 
     def _student_logits(self, X_enc):
@@ -617,3 +746,28 @@ class DistilledBoostingClassifier(_BaseDistiller):
         from treedistill.teachers._soften import softmax
 
         return softmax(self._student_logits(X_enc), axis=1)
+
+
+def _weighted_teacher(teacher, X, y, sample_weight, seed):
+    """:func:`resolve_teacher` with row weights for the teacher the estimator fits."""
+    if teacher is not None and (
+        not hasattr(teacher, "fit") or is_fitted(teacher) or isinstance(teacher, str)
+    ):
+        return resolve_teacher(teacher, X, y, seed)  # used as it is (or refused)
+    if teacher is None:
+        from treedistill.teachers._mlp import MLPTeacher
+
+        return MLPTeacher(random_state=seed).fit(X, y, sample_weight=sample_weight)
+    if not has_fit_parameter(teacher, "sample_weight"):
+        raise ParameterError(
+            f"sample_weight: the teacher {type(teacher).__name__} is fit here but its "
+            "fit takes no sample_weight; pass a fitted teacher or one that does",
+            parameter="sample_weight",
+        )
+    from sklearn.base import clone
+
+    fitted = clone(teacher)
+    params = fitted.get_params(deep=False)
+    if "random_state" in params and params["random_state"] is None and seed is not None:
+        fitted.set_params(random_state=seed)
+    return fitted.fit(X, y, sample_weight=sample_weight)

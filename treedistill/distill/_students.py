@@ -42,6 +42,7 @@ __all__ = [
     "CRITERIA",
     "BUILDERS",
     "AUTO_HIST_ROWS",
+    "bound_monotone",
 ]
 
 CRITERIA = ("entropy", "gini")
@@ -84,6 +85,15 @@ class SoftTree(TreeAccessors):
         ``"hist"`` from ``AUTO_HIST_ROWS`` rows up and ``"exact"`` below.
     max_bins : int, default=255
         Bins per feature of the histogram builder (2 to 255).
+    monotonic_cst : array of int of shape (n_features,), default=None
+        For two classes: +1 (-1) makes the probability of class
+        ``monotone_class`` rise (fall) or stay as that feature's value rises,
+        0 leaves a feature free. The exact builder grows the tree under the
+        constraints (scikit-learn's ``monotonic_cst``); every builder then bounds
+        the leaf values by propagation (:func:`bound_monotone`), after growth and
+        after every :meth:`refit_leaves`.
+    monotone_class : int, default=1
+        The class whose probability ``monotonic_cst`` constrains.
 
     Attributes
     ----------
@@ -111,6 +121,8 @@ class SoftTree(TreeAccessors):
         random_state=None,
         builder="exact",
         max_bins=255,
+        monotonic_cst=None,
+        monotone_class=1,
     ):
         self.criterion = criterion
         self.max_depth = max_depth
@@ -119,6 +131,8 @@ class SoftTree(TreeAccessors):
         self.random_state = random_state
         self.builder = builder
         self.max_bins = max_bins
+        self.monotonic_cst = monotonic_cst
+        self.monotone_class = monotone_class
 
     def fit(
         self, X: np.ndarray, Q: np.ndarray, sample_weight=None, *, bins=None
@@ -166,7 +180,10 @@ class SoftTree(TreeAccessors):
             self.estimator_ = est
             self.tree_ = est.tree_
             self.value_ = est.value_
+            self._bound_monotone()
             return self
+        if self.monotonic_cst is not None:
+            return self._fit_exact_monotone(X, Q, w)
         common = dict(
             max_depth=self.max_depth,
             max_leaf_nodes=self.max_leaf_nodes,
@@ -205,6 +222,71 @@ class SoftTree(TreeAccessors):
         self.tree_ = est.tree_
         return self
 
+    def _fit_exact_monotone(self, X, Q, w) -> SoftTree:
+        """The exact builder under ``monotonic_cst`` (two classes): the same soft
+        criteria on the probability of ``monotone_class`` alone (for two classes
+        they rank splits as on both columns), grown by scikit-learn's trees."""
+        n, k = Q.shape
+        if k != 2:
+            raise ValueError("monotonic_cst needs exactly two classes")
+        r = int(self.monotone_class)
+        cst = np.asarray(self.monotonic_cst, dtype=np.int64)
+        common = dict(
+            max_depth=self.max_depth,
+            max_leaf_nodes=self.max_leaf_nodes,
+            random_state=self.random_state,
+        )
+        if self.criterion == "gini":
+            est = DecisionTreeRegressor(
+                criterion="squared_error",
+                min_samples_leaf=self.min_samples_leaf,
+                monotonic_cst=cst,
+                **common,
+            )
+            est.fit(X, Q[:, r], sample_weight=w)
+            risk = est.tree_.value[:, 0, 0]
+        elif self.criterion == "entropy":
+            rows = np.repeat(np.arange(n), 2)
+            labels = np.tile(np.array([0, 1]), n)
+            q = Q[:, r] / np.where(Q.sum(axis=1) > 0, Q.sum(axis=1), 1.0)
+            weights = (np.column_stack([1.0 - q, q]) * w[:, None]).ravel()
+            keep = weights > 0
+            frac = 0.0
+            if self.min_samples_leaf and self.min_samples_leaf > 1:
+                frac = min(0.5, float(self.min_samples_leaf) / n)
+            est = DecisionTreeClassifier(
+                criterion="entropy",
+                min_weight_fraction_leaf=frac,
+                monotonic_cst=cst,
+                **common,
+            )
+            est.fit(X[rows[keep]], labels[keep], sample_weight=weights[keep])
+            value = np.zeros((est.tree_.node_count, 2))
+            value[:, est.classes_.astype(int)] = est.tree_.value[:, 0, :]
+            risk = value[:, 1] / np.where(value.sum(axis=1) > 0, value.sum(axis=1), 1)
+        else:
+            raise ValueError(
+                f"criterion must be one of {list(CRITERIA)}, got {self.criterion!r}"
+            )
+        value = np.empty((len(risk), 2))
+        value[:, r] = risk
+        value[:, 1 - r] = 1.0 - risk
+        self.value_ = value
+        self.estimator_ = est
+        self.tree_ = est.tree_
+        self._bound_monotone()
+        return self
+
+    def _bound_monotone(self) -> None:
+        if getattr(self, "monotonic_cst", None) is None:
+            return
+        self.value_ = bound_monotone(
+            self.tree_,
+            self.value_,
+            np.asarray(self.monotonic_cst, dtype=np.int64),
+            int(self.monotone_class),
+        )
+
     @property
     def split_precision_(self) -> str:
         """``"float32"`` while scikit-learn's own tree decides, else ``"float64"``."""
@@ -231,7 +313,12 @@ class SoftTree(TreeAccessors):
         return self
 
     def refit_leaves(
-        self, X: np.ndarray, Q: np.ndarray, *, recount: bool = False
+        self,
+        X: np.ndarray,
+        Q: np.ndarray,
+        *,
+        recount: bool = False,
+        sample_weight=None,
     ) -> SoftTree:
         """Set every node's value to the mean of ``Q`` over the rows reaching it.
 
@@ -239,17 +326,24 @@ class SoftTree(TreeAccessors):
         distribution in a tree whose splits were chosen on softened labels.
         With ``recount=True`` the nodes' row counts (``weighted_n_node_samples``,
         the coverage of the rules) are also recounted on ``X``, as after
-        :meth:`snap_thresholds`.
+        :meth:`snap_thresholds`. With ``sample_weight`` the means are weighted
+        and ``weighted_n_node_samples`` holds the weight of each node.
         """
         Q = np.asarray(Q, dtype=np.float64)
         leaves = self.apply(X)
-        sums, counts = _node_totals(self.tree_, leaves, Q)
-        fresh = sums / np.where(counts > 0, counts, 1.0)[:, None]
-        self.value_ = np.where(counts[:, None] > 0, fresh, self.value_)
+        if sample_weight is None:
+            sums, counts = _node_totals(self.tree_, leaves, Q)
+            weights = counts
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            sums, counts, weights = _node_totals(self.tree_, leaves, Q, w)
+        fresh = sums / np.where(weights > 0, weights, 1.0)[:, None]
+        self.value_ = np.where(weights[:, None] > 0, fresh, self.value_)
         if recount:
-            self.tree_.weighted_n_node_samples[:] = counts
+            self.tree_.weighted_n_node_samples[:] = weights
             if hasattr(self.tree_, "n_node_samples"):
                 self.tree_.n_node_samples[:] = counts.astype(np.intp)
+        self._bound_monotone()
         return self
 
     def apply(self, X: np.ndarray) -> np.ndarray:
@@ -277,18 +371,23 @@ def apply_float64(tree, X: np.ndarray) -> np.ndarray:
     return descend(np.zeros(len(X), dtype=np.intp), left, right, goes_left)
 
 
-def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray):
+def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray, w=None):
     """Sum of ``Q`` and number of rows over the rows reaching every node.
 
     Leaf totals are counted from ``leaves`` and added up the tree, deepest nodes
-    first, so no per-row path is needed.
+    first, so no per-row path is needed. With row weights ``w`` the sums are
+    weighted and the nodes' weights are returned third.
     """
     n_nodes = int(tree.node_count)
     k = Q.shape[1]
     sums = np.empty((n_nodes, k))
+    Qw = Q if w is None else Q * w[:, None]
     for c in range(k):
-        sums[:, c] = np.bincount(leaves, weights=Q[:, c], minlength=n_nodes)
+        sums[:, c] = np.bincount(leaves, weights=Qw[:, c], minlength=n_nodes)
     counts = np.bincount(leaves, minlength=n_nodes).astype(np.float64)
+    totals = [counts]
+    if w is not None:
+        totals.append(np.bincount(leaves, weights=w, minlength=n_nodes))
     left = np.asarray(tree.children_left)[:n_nodes]
     right = np.asarray(tree.children_right)[:n_nodes]
     parent = np.full(n_nodes, -1, dtype=np.intp)
@@ -302,8 +401,66 @@ def _node_totals(tree, leaves: np.ndarray, Q: np.ndarray):
     for level in range(int(depth.max()), 0, -1):
         at = np.flatnonzero(depth == level)
         np.add.at(sums, parent[at], sums[at])
-        np.add.at(counts, parent[at], counts[at])
-    return sums, counts
+        for t in totals:
+            np.add.at(t, parent[at], t[at])
+    return (sums, *totals)
+
+
+def bound_monotone(tree, value: np.ndarray, cst: np.ndarray, r: int) -> np.ndarray:
+    """Node values of a two-class tree with class ``r``'s probability monotone.
+
+    Bound propagation, as histogram boosting libraries do it: from the root
+    down, a split on a feature with constraint ``c`` (+1 or -1) gives its two
+    children bounds that meet at a value ``mid``, every leaf on the low side of
+    the split at most (``c=+1``; at least for ``-1``) ``mid`` and every leaf on
+    the high side at least ``mid``; each node's value is clipped to its bounds.
+    ``mid`` lies between the largest leaf on one side and the smallest on the
+    other when they are in order (no leaf moves), else at the two children's
+    weighted mean. Two rows that differ only in a constrained feature part at
+    a split on it, so the tree's probability moves only the allowed way along
+    every constrained feature.
+    """
+    left = np.asarray(tree.children_left)
+    right = np.asarray(tree.children_right)
+    feature = np.asarray(tree.feature)
+    weight = np.asarray(tree.weighted_n_node_samples, dtype=np.float64)
+    risk = np.asarray(value, dtype=np.float64)[:, r].copy()
+
+    def leaves_under(node):
+        out, stack = [], [node]
+        while stack:
+            at = stack.pop()
+            if left[at] == -1:
+                out.append(at)
+            else:
+                stack += [left[at], right[at]]
+        return np.asarray(out, dtype=np.intp)
+
+    stack = [(0, -np.inf, np.inf)]
+    while stack:
+        node, lo, hi = stack.pop()
+        risk[node] = min(max(risk[node], lo), hi)
+        a, b = left[node], right[node]
+        if a == -1:
+            continue
+        c = int(cst[feature[node]])
+        if c == 0:
+            stack += [(a, lo, hi), (b, lo, hi)]
+            continue
+        low_side, high_side = (a, b) if c > 0 else (b, a)
+        top = np.clip(risk[leaves_under(low_side)], lo, hi).max()
+        bottom = np.clip(risk[leaves_under(high_side)], lo, hi).min()
+        if top <= bottom:
+            mid = 0.5 * (top + bottom)
+        else:
+            v = np.clip(risk[[low_side, high_side]], lo, hi)
+            w = weight[[low_side, high_side]]
+            mid = float(v @ w / w.sum()) if w.sum() > 0 else float(v.mean())
+        stack += [(low_side, lo, mid), (high_side, mid, hi)]
+    out = np.empty((len(risk), 2))
+    out[:, r] = risk
+    out[:, 1 - r] = 1.0 - risk
+    return out
 
 
 def soft_softmax_objective(labels: np.ndarray, predt: np.ndarray, sample_weight=None):
@@ -334,6 +491,9 @@ class SoftBoosting:
     learning_rate : float
     random_state : int or None
     n_jobs : int or None
+    monotone_constraints : tuple of int, default=None
+        For two classes, xgboost's ``monotone_constraints`` on the margin of
+        class 1 (one entry per feature: +1 rising, -1 falling, 0 free).
     """
 
     def __init__(
@@ -344,12 +504,14 @@ class SoftBoosting:
         learning_rate=0.3,
         random_state=None,
         n_jobs=None,
+        monotone_constraints=None,
     ):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.monotone_constraints = monotone_constraints
 
     def fit(self, X: np.ndarray, Q: np.ndarray, sample_weight=None) -> SoftBoosting:
         from xgboost import XGBRegressor
@@ -367,6 +529,11 @@ class SoftBoosting:
             random_state=seed,
             n_jobs=self.n_jobs,
         )
+        if self.monotone_constraints is not None:
+            if k != 2:
+                raise ValueError("monotone_constraints needs exactly two classes")
+            cst = ",".join(str(int(c)) for c in self.monotone_constraints)
+            common["monotone_constraints"] = f"({cst})"
         prior = np.clip(np.average(Q, axis=0, weights=sample_weight), 1e-6, None)
         if k == 2:
             p1 = float(np.clip(prior[1] / prior.sum(), 1e-6, 1 - 1e-6))

@@ -37,6 +37,7 @@ __all__ = [
     "EXACT_NEIGHBOUR_ROWS",
     "NEIGHBOUR_CELL_ROWS",
     "augment",
+    "augment_weights",
     "munge",
     "munge_neighbours",
     "jitter",
@@ -104,7 +105,7 @@ def munge_neighbours(
     blocks = []
     for col in schema.columns:
         if col.is_categorical:
-            values = X[col.name].to_numpy(dtype=object)
+            values = X[col.name].to_numpy(dtype=object, na_value=np.nan)
             for level in col.levels:
                 blocks.append((values == level).astype(float) / np.sqrt(2.0))
         else:
@@ -160,15 +161,18 @@ def munge(
     p: float = 0.5,
     s: float = 1.0,
     neighbours: np.ndarray | None = None,
-) -> pd.DataFrame:
+    return_source: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
     """Draw ``n`` rows with MUNGE (see the module docstring).
 
     ``neighbours`` (:func:`munge_neighbours` of the same ``X``) saves the
-    neighbour search when rows are drawn from ``X`` several times.
+    neighbour search when rows are drawn from ``X`` several times. With
+    ``return_source`` the position in ``X`` of each drawn row's source row is
+    returned too.
     """
     m = len(X)
     if m < 2:
-        return jitter(X, schema, n, rng)
+        return jitter(X, schema, n, rng, return_source=return_source)
     numeric = _numeric_matrix(X, schema)
     if neighbours is None:
         neighbours = munge_neighbours(X, schema, numeric)
@@ -180,7 +184,7 @@ def munge(
     for col in schema.columns:
         swap = rng.random(n) < p
         if col.is_categorical:
-            values = X[col.name].to_numpy(dtype=object)
+            values = X[col.name].to_numpy(dtype=object, na_value=np.nan)
             a, b = values[base], values[partner]
             columns[col.name] = np.where(swap & ~pd.isna(b), b, a)
         else:
@@ -190,7 +194,8 @@ def munge(
             draw = b + rng.standard_normal(n) * np.nan_to_num(spread)
             take = swap & ~np.isnan(b) & ~np.isnan(a)
             columns[col.name] = np.where(take, draw, a)
-    return _finish(columns, X, schema)
+    out = _finish(columns, X, schema)
+    return (out, base) if return_source else out
 
 
 def jitter(
@@ -200,15 +205,19 @@ def jitter(
     rng: np.random.Generator,
     *,
     scale: float = 0.1,
-) -> pd.DataFrame:
-    """Draw ``n`` rows as real rows plus Gaussian noise (see the module docstring)."""
+    return_source: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
+    """Draw ``n`` rows as real rows plus Gaussian noise (see the module docstring).
+
+    With ``return_source`` the position in ``X`` of each row's source row is
+    returned too."""
     m = len(X)
     base = rng.integers(0, m, size=n)
     numeric = _numeric_matrix(X, schema)
     columns = {}
     for col in schema.columns:
         if col.is_categorical:
-            values = X[col.name].to_numpy(dtype=object)[base]
+            values = X[col.name].to_numpy(dtype=object, na_value=np.nan)[base]
             redraw = (rng.random(n) < scale) & ~pd.isna(values)
             if redraw.any():
                 values = values.copy()
@@ -221,7 +230,8 @@ def jitter(
             if col.kind == "integer":
                 step = max(step, 0.5 * scale) if sd > 0 else 0.0
             columns[col.name] = v[base] + rng.standard_normal(n) * step
-    return _finish(columns, X, schema)
+    out = _finish(columns, X, schema)
+    return (out, base) if return_source else out
 
 
 def box_sample(
@@ -272,3 +282,27 @@ def augment(
             f"got {method!r}"
         ) from None
     return fn(X, schema, int(n), rng)
+
+
+def augment_weights(
+    X: pd.DataFrame,
+    schema: TabularSchema,
+    method: str,
+    n: int,
+    rng: np.random.Generator,
+    sample_weight: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`augment` for weighted rows: the rows drawn and their weights.
+
+    A ``munge`` or ``jitter`` row carries the weight of the real row it was
+    drawn from; a ``box`` row, drawn from no row, carries the mean weight. The
+    rows drawn are those :func:`augment` draws with the same ``rng``.
+    """
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if method == "none" or n <= 0:
+        return X.iloc[:0].copy(), np.zeros(0)
+    if method in ("munge", "jitter"):
+        extra, source = AUGMENTERS[method](X, schema, int(n), rng, return_source=True)
+        return extra, w[source]
+    extra = augment(X, schema, method, n, rng)
+    return extra, np.full(len(extra), float(w.mean()))
