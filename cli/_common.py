@@ -136,6 +136,8 @@ def as_options(text: str) -> str:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if StageProgress.active is not None:
+        StageProgress.active.interrupt()
     click.echo(f"Warning: {as_options(one_line(message))}", err=True)
 
 
@@ -208,34 +210,55 @@ class TreedistillGroup(click.Group):
 # Output
 # --------------------------------------------------------------------------- #
 class StageProgress:
-    """One line per stage of a run on stderr (``[2/7] teacher``), unless quiet.
+    """One line per stage of a run on stderr, unless quiet: ``[4/7] tree
+    student… 6.4 s``, the stage's name when it starts and its seconds when it
+    ends, on the same line.
 
-    Lines rather than a bar, so that logs and pipes see them too; each line
-    gives the seconds the previous stage took.
+    Lines rather than a bar, so that logs and pipes see them too. A warning
+    printed while a stage runs ends the line first; the stage's seconds then
+    follow on a line of their own (``  (tree student: 6.4 s)``).
     """
+
+    active: StageProgress | None = None  # the progress whose line is open
 
     def __init__(self, quiet: bool):
         self.enabled = not quiet
-        self._last: float | None = None
+        self._open: tuple[str, float] | None = None
+        self._broken = False
 
     def __call__(self, stage: str, index: int, total: int) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        took = (
-            "" if self._last is None else f"  (previous stage {now - self._last:.1f} s)"
-        )
-        self._last = now
-        click.echo(f"[{index + 1}/{total}] {stage}…{took}", err=True)
+        self._finish(now)
+        click.echo(f"[{index + 1}/{total}] {stage}…", err=True, nl=False)
+        self._open, self._broken = (stage, now), False
+        StageProgress.active = self
 
-    def close(self) -> None:
-        self._last = None
+    def _finish(self, now: float, failed: bool = False) -> None:
+        if self._open is None:
+            return
+        stage, start = self._open
+        took = "stopped" if failed else f"{now - start:.1f} s"
+        click.echo(f"  ({stage}: {took})" if self._broken else f" {took}", err=True)
+        self._open = None
+
+    def interrupt(self) -> None:
+        """End the open line: something else is about to be printed."""
+        if self._open is not None and not self._broken:
+            click.echo("", err=True)
+            self._broken = True
+
+    def close(self, failed: bool = False) -> None:
+        self._finish(time.perf_counter(), failed)
+        if StageProgress.active is self:
+            StageProgress.active = None
 
     def __enter__(self) -> StageProgress:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(failed=exc_type is not None)
 
 
 def echo(message: str, quiet: bool) -> None:
