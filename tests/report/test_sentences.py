@@ -52,7 +52,9 @@ def test_a_teacher_that_flags_nobody_is_said_first(rare):
     assert s["sentences"][2].startswith("At a flag rate of ")
     assert "the training prevalence of 1" in s["sentences"][2]
     assert s["sentences"][3].startswith("Its risk ranking follows the teacher's")
-    assert s["sentences"][4].startswith("The 8-leaf tree agrees with the teacher")
+    # where the flags differ most, before overall agreement
+    assert s["sentences"][4].startswith("Its flags differ most from the teacher's in")
+    assert s["sentences"][5].startswith("The 8-leaf tree agrees with the teacher")
     assert s["lead"] == "flagged"
     point = s["operating_point"]
     assert point["kind"] == "flag_rate"
@@ -157,7 +159,17 @@ def test_the_command_line_summary_opens_the_same_way(rare):
         timings={},
     )
     lines = result.describe().splitlines()
-    # Two warnings, then flagged-row agreement and ranking at the flag rate.
-    assert lines[:4] == report["summary"]["sentences"][:4]
+    # Two warnings, then the student's flagged-row agreement and ranking at the
+    # flag rate (the report's numbers), overall agreement only after them.
+    assert lines[:2] == report["summary"]["sentences"][:2]
     assert lines[0].startswith("The teacher predicts 0 for every row")
+    point = report["summary"]["operating_point"]
+    flagged = point["flagged_agreement"]["value"]
+    assert (
+        lines[2].startswith(f"tree: flags {100 * flagged:.1f}% (")
+        and f"of the {point['teacher_flagged']} held-out rows the teacher flags"
+        in (lines[2])
+    )
+    assert "Spearman" in lines[2] and "flag AUC" in lines[2]
+    assert "not a measure of fidelity here" in lines[3]
     assert lines[-1] == f"report: {Path('run') / 'report.html'}"

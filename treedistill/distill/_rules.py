@@ -402,13 +402,16 @@ def _percent(p: float) -> str:
     return f"{100 * p:.0f}%"
 
 
-def leaf_summary(distribution, names, order, *, risk: bool) -> str:
+def leaf_summary(
+    distribution, names, order, *, risk: bool, positive: int | None = None
+) -> str:
     """A leaf in words: ``"stroke risk 2%"`` or ``"high 60% · medium 30% · low 10%"``.
 
-    ``risk`` (two classes with names given) names the last class in ``order``.
+    ``risk`` (two classes with names given) names the class at index
+    ``positive`` (a report's positive class), else the last class in ``order``.
     """
-    if risk and len(order) == 2:
-        pos = int(order[-1])
+    if (risk or positive is not None) and len(order) == 2:
+        pos = int(order[-1]) if positive is None else int(positive)
         return f"{names[pos]} risk {_percent(float(distribution[pos]))}"
     return " · ".join(
         f"{names[int(i)]} {_percent(float(distribution[int(i)]))}" for i in order
@@ -499,12 +502,15 @@ SoftTree, or a tree structure with ``children_left`` / ``children_right``
     return {leaf: i for i, leaf in enumerate(leaf_order(tree), 1)}
 
 
-def extract_rules(model) -> list[Rule]:
+def extract_rules(model, *, positive: int | None = None) -> list[Rule]:
     """The rules (one per leaf) of a fitted :class:`DistilledTreeClassifier`.
 
     Parameters
     ----------
     model : fitted DistilledTreeClassifier, or the StudentBundle of a saved one
+    positive : int, default=None
+        Index of the positive class of a binary problem: each rule's summary then
+        reads as its risk (``"die risk 9%"``), as the report's rules do.
 
     Returns
     -------
@@ -545,7 +551,7 @@ def extract_rules(model) -> list[Rule]:
                 # weight is its number of transfer rows for both criteria.
                 n_samples=int(round(weights[node])),
                 label=names[pos],
-                summary=leaf_summary(dist, names, order, risk=given),
+                summary=leaf_summary(dist, names, order, risk=given, positive=positive),
             )
         )
     return rules

@@ -16,6 +16,7 @@ from treedistill.distill._rules import (
 )
 from treedistill.report._fidelity_section import rate_ci
 from treedistill.report._inputs import Inputs
+from treedistill.report._lead import focus_counts, focus_misses
 
 __all__ = [
     "MAX_SUBGROUP_VALUES",
@@ -44,6 +45,7 @@ _LEAF_KEYS = (
     "n_synthetic",
     "agreement_synthetic",
     "small",
+    "focus",
 )
 
 
@@ -51,12 +53,26 @@ _LEAF_KEYS = (
 # Rules
 # ---------------------------------------------------------------------------
 def rules_section(
-    model, test_leaf, agree, hit, syn_leaf, syn_agree
+    model,
+    test_leaf,
+    agree,
+    hit,
+    syn_leaf,
+    syn_agree,
+    *,
+    focus: dict | None = None,
+    positive: int | None = None,
 ) -> tuple[list, list, dict]:
     """The rules with their held-out audit, the same rows least faithful first
     (rules with fewer than :data:`MIN_N` held-out rows last), and the rule number
-    of each leaf id."""
-    rules = extract_rules(model)
+    of each leaf id.
+
+    ``focus`` (see :func:`~treedistill.report._lead.focus_rows`) adds each rule's
+    flags or rare-class rows; with flags, the rules whose flags differ most from
+    the teacher's come first. ``positive`` is the report's positive class (its
+    risk is what a binary rule's outcome names).
+    """
+    rules = extract_rules(model, positive=positive)
     n = len(test_leaf)
     rule_of_leaf = {}
     out = []
@@ -90,12 +106,15 @@ def rules_section(
                 "n_synthetic": syn_n,
                 "agreement_synthetic": syn_rate,
                 "small": bool(mask.sum() < MIN_N),
+                "focus": focus_counts(focus, mask),
             }
         )
+    by_flags = focus is not None and focus["kind"] == "flags"
     leaves = sorted(
         out,
         key=lambda r: (
             r["small"],
+            -focus_misses(r["focus"]) if by_flags else 0.0,
             r["agreement"] is None,
             r["agreement"] if r["agreement"] is not None else 0.0,
             -r["n_test"],
@@ -166,8 +185,12 @@ def _subgroup_levels(col, test: pd.Series, train: pd.Series):
     return out
 
 
-def subgroups_section(inputs: Inputs, columns, agree_by_model: dict) -> list:
-    """Agreement of each model per level of each audited column."""
+def subgroups_section(
+    inputs: Inputs, columns, agree_by_model: dict, focus_by_model: dict | None = None
+) -> list:
+    """Agreement of each model per level of each audited column, and its focus
+    (flags or rare-class rows, when ``focus_by_model`` gives one)."""
+    focus_by_model = focus_by_model or {}
     schema = inputs.schema
     test_frame, train_frame = inputs.test.frame, inputs.train.frame
     rows = []
@@ -188,7 +211,11 @@ def subgroups_section(inputs: Inputs, columns, agree_by_model: dict) -> list:
             }
             for model_name, agree in agree_by_model.items():
                 rate, ci = rate_ci(agree[mask])
-                entry["models"][model_name] = {"agreement": rate, "agreement_ci": ci}
+                entry["models"][model_name] = {
+                    "agreement": rate,
+                    "agreement_ci": ci,
+                    "focus": focus_counts(focus_by_model.get(model_name), mask),
+                }
             rows.append(entry)
     return rows
 

@@ -57,7 +57,7 @@ def operating_line(report: dict) -> str:
         "as asked" if ops["flag_rate_source"] == "given" else "the training prevalence"
     )
     return (
-        f"Positive class: {ops['positive_class']} ({pct(ops['prevalence'][i])} of the "
+        f"Positive class: {_names(report)[i]} ({pct(ops['prevalence'][i])} of the "
         f"training rows: {rare}, below {pct(ops['rare_below'], 0)} counts as rare). "
         f"Operating points: threshold {ops['threshold']:g} on its probability, and a "
         f"flag rate of {pct(ops['flag_rate'])} ({source}): each model flags its own "
@@ -122,7 +122,7 @@ def per_class_table(report: dict) -> dict | None:
     row = next((r for r in report["fidelity"]["held_out"] if r["key"] == name), None)
     if row is None or not row.get("measures"):
         return None
-    classes = report["data"]["classes"]
+    classes = _names(report)
     rows = [
         [
             str(classes[c["class_index"]]),
@@ -165,3 +165,9 @@ def size_objective(report: dict) -> str | None:
             f"run) and scores {pct(value)} on the same measure."
         )
     return text
+
+
+def _names(report: dict) -> list:
+    """The classes' display names (``data["class_names"]``), else their labels."""
+    data = report["data"]
+    return list(data.get("class_names") or data["classes"])

@@ -41,6 +41,7 @@ from treedistill.report._inputs import (
     check_options,
     prepare,
 )
+from treedistill.report._lead import focus_rows, student_leads
 from treedistill.report._operating import (
     OperatingPoints,
     curve_measures,
@@ -167,7 +168,12 @@ def evaluate(
     rows = (X_test, y_test, X_train, y_train)
     inputs = prepare(checked, *rows, n_synthetic=n_synthetic, seed=seeds.syn)
     ops = operating_points(
-        positive_class, threshold, flag_rate, inputs.classes, inputs.train.y_idx
+        positive_class,
+        threshold,
+        flag_rate,
+        inputs.classes,
+        inputs.train.y_idx,
+        names=_class_names(inputs.primary, inputs.classes)["class_names"],
     )
     report = _sections(
         inputs,
@@ -204,6 +210,7 @@ def evaluate(
 
 @dataclass(frozen=True)
 class _Seeds:
+    out["summary"]["students"] = student_leads(out)
     """One seed per use, all drawn from ``random_state``."""
 
     boot: int  # bootstrap intervals
@@ -274,6 +281,10 @@ def _sections(
         seed=seeds.tree,
         ops=ops,
         point_kind=None if point is None else point["kind"],
+    focus = {
+        n: focus_rows(ops, point, inputs.test.teacher_proba, proba_test[n])
+        for n in names
+    }
     )
     curve = size_curve(
         models[inputs.tree_name] if inputs.tree_name else inputs.primary,
@@ -281,8 +292,8 @@ def _sections(
         config=config,
         chosen=_chosen(inputs, agree, proba_test, proba_syn, ops),
     )
-    audit = _tree_audit(inputs, proba_test, proba_syn, agree)
-    subgroup_rows = subgroups_section(inputs, subgroup_columns, agree)
+    audit = _tree_audit(inputs, proba_test, proba_syn, agree, focus, ops.positive)
+    subgroup_rows = subgroups_section(inputs, subgroup_columns, agree, focus)
     primary_name = inputs.primary_name
     summary = summary_section(
         primary_name,
@@ -344,7 +355,9 @@ def _chosen(inputs: Inputs, agree, proba_test, proba_syn, ops) -> dict | None:
     }
 
 
-def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree) -> dict:
+def _tree_audit(
+    inputs: Inputs, proba_test, proba_syn, agree, focus: dict, positive
+) -> dict:
     """Rules, the per-leaf audit and the tree drawing of the tree student."""
     name = inputs.tree_name
     if name is None:
@@ -358,7 +371,14 @@ def _tree_audit(inputs: Inputs, proba_test, proba_syn, agree) -> dict:
         syn_leaf = _on_rows(model, inputs, syn, "apply")
         syn_agree = np.argmax(proba_syn[name], axis=1) == syn.teacher_class
     rules, leaves, rule_of_leaf = rules_section(
-        model, test_leaf, agree[name], hit, syn_leaf, syn_agree
+        model,
+        test_leaf,
+        agree[name],
+        hit,
+        syn_leaf,
+        syn_agree,
+        focus=focus[name],
+        positive=positive,
     )
     return {
         "rules": rules,
@@ -382,4 +402,18 @@ def _data_section(inputs: Inputs, include_values: bool, random_state, ops) -> di
         "test_class_counts": np.bincount(inputs.test.y_idx, minlength=k).tolist(),
         "include_values": bool(include_values),
         "random_state": random_state,
+    }
+        **_class_names(inputs.primary, classes),
+
+
+def _class_names(model, classes) -> dict:
+    """The classes' display names (in ``classes`` order) and display order, as
+    the model's ``class_names`` gave them (the labels themselves otherwise)."""
+    names = getattr(model, "class_names_", None)
+    order = getattr(model, "class_order_", None)
+    if names is None or order is None:
+        names, order = [str(c) for c in classes], range(len(classes))
+    return {
+        "class_names": [str(n) for n in names],
+        "class_order": [int(i) for i in order],
     }

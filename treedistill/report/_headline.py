@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from treedistill.report._audit import MIN_N
 from treedistill.report._fidelity_section import rate_ci
+from treedistill.report._lead import focus_misses, leads_with_flags, rare_classes
 from treedistill.report._operating import OperatingPoints
 
 __all__ = ["chosen_point", "summary_section"]
@@ -60,7 +61,38 @@ def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -
         )
     out["worst_subgroup"] = _worst_subgroup(subgroups, name)
     out.update(_rare_outcome_lead(by_key[name]["measures"], ops))
+    out["worst_rule_focus"] = _worst_focus_rule(leaves)
+    out["worst_subgroup_focus"] = _worst_focus_subgroup(subgroups, name)
     return out
+
+
+def _worst_focus_rule(leaves) -> dict | None:
+    """The rule (with at least ``MIN_N`` held-out rows) whose flags or rare-class
+    rows differ most from the teacher's; the first row of the per-rule table when
+    the report leads with flagged rows. ``None`` when none differs."""
+    big = [r for r in leaves or () if not r["small"] and focus_misses(r.get("focus"))]
+    if not big:
+        return None
+    worst = max(big, key=lambda r: (focus_misses(r["focus"]), r["n_test"], -r["rule"]))
+    return {"rule": worst["rule"], "n": worst["n_test"], "focus": worst["focus"]}
+
+
+def _worst_focus_subgroup(subgroups, name: str) -> dict | None:
+    big = [
+        r
+        for r in subgroups or ()
+        if not r["small"] and focus_misses(r["models"][name].get("focus"))
+    ]
+    if not big:
+        return None
+    worst = max(big, key=lambda r: (focus_misses(r["models"][name]["focus"]), r["n"]))
+    return {
+        "column": worst["column"],
+        "level": worst["level"],
+        "label": worst.get("label"),
+        "n": worst["n"],
+        "focus": worst["models"][name]["focus"],
+    }
 
 
 def chosen_point(points: list, ops: OperatingPoints) -> dict | None:
@@ -109,9 +141,7 @@ def _rare_outcome_lead(measures: dict, ops: OperatingPoints) -> dict:
     """What the headline leads with, and the figures it quotes."""
     point = chosen_point(measures["operating_points"], ops)
     degenerate = list(measures["degenerate"])
-    lead = "agreement"
-    if point is not None and (ops.rare or point["kind"] == "flag_rate"):
-        lead = "flagged"
+    lead = "flagged" if leads_with_flags(ops, point) else "agreement"
     return {
         "lead": lead,
         "degenerate": degenerate,
@@ -119,6 +149,10 @@ def _rare_outcome_lead(measures: dict, ops: OperatingPoints) -> dict:
         "ranking": measures["ranking"],
         "overall_agreement": measures["overall_agreement"],
         "worst_class": _worst_class(measures["per_class"]),
+        "rare_classes": rare_classes(ops),
+        "per_class_rare": [
+            c for c in measures["per_class"] if c["class_index"] in rare_classes(ops)
+        ],
     }
 
 

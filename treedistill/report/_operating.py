@@ -50,6 +50,7 @@ class OperatingPoints:
     flag_rate: float | list[float]  # one rate (binary) or one per class
     flag_rate_given: bool
     prevalence: list[float]  # training share of each class
+    names: list[str] | None = None  # display names (``class_names``), classes order
 
     @property
     def rare(self) -> bool:
@@ -58,13 +59,18 @@ class OperatingPoints:
             self.prevalence[self.positive] < RARE_PREVALENCE
         )
 
+    @property
+    def display_names(self) -> list[str]:
+        """Each class's display name (its label when none was given)."""
+        return list(self.names or [str(scalar(c)) for c in self.classes])
+
     def fidelity_kwargs(self) -> dict:
         """The operating-point arguments of :func:`treedistill.fidelity`."""
         return {
             "positive": self.positive,
             "threshold": self.threshold,
             "flag_rate": self.flag_rate,
-            "class_names": [str(scalar(c)) for c in self.classes],
+            "class_names": self.display_names,
         }
 
     def describe(self) -> dict:
@@ -74,6 +80,9 @@ class OperatingPoints:
                 None if self.positive is None else self.classes[self.positive]
             ),
             "positive_index": self.positive,
+            "positive_name": (
+                None if self.positive is None else self.display_names[self.positive]
+            ),
             "threshold": self.threshold if self.positive is not None else None,
             "flag_rate": self.flag_rate,
             "flag_rate_source": "given" if self.flag_rate_given else "prevalence",
@@ -84,7 +93,7 @@ class OperatingPoints:
 
 
 def operating_points(
-    positive_class, threshold, flag_rate, classes, y_train_idx
+    positive_class, threshold, flag_rate, classes, y_train_idx, names=None
 ) -> OperatingPoints:
     """Resolve the defaults (minority class, training prevalence) from the labels."""
     k = len(classes)
@@ -111,6 +120,7 @@ def operating_points(
         flag_rate=chosen,
         flag_rate_given=flag_rate is not None,
         prevalence=[float(p) for p in prevalence],
+        names=None if names is None else [str(n) for n in names],
     )
 
 

@@ -497,7 +497,8 @@ def _fit(text: str, n: int) -> str:
 
 
 def _leaf_lines(node: dict, classes: list, wrap: int) -> list[str]:
-    title = f"{node['prediction']}"
+    # The predicted class by its display name (``classes`` are the names).
+    title = str(classes[int(np.argmax(node["distribution"]))])
     if node.get("rule"):
         title = f"Rule {node['rule']}: {title}"
     lines = [_fit(title, wrap)]

@@ -24,6 +24,14 @@ from treedistill.report._display import (
 )
 from treedistill.report._evaluate import SCHEMA_VERSION
 from treedistill.report._format import ci, num, pct
+from treedistill.report._lead import (
+    class_names,
+    focus_cells,
+    focus_header,
+    focus_words,
+    name_of_label,
+    rules_header,
+)
 from treedistill.report._run_section import run_summary, trained_teacher
 
 __all__ = [
@@ -149,7 +157,9 @@ def _model_order(report) -> list[str]:
 def _context(report, *, images: bool) -> dict:
     _check(report)
     order = _model_order(report)
-    classes = report["data"]["classes"]
+    classes = class_names(report)
+    positive_index = report["operating_points"].get("positive_index")
+    positive_name = None if positive_index is None else classes[positive_index]
     shap = report["shap"]
     ranking = None
     if (shap.get("teacher") or {}).get("status") == "ok":
@@ -182,6 +192,11 @@ def _context(report, *, images: bool) -> dict:
         ),
         "img": {},
         "run_brief": run_summary(report),
+        "cname": lambda label: name_of_label(report, label),
+        "focus_header": focus_header(report),
+        "focus_header_of": lambda who: focus_header(report, who),
+        "focus_cells": lambda focus: focus_cells(report, focus),
+        "positive_name": positive_name,
         "trained_teacher": trained_teacher(report),
     }
     if images:
@@ -207,17 +222,13 @@ def _context(report, *, images: bool) -> dict:
         ctx["img"] = {
             "size_curve": _plots.plot_size_curve(report["size_curve"]),
             "confusion": _plots.plot_confusion(confusion, labels),
-            "calibration": _plots.plot_calibration(
-                calibration, report["data"].get("positive_class")
-            ),
+            "calibration": _plots.plot_calibration(calibration, positive_name),
             "subgroups": _plots.plot_subgroups(
                 report["subgroups"]["rows"], summary["model"], summary["agreement"]
             ),
             "shap": _plots.plot_shap(shap),
             "tree": (
-                _plots.plot_tree(
-                    report["tree"], classes, report["data"].get("positive_class")
-                )
+                _plots.plot_tree(report["tree"], classes, positive_name)
                 if report.get("tree")
                 else None
             ),
@@ -274,16 +285,18 @@ def render_rules(report: Mapping) -> str:
     rules = report.get("rules")
     if not rules:
         return "No tree student in this report: there are no rules to list.\n"
-    classes = report["data"]["classes"]
-    lines = []
+    classes = class_names(report)
+    lines = rules_header(report)
     for r in rules:
         cov = pct(r["coverage_test"]) if r.get("coverage_test") is not None else "—"
+        focus = focus_words(report, r.get("focus"))
         lines.append(
             one_line(
                 f"Rule {r['rule']}: {r['text']}  "
                 f"[{r.get('summary') or dist(r['distribution'], classes)}; "
-                f"covers {cov} of held-out rows (n={r['n_test']}); agreement with "
-                f"the teacher {pct(r['agreement'])}]"
+                f"covers {cov} of held-out rows (n={r['n_test']}); "
+                + (f"{focus}; " if focus else "")
+                + f"agreement with the teacher {pct(r['agreement'])}]"
             )
         )
     return "\n".join(lines) + "\n"

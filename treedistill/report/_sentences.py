@@ -47,7 +47,7 @@ def _degenerate(s: dict, ops: dict) -> list[str]:
 
 
 def _where(point: dict, ops: dict) -> str:
-    positive = _one_line(ops["positive_class"])
+    positive = _one_line(ops.get("positive_name") or ops["positive_class"])
     if point["kind"] == "threshold":
         return f"threshold {point['value']:g} on P({positive})"
     source = (
@@ -137,6 +137,9 @@ def _worst_class(s: dict, classes: list) -> list[str]:
     if said and point["value"] == 0.5 and w["class_index"] == point["class_index"]:
         return []  # the same rows as the flagged-row sentence before it
     name = _one_line(classes[w["class_index"]])
+    rare = set(s.get("rare_classes") or [])
+    if w["class_index"] in rare:
+        return []  # said by the rare-class sentences
     return [
         f"Weakest class: of the {w['teacher_n']} held-out rows the teacher puts in "
         f"{name}, the student puts {estimate_text(w['recall'])} there too."
@@ -165,11 +168,95 @@ def _baselines(s: dict, data: dict) -> list[str]:
             f"{pct(s['synthetic_agreement'])}{extra}."
         )
     if s.get("accuracy") is not None:
-        out.append(
+        text = (
             f"Accuracy against the truth: student {pct(s['accuracy'])}, "
-            f"teacher {pct(s['teacher_accuracy'])}."
+            f"teacher {pct(s['teacher_accuracy'])}"
+        )
+        nir = _no_information(data)
+        if nir is not None:
+            text += (
+                f"; predicting {_one_line(nir[0])} for every row scores "
+                f"{pct(nir[1])} (the no-information rate)"
+            )
+        out.append(text + ".")
+    return out
+
+
+def _names(data: dict) -> list:
+    return list(data.get("class_names") or data["classes"])
+
+
+def _no_information(data: dict):
+    """The majority class of the held-out rows (its name) and its share."""
+    counts = data.get("test_class_counts") or []
+    n = sum(counts)
+    if not n:
+        return None
+    top = max(range(len(counts)), key=lambda i: (counts[i], -i))
+    return _names(data)[top], counts[top] / n
+
+
+def _rare_classes(s: dict, data: dict) -> list[str]:
+    """For each rare class of a problem with more classes: recall and precision
+    against the teacher, with n and interval."""
+    rare = set(s.get("rare_classes") or [])
+    if not rare:
+        return []
+    names = _names(data)
+    out = []
+    for c in s.get("per_class_rare") or []:
+        if c["class_index"] not in rare:
+            continue
+        name = _one_line(names[c["class_index"]])
+        if not c["teacher_n"]:
+            out.append(
+                f"Rare class {name}: the teacher puts no held-out row there; the "
+                f"student puts {c['student_n']}."
+            )
+            continue
+        out.append(
+            f"Rare class {name}: of the {c['teacher_n']} held-out rows the teacher "
+            f"puts there, the student puts {estimate_text(c['recall'])} there too; "
+            f"of its {c['student_n']}, {estimate_text(c['precision'])} are the "
+            "teacher's."
         )
     return out
+
+
+def _focus_place(s: dict, ops: dict) -> list[str]:
+    """Where the flags differ most from the teacher's (rule, subgroup)."""
+    if s.get("lead") != "flagged":
+        return []
+    parts = []
+    w = s.get("worst_rule_focus")
+    if w and w["focus"]["kind"] == "flags":
+        f = w["focus"]
+        parts.append(
+            f"rule {w['rule']} ({rows(w['n'])}: the teacher flags "
+            f"{_count(f['teacher_flagged'])}, the tree {_count(f['student_flagged'])}, "
+            f"both {_count(f['both_flagged'])})"
+        )
+    g = s.get("worst_subgroup_focus")
+    if g and g["focus"]["kind"] == "flags":
+        f = g["focus"]
+        parts.append(
+            f"subgroup {_one_line(g['column'])} = {_one_line(g['level'])} "
+            f"({rows(g['n'])}: the teacher flags {_count(f['teacher_flagged'])}, "
+            f"the student {_count(f['student_flagged'])}, both "
+            f"{_count(f['both_flagged'])})"
+        )
+    if not parts:
+        return [
+            "Its flags match the teacher's in every rule and every subgroup with at "
+            f"least {s.get('min_n')} held-out rows."
+        ]
+    return [
+        "Its flags differ most from the teacher's in " + " and in ".join(parts) + "."
+    ]
+
+
+def _count(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def headline_sentences(summary: dict, data: dict, ops: dict) -> tuple[list[str], int]:
@@ -183,8 +270,10 @@ def headline_sentences(summary: dict, data: dict, ops: dict) -> tuple[list[str],
     n_alert = len(out)
     if summary["lead"] == "flagged":
         out += _flagged(summary, ops)
+        out += _focus_place(summary, ops)
+    out += _rare_classes(summary, data)
     out.append(_agreement(summary))
-    out += _worst_class(summary, data["classes"])
+    out += _worst_class(summary, _names(data))
     if summary["lead"] != "flagged":
         out += _flagged(summary, ops)
     return out + _baselines(summary, data), n_alert

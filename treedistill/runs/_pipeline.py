@@ -614,3 +614,5 @@ def check_teacher_classes(teacher, y: np.ndarray) -> None:
             "the labels in the order of the teacher's outputs if its labels are names",
             parameter="classes",
         )
+            # What every summary of the run leads with (report.json's own).
+            "lead": state.report["summary"]["students"][kind],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from treedistill.report._lead import lead_lines
+
 __all__ = ["DistillResult"]
 
 
@@ -44,7 +46,17 @@ class DistillResult:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        """A small JSON-serialisable summary for scripts."""
+        """A small JSON-serialisable summary for scripts.
+
+        Per student, besides agreement and accuracy, the measures the report's
+        headline leads with, read from the report (``summary["students"]``):
+        ``lead`` (``"flagged"`` for a rare outcome), ``degenerate`` (what the
+        teacher does not do), ``operating_point`` (flags of teacher and student
+        and flagged-row agreement), ``ranking`` (Spearman, flag AUC),
+        ``no_information_rate`` and ``rare_classes``. ``warnings`` lists the
+        run's notes and the alerts of the report's data checks.
+        """
+        leads = ((self.report or {}).get("summary") or {}).get("students") or {}
         students = {}
         for kind, model in self.models.items():
             fid = self.fidelity[kind]
@@ -63,6 +75,18 @@ class DistillResult:
                 entry["depth"] = int(model.student_.get_depth())
             else:
                 entry["trees"] = int(model.student_.n_trees())
+            lead = leads.get(kind) or {}
+            for key in (
+                "lead",
+                "degenerate",
+                "operating_point",
+                "ranking",
+                "no_information_rate",
+                "majority_class",
+                "rare_classes",
+            ):
+                if key in lead:
+                    entry[key] = lead[key]
             students[kind] = entry
         for kind, result in self.sweep.items():
             students[kind]["sweep_reason"] = result["reason"]
@@ -70,33 +94,50 @@ class DistillResult:
             "run_dir": str(self.out_dir),
             "students": students,
             "files": list(self.files),
-            "warnings": list(self.warnings),
+            "warnings": self._warnings(),
         }
 
     def describe(self) -> str:
         """A few human-readable lines about the run.
+    def _warnings(self) -> list[str]:
+        """The run's notes, then the alerts of the report's data checks (an
+        identifier column left out, a possible leak), each once."""
+        checks = ((self.report or {}).get("run") or {}).get("data_checks") or {}
+        out = list(self.warnings)
+        for line in checks.get("lines") or []:
+            if line.get("level") == "alert" and line["text"] not in out:
+                out.append(line["text"])
+        return out
 
-        They open as the report does: what is degenerate about the teacher, and
-        for a rare outcome the flagged rows and the risk ranking.
+
+        They open as the report does: what is degenerate about the teacher. Each
+        student's line then leads with the report's measures (for a rare outcome
+        the flagged rows and the risk ranking, overall agreement after them; rare
+        classes with their recall and precision), then accuracy beside the
+        no-information rate.
         """
         headline = (self.report or {}).get("summary") or {}
         sentences = headline.get("sentences") or []
-        n_first = headline.get("n_alert", 0)
-        if headline.get("lead") == "flagged":
-            n_first += 2  # flagged-row agreement, then ranking
-        lines = list(sentences[:n_first])
-        for kind, entry in self.summary()["students"].items():
-            lo, hi = entry["agreement_ci"]
+        lines = list(sentences[: headline.get("n_alert", 0)])
+        students = self.summary()["students"]
+        for kind in headline.get("students") or {}:
+            if kind not in students:  # a result without its models: the report's
+                lines += lead_lines(self.report, kind, kind)
+        for kind, entry in students.items():
             size = (
                 f"{entry['leaves']} leaves, depth {entry['depth']}"
                 if kind == "tree"
                 else f"{entry['trees']} trees"
             )
-            lines.append(
-                f"{kind} student ({size}): agrees with the teacher on "
-                f"{entry['agreement']:.1%} of {entry['n_test']} held-out rows "
-                f"(95% CI {lo:.1%}-{hi:.1%})"
-            )
+            who = f"{kind} student ({size})"
+            said = lead_lines(self.report, kind, who) if self.report else []
+            if not said:
+                lo, hi = entry["agreement_ci"]
+                said = [
+                    f"{who}: agrees with the teacher on {entry['agreement']:.1%} of "
+                    f"{entry['n_test']} held-out rows (95% CI {lo:.1%}-{hi:.1%})"
+                ]
+            lines += said
             if "sweep_reason" in entry:
                 lines.append(f"  sweep: {entry['sweep_reason']}")
         lines.append(f"report: {Path(self.out_dir) / 'report.html'}")
