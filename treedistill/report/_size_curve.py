@@ -407,7 +407,7 @@ def size_curve(
         return student, est, proba
 
     points = []
-    if nests:
+    if nests and config.grid:
         student, est, _ = fit(max(config.grid))
         cols = est.classes_.astype(int)
         for budget in config.grid:
