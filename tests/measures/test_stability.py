@@ -240,3 +240,17 @@ def test_a_tree_grown_from_given_bins_is_the_tree_that_bins_itself():
     np.testing.assert_array_equal(own.value_, given.value_)
     coarse = HistTree(max_leaf_nodes=6).fit(X, Q, bins=bin_features(X, 4))
     assert coarse.n_bins_ == 5 and len(coarse.bin_cuts_[0]) == 3
+
+
+@pytest.mark.parametrize("options", [{}, {"builder": "hist", "exact_rules": True}])
+def test_refits_on_several_cores_are_the_refits_on_one(monkeypatch, options):
+    from treedistill.measures import _stability
+
+    X, y = _data(twin=True)
+    model = _tree(X, y, max_leaf_nodes=6, **options)
+    monkeypatch.setattr(_stability.os, "cpu_count", lambda: 1)
+    one = stability(model, X, y, n_refits=6, random_state=3)
+    monkeypatch.setattr(_stability.os, "cpu_count", lambda: 4)
+    several = stability(model, X, y, n_refits=6, random_state=3)
+    assert one == several
+    assert len(set(one["agreement"]["values"])) > 1  # the refits differ

@@ -23,6 +23,7 @@ overstates the instability of the tree fit on all of them.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -222,12 +223,20 @@ def _pool_bins(model, pool, seed: int):
     return bin_features(pool[0], student.max_bins, random_state=seed)
 
 
-def _refit(model, pool, rng: np.random.Generator, seed: int, bins=None):
-    """One bootstrap refit: a shallow copy of ``model`` with a new student."""
-    X_enc, q_train, q_true, n_real, n_aug = pool
-    idx = np.concatenate(
+def _draw(pool, rng: np.random.Generator) -> np.ndarray:
+    """The rows of one bootstrap resample of the pool (real and augmented apart)."""
+    n_real, n_aug = pool[3], pool[4]
+    return np.concatenate(
         [rng.integers(0, n_real, n_real), n_real + rng.integers(0, n_aug, n_aug)]
     ).astype(np.intp)
+
+
+def _refit(model, pool, rng: np.random.Generator, seed: int, bins=None, idx=None):
+    """One bootstrap refit: a shallow copy of ``model`` with a new student, on
+    the resample ``idx`` (drawn from ``rng`` when not given)."""
+    X_enc, q_train, q_true, n_real, n_aug = pool
+    if idx is None:
+        idx = _draw(pool, rng)
     refit = copy.copy(model)
     refit.n_transfer_ = idx.size
     refit.n_augmented_ = n_aug
@@ -384,9 +393,16 @@ def refit_stability(
     main_proba = model._student_proba(test_enc)
     main = _measures(teacher_proba, main_proba, positive, threshold, flag_rate)
     main_class = np.argmax(main_proba, axis=1)
+    # The resamples are drawn in order from one generator, then the refits run
+    # side by side on the machine's cores (each is seeded: the same trees in
+    # any order; tree growth releases the GIL, so threads suffice).
+    draws = [_draw(pool, rng) for _ in seeds[1:]]
+    fitted = _in_parallel(
+        lambda seed, idx: _refit(model, pool, rng, int(seed), bins, idx),
+        list(zip(seeds[1:], draws, strict=True)),
+    )
     refits, per_refit, same = [], [], []
-    for seed in seeds[1:]:
-        refit = _refit(model, pool, rng, int(seed), bins)
+    for refit in fitted:
         proba = refit._student_proba(test_enc)
         per_refit.append(
             _measures(teacher_proba, proba, positive, threshold, flag_rate)
@@ -416,6 +432,18 @@ def refit_stability(
     for key in ("agreement", "flagged_threshold", "flagged_flag_rate"):
         out[key] = spread([m.get(key) for m in per_refit], main.get(key))
     return out
+
+
+def _in_parallel(fn, items: list) -> list:
+    """``[fn(*item) for item in items]``, on up to one thread per core."""
+    n_jobs = min(len(items), os.cpu_count() or 1)
+    if n_jobs <= 1:
+        return [fn(*item) for item in items]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(fn)(*item) for item in items
+    )
 
 
 def _bounded_rows(model, X, y, max_transfer_rows: int | None, seed: int):
