@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from treedistill.cli._common import TreedistillGroup
+from treedistill.cli.card import card
+from treedistill.cli.compare import compare
 from treedistill.cli.distill import demo, distill
 from treedistill.cli.export import export
 from treedistill.cli.saved import predict, report, rules
@@ -40,6 +42,8 @@ cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(predict)
 cli.add_command(export)
+cli.add_command(card)
+cli.add_command(compare)
 
 
 if __name__ == "__main__":
