@@ -41,6 +41,7 @@ _FLAG_OF = {
     "random_state": "--seed",
     "kind": "--student",
     "categorical_features": "--categorical",
+    "monotone_constraints": "--monotone",
 }
 
 

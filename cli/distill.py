@@ -44,6 +44,36 @@ def parse_class_names(value) -> dict[str, str] | None:
     return out
 
 
+def parse_monotone(value) -> dict[str, int] | None:
+    """``"age:+1,egfr:-1"`` (or a TOML table) as ``{"age": 1, "egfr": -1}``."""
+    if value is None:
+        return None
+    items = value.items() if isinstance(value, dict) else None
+    if items is None:
+        items = []
+        for item in split_list(value, "--monotone"):
+            column, sep, direction = item.rpartition(":")
+            if not sep or not column.strip():
+                raise click.UsageError(
+                    f"--monotone items read COLUMN:+1 or COLUMN:-1, got {item!r}"
+                )
+            items.append((column, direction))
+    out = {}
+    for column, direction in items:
+        text = str(direction).strip()
+        if text not in ("1", "+1", "-1"):
+            raise click.UsageError(
+                f"--monotone: the direction of {str(column).strip()!r} must be +1 "
+                f"or -1, got {text!r}"
+            )
+        if str(column).strip() in out:
+            raise click.UsageError(
+                f"--monotone names the column {str(column).strip()!r} twice"
+            )
+        out[str(column).strip()] = int(text)
+    return out
+
+
 DEMO_DIR = "treedistill-demo"
 DEMO_ROWS = 2000
 _FIELDS = {f.name: f for f in dataclasses.fields(DistillParams)}
@@ -170,6 +200,23 @@ Example:
     help="Build the tree student's transfer set ROWS rows at a time (kept on "
     "disk) and grow the tree from per-chunk histograms: memory bounded by the "
     "chunk. Default: all in memory.",
+)
+@click.option(
+    "--weight-column",
+    metavar="COL",
+    default=None,
+    help="Column of non-negative row weights (survey, case-control, inverse-"
+    "probability): not a feature; weights the trained teacher, the students and "
+    "the report's weighted fidelity table. Not with --chunk-size, --sweep, --dask.",
+)
+@click.option(
+    "--monotone",
+    "monotone_constraints",
+    metavar="COL:+1,COL:-1",
+    default=None,
+    help="Monotone constraints: the students' risk only rises (+1) or falls (-1) "
+    "along each numeric column named (two classes). The report adds what they "
+    "cost and where the teacher breaks them.",
 )
 @click.option(
     "--n-estimators",
@@ -357,6 +404,7 @@ def distill(data, as_json, **kw) -> None:
         categorical_features=split_list(kw.pop("categorical_features"), "--categorical")
         or (),
         class_names=parse_class_names(kw.pop("class_names")),
+        monotone_constraints=parse_monotone(kw.pop("monotone_constraints")),
         class_order=split_list(kw.pop("class_order"), "--class-order"),
         skip=split_list(kw.pop("skip"), "--skip") or [],
         **kw,

@@ -71,6 +71,10 @@ _OWN = {
 }
 
 
+#: Parameters left out of :meth:`DistillParams.to_dict` while unset.
+_RECORDED_WHEN_SET = ("weight_column", "monotone_constraints")
+
+
 @cache
 def student_defaults(kind: str) -> dict:
     """The constructor defaults of a student class, read once from its signature."""
@@ -108,6 +112,15 @@ class DistillParams:
     chunk_size :
         Build the tree student's transfer set this many rows at a time, in
         bounded memory (``None``: all at once).
+    weight_column :
+        A column of non-negative row weights (survey, case-control or
+        inverse-probability weights): not a feature; the teacher the run trains,
+        the students' criterion and leaves and the report's weighted fidelity
+        table use it. Not with ``chunk_size``, ``sweep`` or ``dask``.
+    monotone_constraints :
+        ``{column: 1 or -1}``: the students' risk (of the last class in the
+        display order) may only rise (1) or fall (-1) along each numeric column
+        named; two classes only; not with ``chunk_size`` or ``dask``.
     n_estimators, boost_depth :
         Rounds and tree depth of the boosted student.
     test_size, seed :
@@ -174,6 +187,8 @@ class DistillParams:
     max_depth: int | None = None
     criterion: str = "entropy"
     chunk_size: int | None = None
+    weight_column: str | None = None
+    monotone_constraints: dict[str, int] | None = None
     n_estimators: int = 10
     boost_depth: int = 2
     test_size: float = 0.25
@@ -225,6 +240,7 @@ class DistillParams:
         for kind in ("tree", "boosted"):  # both, as the options are given together
             self._check_student(kind)
         self._check_teacher()
+        self._check_controls()
         if self.dask is not None and (
             not isinstance(self.dask, str) or not self.dask.strip()
         ):
@@ -267,6 +283,49 @@ class DistillParams:
                 parameter="classes",
             )
 
+    def _check_controls(self) -> None:
+        """``weight_column`` and ``monotone_constraints``: values, and the paths
+        that cannot carry them."""
+        w = self.weight_column
+        if w is not None:
+            if not isinstance(w, str) or not w.strip():
+                raise ParameterError(
+                    f"weight_column must name a column, got {w!r}",
+                    parameter="weight_column",
+                )
+            if w.strip() in {self.target.strip(), *map(str, self.keep)}:
+                raise ParameterError(
+                    f"weight_column {w!r} cannot also be the target or a kept feature",
+                    parameter="weight_column",
+                )
+            for name in ("chunk_size", "dask", "sweep"):
+                if getattr(self, name) not in (None, False):
+                    raise ParameterError(
+                        f"weight_column is not available with {name}: that path "
+                        "does not carry row weights",
+                        parameter="weight_column",
+                    )
+        spec = self.monotone_constraints
+        if spec:
+            if not isinstance(spec, dict):
+                raise ParameterError(
+                    f"monotone_constraints must map columns to 1 or -1, got {spec!r}",
+                    parameter="monotone_constraints",
+                )
+            for column, direction in spec.items():
+                if isinstance(direction, bool) or direction not in (1, -1):
+                    raise ParameterError(
+                        f"monotone_constraints: the direction of {column!r} must be "
+                        f"1 (risk rises with it) or -1 (falls), got {direction!r}",
+                        parameter="monotone_constraints",
+                    )
+            for name in ("chunk_size", "dask"):
+                if getattr(self, name) is not None:
+                    raise ParameterError(
+                        f"monotone_constraints is not available with {name}",
+                        parameter="monotone_constraints",
+                    )
+
     # ---------------------------------------------------------------- derived
     def positive_label(self, classes: Sequence):
         """``positive_class`` as one of ``classes`` (text ``"1"`` names the class ``1``).
@@ -307,6 +366,10 @@ class DistillParams:
         display = self.class_display()
         if display is not None:
             params["class_names"] = display
+        if self.monotone_constraints:
+            params["monotone_constraints"] = {
+                str(k): int(v) for k, v in self.monotone_constraints.items()
+            }
         return params
 
     def class_display(self):
@@ -325,7 +388,11 @@ class DistillParams:
 
     def to_dict(self) -> dict:
         """The parameters as plain JSON values (paths as given, sequences as lists)."""
-        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        out = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        for name in _RECORDED_WHEN_SET:  # runs without them record what they did
+            if not out[name]:
+                del out[name]
+        return out
 
 
 # --------------------------------------------------------------------------- #

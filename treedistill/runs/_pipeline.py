@@ -56,6 +56,13 @@ from treedistill.exceptions import (
     TreedistillWarning,
     UnseenCategoryWarning,
 )
+from treedistill.runs._controls import (
+    check_columns,
+    control_sections,
+    fit_weights,
+    read_weights,
+    split_weights,
+)
 from treedistill.runs._outdir import (
     WRITE_ERRORS,
     Staging,
@@ -127,6 +134,7 @@ class _State:
     report: dict = field(default_factory=dict)
     positive: object = None
     config_extra: dict = field(default_factory=dict)  # more entries of config.json
+    weights: dict = field(default_factory=dict)  # row weights: "all", "train", "test"
 
 
 def staged_run(out: Path, force: bool, distill) -> DistillResult:
@@ -165,6 +173,8 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
     _read_data(state)
     clock("split")
     state.split = _split(state.X, state.y, float(params.test_size), int(params.seed))
+    if state.weights:
+        state.weights.update(split_weights(state.weights["all"], state.split))
     state.split = _label_rows(state.split, state.rows)
     clock("teacher")
     _get_teacher(state)
@@ -178,7 +188,9 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
         students[kind].set_params(
             temperature=settings[kind][0], alpha=settings[kind][1]
         )
-        state.models[kind] = students[kind].fit(X_train, y_train)
+        state.models[kind] = students[kind].fit(
+            X_train, y_train, **fit_weights(state.weights)
+        )
     clock("evaluate")
     data_sha = _evaluate(state)
     return finish_run(state, staging, clock, data_sha)
@@ -219,12 +231,17 @@ def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
 
     params = state.params
     _check_keep_row_id(params, frame)
+    check_columns(params, frame)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, y, summary = prepare_data(
             frame,
             params.target,
-            drop=(*params.drop, *([params.row_id] if params.row_id else [])),
+            drop=(
+                *params.drop,
+                *([params.row_id] if params.row_id else []),
+                *([params.weight_column] if params.weight_column else []),
+            ),
             source=state.data_path.name,
             many_classes=bool(params.many_classes),
             warn=True,
@@ -233,6 +250,8 @@ def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
         )
     state.X, state.y, state.data_summary = X, np.asarray(y), summary
     state.rows = _row_labels(frame, params, len(X))
+    if params.weight_column:
+        state.weights["all"] = read_weights(frame, params.weight_column, params.target)
     early = []
     for w in caught:
         if issubclass(w.category, IdentifierColumnWarning):
@@ -371,6 +390,7 @@ def _get_teacher(state: _State) -> None:
             hidden_layer_sizes=_or_default(params.teacher_hidden, "hidden_layer_sizes"),
             max_epochs=_or_default(params.teacher_max_epochs, "max_epochs"),
             random_state=int(params.seed),
+            **fit_weights(state.weights),
         )
         info = {
             "source": "trained on the training rows",
@@ -456,6 +476,11 @@ def _evaluate(state: _State) -> str:
 
     data_sha = sha256_file(state.data_path)
     report = evaluate_run(state, data_sha, held_out_fidelity=state.fidelities)
+    report.update(
+        control_sections(
+            state.params, state.models, state.split, state.weights, state.positive
+        )
+    )
     # Render from exactly what report.json holds, so that `treedistill report`
     # re-renders the same files from it.
     state.report = json.loads(report_json(report))

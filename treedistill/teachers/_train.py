@@ -60,6 +60,7 @@ def train_teacher(
     max_epochs: int = DEFAULT_MAX_EPOCHS,
     random_state: int = 0,
     progress: Progress | None = None,
+    sample_weight=None,
 ):
     """Train the default MLP teacher, or an ensemble of ``n_members`` of them.
 
@@ -79,6 +80,8 @@ def train_teacher(
     random_state : int, default=0
     progress : callable, optional
         Called as ``progress(stage, index, total)`` before each member is trained.
+    sample_weight : array-like of shape (n_samples,), optional
+        Row weights of every member's loss.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def train_teacher(
                     hidden_layer_sizes=tuple(int(h) for h in hidden_layer_sizes),
                     max_epochs=int(max_epochs),
                     random_state=int(random_state) + i,
-                ).fit(X, y)
+                ).fit(X, y, sample_weight=sample_weight)
             )
     if n_members == 1:
         return members[0]
