@@ -107,6 +107,7 @@ def train_teacher(
         drop=tuple(drop),
         source=data.name,
         many_classes=many_classes,
+        drop_identifiers=False,  # kept and warned about, as before
     )
     for note in summary.get("warnings", []):
         warn(note, quiet)

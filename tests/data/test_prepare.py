@@ -138,7 +138,9 @@ def test_prepare_data_accepts_and_summarises(tmp_path):
         sbp = "?" if i % 10 == 0 else str(int(rng.integers(90, 180)))
         lines.append(f"{i},{40 + i % 30},{sbp},w{i % 3},7,,c{i},{y}")
     path = write(tmp_path, "cohort.csv", "\n".join(lines) + "\n")
-    X, y, s = prepare_data(read_table(path), "y", source="cohort.csv")
+    X, y, s = prepare_data(
+        read_table(path), "y", source="cohort.csv", drop_identifiers=False
+    )
     json.dumps(s, allow_nan=False)  # serialisable, strict JSON
     assert s["rows_in"] == 60 and s["rows_used"] == 58 and s["rows_dropped"] == 2
     assert s["rows_dropped_reasons"] == {"missing target": 2}
@@ -226,13 +228,13 @@ def test_chronic_kidney_disease_loads_with_the_right_kinds():
         {"label": "ckd", "count": 250},
         {"label": "notckd", "count": 150},
     ]
-    assert s["rows_used"] == 400 and X.shape == (400, 25)
+    assert s["rows_used"] == 400 and X.shape == (400, 24)  # id left out
     assert s["cleaning"]["missing_tokens"] == {"?": 3}
     assert sorted(s["cleaning"]["text_to_numeric"]) == ["pcv", "rc", "wc"]
     assert s["columns"]["pcv"]["kind"] == "numeric"
     assert s["columns"]["pcv"]["n_missing"] == 71
     assert s["columns"]["rc"]["n_missing"] == 131
-    assert s["columns"]["id"]["action"] == "kept: looks like an identifier"
+    assert s["columns"]["id"]["action"] == "dropped: looks like an identifier"
     X2, _, s2 = prepare_data(df, "classification", drop=["id"])
     assert "id" not in X2.columns and s2["n_features"] == 24
 
@@ -287,8 +289,8 @@ def test_prepare_data_refuses_many_classes_unless_asked():
 def test_prepare_data_refuses_very_many_text_levels():
     df = cohort_csv(400).assign(Outcome=np.arange(400) % 2)
     df["code"] = [f"c{i}" for i in range(400)]
-    with pytest.raises(DataError) as info:
-        prepare_data(df, "Outcome")
+    with pytest.raises(DataError) as info:  # kept as a feature: refused
+        prepare_data(df, "Outcome", drop_identifiers=False)
     assert str(info.value) == (
         "column 'code' is text with 400 distinct values (more than 200): each would "
         "become its own 0/1 feature; drop it, or group its values into fewer "

@@ -17,6 +17,8 @@ from treedistill.cli.main import cli
 from treedistill.data._screening import LEAK_AUC, leak_scores, screen_data
 from treedistill.datasets import make_clinical_cohort
 from treedistill.exceptions import (
+    DataError,
+    DataWarning,
     IdentifierColumnWarning,
     LeakageWarning,
     ParameterError,
@@ -301,3 +303,75 @@ def test_small_integer_codes_are_suggested_as_categorical():
     none = screen_data(X[["age", "bmi", "sex"]], y, {}, target="y")
     assert none["codes"] == []
     assert not any("whole numbers" in t["text"] for t in none["lines"])
+
+
+# --------------------------------------------------------------------------- #
+# The Python API screens as a run does
+# --------------------------------------------------------------------------- #
+def _with_id(n: int = 120) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(500, 500 + n),
+            "age": rng.integers(20, 80, n),
+            "bmi": rng.normal(27, 4, n).round(1),
+        }
+    )
+    y = ((frame["bmi"] + rng.normal(0, 4, n)) > 27).astype(int).to_numpy()
+    return frame, y
+
+
+def _fit_warnings(X, y, **params) -> list:
+    from treedistill import DistilledTreeClassifier
+
+    model = DistilledTreeClassifier(
+        max_leaf_nodes=4, augment_factor=1, random_state=0, **params
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    return model, [w for w in caught if issubclass(w.category, DataWarning)]
+
+
+def test_the_estimator_names_an_identifier_column_and_keep_silences_it():
+    frame, y = _with_id()
+    model, caught = _fit_warnings(frame, y)
+    assert [w.category for w in caught] == [IdentifierColumnWarning]
+    assert "column 'id' looks like a record identifier" in str(caught[0].message)
+    assert "keep=['id']" in str(caught[0].message)
+    assert model.schema_.names == ["id", "age", "bmi"]  # warned, never dropped
+    _, caught = _fit_warnings(frame, y, keep=["id"])
+    assert caught == []
+    # an array: the column is named by position, and still used
+    model, caught = _fit_warnings(frame.to_numpy(dtype=float), y)
+    assert [str(w.message)[:40] for w in caught] == [
+        "column 'x0' looks like a record identifi"
+    ]
+    assert model.n_features_in_ == 3
+
+
+def test_the_estimator_warns_of_a_leak_and_refuses_dates():
+    from treedistill.data._screening import screened
+
+    frame, y = _with_id()
+    leaky = frame.drop(columns="id").assign(outcome_code=y * 10 + 1)
+    _, caught = _fit_warnings(leaky, y)
+    assert [w.category for w in caught] == [LeakageWarning]
+    assert "column 'outcome_code' alone separates" in str(caught[0].message)
+    with screened():  # a run screened its data once already
+        _, caught = _fit_warnings(leaky, y)
+    assert caught == []
+    dated = frame.assign(visit=[f"2021-03-{1 + i % 28:02d}" for i in range(len(y))])
+    with pytest.raises(DataError, match="column 'visit' holds dates") as info:
+        _fit_warnings(dated, y, keep=["id"])
+    assert info.value.column == "visit"
+
+
+def test_prepare_data_leaves_an_identifier_out_and_says_so_unasked():
+    frame, y = _with_id()
+    with pytest.warns(IdentifierColumnWarning, match="column 'id'.*left out"):
+        X, _, summary = prepare_data(frame.assign(y=y), "y")
+    assert list(X.columns) == ["age", "bmi"]
+    assert summary["dropped_columns"] == {"id": "looks like an identifier"}
+    X, _, _ = prepare_data(frame.assign(y=y), "y", keep=["id"])
+    assert list(X.columns) == ["id", "age", "bmi"]

@@ -70,7 +70,7 @@ def prepare_data(
     source: str = "data",
     many_classes: bool = False,
     warn: bool = False,
-    drop_identifiers: bool = False,
+    drop_identifiers: bool = True,
     keep: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Split a table into features and labels, checking everything on the way.
@@ -104,10 +104,10 @@ def prepare_data(
     column with missing values                   kept (the tree routes them);
                                                  one warning lists them all
     text column with > 50 levels                 kept, warned
-    id-like column: all values distinct, and an  kept, warned (``drop`` removes
-    id-like name (``id``, ``*_id``, ``MRN``,     it); with ``drop_identifiers``
-    ``record_no`` …), or >= 20 rows of           left out, warned, unless named
-    consecutive integers or of text              in ``keep``
+    id-like column: all values distinct, and an  left out, warned, unless named
+    id-like name (``id``, ``*_id``, ``MRN``,     in ``keep``; with
+    ``record_no`` …), or >= 20 rows of           ``drop_identifiers=False`` kept,
+    consecutive integers or of text              warned
     ===========================================  ===============================
 
     A ``category`` or bool column is text by the user's choice and is not
@@ -136,12 +136,14 @@ def prepare_data(
         id-like column, :class:`~treedistill.exceptions.IgnoredColumnWarning`
         for a column dropped as empty, :class:`~treedistill.exceptions.DataWarning`
         for the others.
-    drop_identifiers : bool, default=False
+    drop_identifiers : bool, default=True
         Leave id-like columns out of the features (with an
-        :class:`~treedistill.exceptions.IdentifierColumnWarning` naming each),
-        except those named in ``keep``. :func:`~treedistill.run_distill` does.
+        :class:`~treedistill.exceptions.IdentifierColumnWarning` naming each,
+        issued even without ``warn``), except those named in ``keep``, as
+        :func:`~treedistill.run_distill` does. ``False`` keeps them, warned about.
     keep : iterable of str, default=()
-        Id-like columns to keep as features when ``drop_identifiers`` is set.
+        Id-like columns to keep as features (the same opt-in as a run's
+        ``keep``).
 
     Returns
     -------
@@ -228,8 +230,10 @@ def prepare_data(
         "cleaning": notes,
         "warnings": [text for text, _ in log.entries],
     }
-    if warn:
-        for text, category in log.entries:
+    for text, category in log.entries:
+        # A column left out is said even unasked: it never disappears silently.
+        left_out = category is IdentifierColumnWarning and "left out" in text
+        if warn or left_out:
             warnings.warn(text, category, stacklevel=2)
     return X, y, summary
 

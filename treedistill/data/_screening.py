@@ -26,6 +26,8 @@ block.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,9 @@ __all__ = [
     "code_columns",
     "leak_scores",
     "screen_data",
+    "screen_features",
+    "screened",
+    "already_screened",
 ]
 
 #: A column whose single-column ROC AUC reaches this is flagged as a possible leak.
@@ -335,3 +340,77 @@ def check_lines(checks: Mapping) -> list[dict]:
     return [
         {**line, "text": line["text"][:1].upper() + line["text"][1:]} for line in lines
     ]
+
+
+# --------------------------------------------------------------------------- #
+# The estimators' own screening (the Python API)
+# --------------------------------------------------------------------------- #
+def screen_features(
+    X: pd.DataFrame, y, *, keep=(), random_state: int = 0
+) -> list[tuple[str, type]]:
+    """What a distiller's ``fit`` says about its columns, as ``(text, warning
+    class)`` pairs: the run's screening for an estimator, which never leaves a
+    column out on its own.
+
+    Refuses a text column of dates (:class:`~treedistill.exceptions.DataError`,
+    as :func:`~treedistill.prepare_data` does); names each identifier-like column
+    (:class:`~treedistill.exceptions.IdentifierColumnWarning`) and each possible
+    target leak (:class:`~treedistill.exceptions.LeakageWarning`). Columns named
+    in ``keep`` are kept without a word, as ``keep`` does for a run.
+    """
+    from treedistill.data._prepare import _looks_like_id, _refuse_dates
+    from treedistill.data._schema import is_categorical
+    from treedistill.exceptions import IdentifierColumnWarning, LeakageWarning
+
+    if isinstance(keep, str):
+        keep = keep.split(",")
+    kept = {str(k).strip() for k in keep or ()}
+    out: list[tuple[str, type]] = []
+    for name in X.columns:
+        if str(name) in kept:
+            continue
+        s = X[name]
+        categorical = is_categorical(s)
+        explicit = isinstance(s.dtype, pd.CategoricalDtype) or (
+            pd.api.types.is_bool_dtype(s.dtype)
+        )
+        if categorical and not explicit:
+            _refuse_dates(str(name), s)
+        kind = "categorical" if categorical else "numeric"
+        if s.nunique(dropna=True) > 1 and _looks_like_id(str(name), s, kind):
+            out.append(
+                (
+                    f"column {str(name)!r} looks like a record identifier (every "
+                    "value differs) and is used as a feature: leave it out of X "
+                    f"(prepare_data does), or name it in keep=[{str(name)!r}] to "
+                    "use it without this warning",
+                    IdentifierColumnWarning,
+                )
+            )
+    y = np.asarray(y)
+    if len(y) and np.unique(y[~pd.isna(y)]).size >= 2:
+        scored = X[[c for c in X.columns if str(c) not in kept]]
+        for leak in leak_scores(scored, y, random_state=random_state):
+            if leak["auc"] >= LEAK_AUC:
+                out.append((_leak_text(leak, "y"), LeakageWarning))
+    return out
+
+
+_SCREENED: ContextVar[bool] = ContextVar("treedistill_screened", default=False)
+
+
+@contextmanager
+def screened():
+    """Within it, distillers skip their own screening: a run screens its data
+    once, before training, and its many fits (students, baselines, refits) do
+    not repeat it."""
+    token = _SCREENED.set(True)
+    try:
+        yield
+    finally:
+        _SCREENED.reset(token)
+
+
+def already_screened() -> bool:
+    """Whether the caller's data was screened already (see :func:`screened`)."""
+    return _SCREENED.get()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,7 @@ from treedistill.common._json import scalar
 from treedistill.data._booleans import resolve_categorical
 from treedistill.data._cleaning import clean_input_frame
 from treedistill.data._schema import TabularSchema, as_frame
+from treedistill.data._screening import already_screened, screen_features
 from treedistill.distill._rules import resolve_class_names
 from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill.distill._tao import SEARCHES, SearchedSoftTree
@@ -67,6 +69,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         "categorical_features": ["array-like", str, None],
         "class_names": [dict, list, tuple, None],
         "monotone_constraints": [dict, None],
+        "keep": ["array-like", str, None],
     }
 
     # ------------------------------------------------------------------ input
@@ -103,6 +106,18 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             self._frame_input = False
         names = self.schema_.names if not reset and hasattr(self, "schema_") else None
         return as_frame(arr, names)
+
+    def _screen(self, frame: pd.DataFrame, y) -> None:
+        """Warn, as a run does before training, about identifier-like columns and
+        possible target leaks (never leaving a column out), and refuse a column of
+        dates; columns named in ``keep`` are used without a word. Skipped within
+        a run, which screened its data once already."""
+        if already_screened():
+            return
+        for text, category in screen_features(
+            frame, y, keep=self.keep, random_state=_seed(self.random_state)
+        ):
+            warnings.warn(text, category, stacklevel=4)
 
     def _teacher_input(self, frame: pd.DataFrame):
         """What the teacher is given: a frame if it was fit on one, else an array."""
@@ -150,6 +165,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if pd.isna(y).any():
             raise ValueError("y contains missing labels")
+        self._screen(frame, y)
         uniq = np.unique(y)
         if uniq.size < 2:
             raise ValueError(
@@ -504,6 +520,14 @@ class DistilledTreeClassifier(_BaseDistiller):
         "stroke"}`` (label -> display name, in display order) or an ordered list
         of labels (for ordinal classes, ``["high", "medium", "low"]``). A
         binary leaf then reads "stroke risk 2%" (the last class in the order).
+    keep : array-like of str, or str, default=None
+        Columns to use without the screening's warning. Before training, ``fit``
+        warns about each column that looks like a record identifier
+        (:class:`~treedistill.exceptions.IdentifierColumnWarning`) and each
+        possible target leak (:class:`~treedistill.exceptions.LeakageWarning`),
+        and refuses a text column of dates, as a run does; unlike a run it never
+        leaves a column out (leave it out of ``X``, as
+        :func:`~treedistill.prepare_data` does, or name it here to keep it).
     batch_size : int, default=16384
         Rows per teacher call while labelling.
     random_state : int, RandomState or None, default=None
@@ -578,6 +602,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         categorical_features=None,
         class_names=None,
         monotone_constraints=None,
+        keep=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -599,6 +624,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self.categorical_features = categorical_features
         self.class_names = class_names
         self.monotone_constraints = monotone_constraints
+        self.keep = keep
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -665,7 +691,7 @@ class DistilledBoostingClassifier(_BaseDistiller):
     Parameters
     ----------
     teacher, temperature, alpha, augmentation, augment_factor, batch_size,
-    random_state, categorical_features, class_names :
+    random_state, categorical_features, class_names, keep :
         As in :class:`DistilledTreeClassifier`, with defaults ``temperature=1.0``
         and ``augment_factor=5.0``.
     n_estimators : int, default=10
@@ -705,6 +731,7 @@ class DistilledBoostingClassifier(_BaseDistiller):
         categorical_features=None,
         class_names=None,
         monotone_constraints=None,
+        keep=None,
         batch_size=16384,
         random_state=None,
     ):
@@ -720,6 +747,7 @@ class DistilledBoostingClassifier(_BaseDistiller):
         self.categorical_features = categorical_features
         self.class_names = class_names
         self.monotone_constraints = monotone_constraints
+        self.keep = keep
         self.batch_size = batch_size
         self.random_state = random_state
 

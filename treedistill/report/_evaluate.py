@@ -204,13 +204,13 @@ def evaluate(
     sentences[n_alert:n_alert] = warnings
     n_alert += len(warnings)
     out["summary"].update(sentences=sentences, n_alert=n_alert)
+    out["summary"]["students"] = student_leads(out)
     out["run"] = plain(dict(run_info) if run_info else {})
     return out
 
 
 @dataclass(frozen=True)
 class _Seeds:
-    out["summary"]["students"] = student_leads(out)
     """One seed per use, all drawn from ``random_state``."""
 
     boot: int  # bootstrap intervals
@@ -275,16 +275,16 @@ def _sections(
     )
     primary_row = next(r for r in fid["held_out"] if r["key"] == inputs.primary_name)
     point = chosen_point(primary_row["measures"]["operating_points"], ops)
+    focus = {
+        n: focus_rows(ops, point, inputs.test.teacher_proba, proba_test[n])
+        for n in names
+    }
     config = SizeCurveConfig(
         grid=tuple(grid),
         criterion=baseline_size(inputs)[1],
         seed=seeds.tree,
         ops=ops,
         point_kind=None if point is None else point["kind"],
-    focus = {
-        n: focus_rows(ops, point, inputs.test.teacher_proba, proba_test[n])
-        for n in names
-    }
     )
     curve = size_curve(
         models[inputs.tree_name] if inputs.tree_name else inputs.primary,
@@ -397,13 +397,13 @@ def _data_section(inputs: Inputs, include_values: bool, random_state, ops) -> di
         "n_synthetic": (0 if inputs.synthetic is None else len(inputs.synthetic.frame)),
         "n_synthetic_source": inputs.n_synthetic_source,
         "classes": list(classes),
+        **_class_names(inputs.primary, classes),
         "positive_class": None if ops.positive is None else classes[ops.positive],
         "columns": columns_info(inputs.schema),
         "test_class_counts": np.bincount(inputs.test.y_idx, minlength=k).tolist(),
         "include_values": bool(include_values),
         "random_state": random_state,
     }
-        **_class_names(inputs.primary, classes),
 
 
 def _class_names(model, classes) -> dict:

@@ -140,6 +140,8 @@ class _State:
 def staged_run(out: Path, force: bool, distill) -> DistillResult:
     """``distill(staging, stale_notes)`` writing into a staging folder that is
     published as ``out`` only when it succeeds (discarded otherwise)."""
+    from treedistill.data._screening import screened
+
     stale = clean_stale_staging(out)
     staging = Staging(out, force=force)
     try:
@@ -147,7 +149,9 @@ def staged_run(out: Path, force: bool, distill) -> DistillResult:
             # Held-out rows with categories training never saw are reported once,
             # as a note naming the column, not once per encoding.
             warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
-            result = distill(staging, stale)
+            # The run screens its data once (prepare_frame); its fits do not.
+            with screened():
+                result = distill(staging, stale)
         staging.publish()
     except OSError as exc:
         staging.discard()
@@ -564,6 +568,8 @@ def _write(state: _State, folder: Path, data_sha: str) -> list[str]:
             "target": params.target,
             "seed": int(params.seed),
             "held_out_fidelity": state.fidelities[kind],
+            # What every summary of the run leads with (report.json's own).
+            "lead": state.report["summary"]["students"][kind],
         }
         save_student(model, folder / names[kind], metadata=plain(metadata))
         written.append(names[kind])
@@ -639,5 +645,3 @@ def check_teacher_classes(teacher, y: np.ndarray) -> None:
             "the labels in the order of the teacher's outputs if its labels are names",
             parameter="classes",
         )
-            # What every summary of the run leads with (report.json's own).
-            "lead": state.report["summary"]["students"][kind],

@@ -97,8 +97,6 @@ class DistillResult:
             "warnings": self._warnings(),
         }
 
-    def describe(self) -> str:
-        """A few human-readable lines about the run.
     def _warnings(self) -> list[str]:
         """The run's notes, then the alerts of the report's data checks (an
         identifier column left out, a possible leak), each once."""
@@ -109,6 +107,8 @@ class DistillResult:
                 out.append(line["text"])
         return out
 
+    def describe(self) -> str:
+        """A few human-readable lines about the run.
 
         They open as the report does: what is degenerate about the teacher. Each
         student's line then leads with the report's measures (for a rare outcome
