@@ -444,7 +444,7 @@ def demo(out, force, quiet, as_json) -> None:
     from treedistill.runs._outdir import check_out_dir
 
     quiet_warnings(quiet)
-    check_out_dir(out, force)
+    check_out_dir(out, force, replaces=("run", "report"))
     X, y = make_clinical_cohort(DEMO_ROWS, missing_rate=0.05, random_state=0)
     frame = X.assign(**{y.name: y})
     with tempfile.TemporaryDirectory(prefix="treedistill-demo-") as tmp:

@@ -62,6 +62,7 @@ def export(source, fmt, out, dialect, table, passthrough, kind, force, quiet) ->
     onnx. Every format gives the same probabilities as `treedistill predict`."""
     from treedistill.export._saved import export_saved
     from treedistill.runs._outdir import check_out_file, write_new_file
+    from treedistill.runs._verify import protected_files
 
     quiet_warnings(quiet)
     options = {}
@@ -71,7 +72,7 @@ def export(source, fmt, out, dialect, table, passthrough, kind, force, quiet) ->
         options["table"] = table
     if passthrough:
         options["passthrough"] = list(passthrough)
-    out = check_out_file(out, force, keep=[source])
+    out = check_out_file(out, force, keep=protected_files(source))
     data = export_saved(source, fmt, kind=kind, **options)
     write_new_file(out, data, force=force)
     echo(f"wrote the {fmt} export of {source} to {out}", quiet)

@@ -43,7 +43,11 @@ def report(run_dir, out, force, quiet) -> None:
     quiet_warnings(quiet)
     written = render_report(run_dir, out, force=force)
     names = ", ".join(sorted(Path(p).name for p in written))
-    echo(f"wrote {names} to {Path(out) if out else Path(run_dir)}", quiet)
+    in_place = out is None or Path(out).resolve() == Path(run_dir).resolve()
+    record = (
+        " and updated their sha256 in its .treedistill-run.json" if in_place else ""
+    )
+    echo(f"wrote {names} to {Path(out) if out else Path(run_dir)}{record}", quiet)
 
 
 @click.command(
@@ -99,9 +103,11 @@ def predict(student, data, out, kind, force, quiet) -> None:
     )
     from treedistill.runs._outdir import check_out_file
     from treedistill.runs._saved import ignored_columns
+    from treedistill.runs._verify import protected_files
 
     quiet_warnings(quiet)
-    out = check_out_file(out, force, keep=[data], suffixes=(".csv",))
+    keep = [data, *protected_files(student)]
+    out = check_out_file(out, force, keep=keep, suffixes=(".csv",))
     bundle = load_run_student(student, kind)
     frame = read_table(data)
     result = predict_frame(bundle, frame)

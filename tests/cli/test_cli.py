@@ -196,10 +196,10 @@ def test_second_identical_run_is_byte_identical_and_force_replaces(
     assert refused.exit_code == 2
     assert str(second) in error_line(refused)
     assert "--force" in error_line(refused)
-    # --force replaces only a folder treedistill wrote: stale.txt is named
+    # --force replaces only a folder treedistill wrote (it holds the record)
     refused = invoke(*args, "--force")
     assert refused.exit_code == 2
-    assert "stale.txt" in error_line(refused)
+    assert "is not a folder treedistill wrote" in error_line(refused)
     assert (second / "stale.txt").read_text() == "from an older run"
 
     shutil.rmtree(second)
@@ -229,7 +229,7 @@ def test_force_never_replaces_a_folder_that_is_not_a_run(work, cohort_csv):
         "distill", cohort_csv, "--target", "risk", "--out", folder, "--force",
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "was not written by treedistill" in error_line(result)
+    assert "is not a folder treedistill wrote" in error_line(result)
     (folder / "report.json").write_text("{}")
     result = invoke(
         "distill", folder / "data.csv", "--target", "risk", "--out", folder,
@@ -536,7 +536,7 @@ def test_predict_adds_columns_and_rule_ids(run, work, cohort_csv):
     copy = work / "input-copy.csv"
     shutil.copy(cohort_csv, copy)
     same = invoke("predict", out_dir, copy, "--out", copy, "--force")
-    assert same.exit_code == 2 and "input data" in error_line(same)
+    assert same.exit_code == 2 and "is the input file" in error_line(same)
     assert sha(copy) == before
 
 

@@ -27,7 +27,7 @@ from tests.conftest import (
     tree_sha,
     write_csv,
 )
-from treedistill.runs._outdir import MARKER
+from treedistill.runs._outdir import MARKER, refresh_marker
 
 FAST = ["--augment-factor", "1"]
 
@@ -78,16 +78,30 @@ def hidden(folder: Path) -> list[str]:
 # 1-2. --force replaces only what treedistill wrote; every command follows it
 # --------------------------------------------------------------------------- #
 def test_force_refuses_a_folder_holding_a_file_treedistill_did_not_write(
-    tmp_path, cohort_csv, teacher_pt
+    tmp_path, run_dir, cohort_csv, teacher_pt
 ):
     project = tmp_path / "myproject"
-    project.mkdir()
-    (project / "config.json").write_text("{}")
+    shutil.copytree(run_dir, project)
     (project / "thesis.tex").write_text("years of work")
     before = tree_sha(project), sha(cohort_csv)
     result = distill(cohort_csv, project, teacher_pt, "--force")
     refused(result, "thesis.tex", "was not written by treedistill", "--force")
     assert (tree_sha(project), sha(cohort_csv)) == before
+    assert hidden(tmp_path) == []
+
+
+def test_force_never_replaces_a_folder_without_the_runs_record(
+    tmp_path, cohort_csv, teacher_pt
+):
+    notes = tmp_path / "mynotes"
+    (notes / "inputs").mkdir(parents=True)
+    (notes / "report.json").write_text('{"mine": true}')
+    (notes / "report.md").write_text("# my notes")
+    (notes / "inputs" / "thesis.tex").write_text("years of work")
+    before = tree_sha(notes), sha(cohort_csv), sha(teacher_pt)
+    result = distill(cohort_csv, notes, teacher_pt, "--force")
+    refused(result, repr(str(notes)), "is not a folder treedistill wrote", MARKER)
+    assert (tree_sha(notes), sha(cohort_csv), sha(teacher_pt)) == before
     assert hidden(tmp_path) == []
 
 
@@ -316,6 +330,11 @@ def test_tampered_report_json_is_refused_naming_what_is_missing(
     change(doc)
     (copy / "report.json").write_text(json.dumps(doc))
     before = tree_sha(copy)
+    refused(invoke("report", copy), "report.json", "was changed after treedistill")
+    assert tree_sha(copy) == before
+    # recorded as it is (a run of an older or broken version): the schema is checked
+    refresh_marker(copy, ["report.json"])
+    before = tree_sha(copy)
     refused(invoke("report", copy), "report.json", message)
     assert tree_sha(copy) == before
     out = tmp_path / "elsewhere"
@@ -332,7 +351,7 @@ def test_tampered_report_json_is_refused_naming_what_is_missing(
         ("max_leaf_nodes = 3.9\n", ["max-leaf-nodes", "3.9", "integer"]),
         ("temperature = true\n", ["temperature", "True"]),
         ("sweep = 1\n", ["sweep", "true or false"]),
-        ("seed = '7'\n", None),
+        ("seed = '7'\n", ["seed", "'7' is text, not a number"]),
         ("student = 3\n", ["student", "3"]),
     ],
 )
@@ -381,3 +400,157 @@ def test_bad_operating_point_is_refused(tmp_path, cohort_csv, teacher_pt, extra,
     out = tmp_path / "run"
     refused(distill(cohort_csv, out, teacher_pt, *extra), *names)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- #
+# No command writes over a run's files or inputs; a changed run file is refused
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def run_copy(tmp_path, run_dir) -> Path:
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def _inputs(run: Path) -> dict:
+    """Every file of the run, and the data and teacher files it records."""
+    config = json.loads((run / "config.json").read_text())
+    inputs = [config["data"]["absolute"]] + [t["absolute"] for t in config["teachers"]]
+    return {**tree_sha(run), **{p: sha(Path(p)) for p in inputs}}
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["export", "{run}", "--format", "python", "--out", "{run}/student.json"],
+         "student.json"),
+        (["predict", "{run}", "{new}", "--out", "{run}/held_out_rows.csv"],
+         "held_out_rows.csv"),
+        (["export", "{run}", "--format", "sql", "--out", "{run}/" + MARKER], MARKER),
+        (["export", "{run}", "--format", "sql", "--out", "{run}/report.json"],
+         "report.json"),
+        (["predict", "{run}/student.json", "{new}", "--out", "{data}"], "cohort.csv"),
+        (["export", "{run}", "--format", "python", "--out", "{teacher}"],
+         "teacher.pt"),
+        (["train-teacher", "{new}", "--target", "risk", "--out", "{run}/config.json"],
+         "config.json"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_no_command_writes_over_a_file_of_a_run_or_its_inputs(
+    tmp_path, run_copy, cohort_csv, teacher_pt, args, name, force
+):
+    new = shutil.copy(cohort_csv, tmp_path / "new.csv")
+    where = {"run": run_copy, "new": new, "data": cohort_csv, "teacher": teacher_pt}
+    before = _inputs(run_copy), sha(new)
+    result = invoke(*[a.format(**where) for a in args], *force)
+    line = refused(result, name, "even with --force")
+    assert "is a file of the treedistill run" in line or "is the input file" in line
+    assert (_inputs(run_copy), sha(new)) == before
+    assert hidden(run_copy) == [MARKER] and hidden(tmp_path) == []
+
+
+def test_report_out_never_replaces_a_run(tmp_path, run_copy, run_dir):
+    other = tmp_path / "other-run"
+    shutil.copytree(run_dir, other)
+    before = tree_sha(other)
+    refused(
+        invoke("report", run_copy, "--out", other, "--force"),
+        "other-run", "holds a treedistill run", "--force",
+    )  # fmt: skip
+    assert tree_sha(other) == before
+
+
+def test_report_refuses_an_edited_report_and_never_reseals_it(run_copy):
+    path = run_copy / "report.json"
+    doc = json.loads(path.read_text())
+    assert doc["summary"]["agreement"] != 0.999
+    doc["summary"]["agreement"] = 0.999
+    path.write_text(json.dumps(doc))
+    before = tree_sha(run_copy)
+    refused(
+        invoke("report", run_copy), repr(str(path)), "was changed after treedistill"
+    )
+    assert tree_sha(run_copy) == before  # no HTML showing 99.9%, the record as it was
+    elsewhere = run_copy.parent / "elsewhere"
+    refused(invoke("report", run_copy, "--out", elsewhere), "report.json", "changed")
+    assert not elsewhere.exists()
+
+
+def test_report_re_renders_a_verified_run_and_says_it_updated_the_record(run_copy):
+    record = json.loads((run_copy / MARKER).read_text())["files"]
+    (run_copy / "predictions.csv").write_text("the user's own file")
+    result = invoke("report", run_copy)
+    assert result.exit_code == 0, result.output
+    assert "updated their sha256 in its .treedistill-run.json" in result.stdout
+    after = json.loads((run_copy / MARKER).read_text())["files"]
+    assert sorted(after) == sorted(record)  # the user's file is not adopted
+    assert after == {name: sha(run_copy / name) for name in after}
+    assert invoke("rules", run_copy).exit_code == 0  # the run still reads
+
+
+@pytest.mark.parametrize(
+    "name", ["student.json", "config.json", "held_out_rows.csv", "report.json"]
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "{source}", "{new}", "--out", "{out}.csv"],
+        ["export", "{source}", "--format", "python", "--out", "{out}.py"],
+        ["rules", "{source}"],
+        ["report", "{run}"],
+    ],
+)
+def test_every_command_refuses_a_changed_run_file(
+    tmp_path, run_copy, cohort_csv, name, args
+):
+    path = run_copy / name
+    path.write_bytes(path.read_bytes() + b"\n")  # still valid: only the hash tells
+    new = shutil.copy(cohort_csv, tmp_path / "new.csv")
+    out = tmp_path / "out"
+    before = tree_sha(run_copy), sha(new)
+    for source in (run_copy, run_copy / "student.json"):
+        where = {"source": source, "run": run_copy, "new": new, "out": out}
+        result = invoke(*[a.format(**where) for a in args])
+        refused(result, repr(str(path)), "was changed after treedistill wrote it")
+    assert (tree_sha(run_copy), sha(new)) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "run"]
+
+
+def _hand_edit(path: Path) -> None:
+    """Class names reversed and leaf values around 7e15, as found in the wild."""
+    doc = json.loads(path.read_text())
+    doc["classes"]["values"].reverse()
+    doc["tree"]["value"] = [[7.56e15 * v for v in row] for row in doc["tree"]["value"]]
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "{student}", "{new}", "--out", "{out}.csv"],
+        ["export", "{student}", "--format", "python", "--out", "{out}.py"],
+        ["export", "{student}", "--format", "onnx", "--out", "{out}.onnx"],
+        ["rules", "{student}"],
+    ],
+)
+def test_a_hand_edited_student_is_refused(tmp_path, run_copy, cohort_csv, args):
+    new = shutil.copy(cohort_csv, tmp_path / "new.csv")
+    alone = tmp_path / "student.json"  # a standalone file: its own checks
+    shutil.copy(run_copy / "student.json", alone)
+    _hand_edit(alone)
+    _hand_edit(run_copy / "student.json")  # in a run: its record too
+    out = tmp_path / "out"
+    before = tree_sha(tmp_path)
+    for student, message in [
+        (alone, "is not a probability distribution"),
+        (run_copy / "student.json", "was changed after treedistill wrote it"),
+        (run_copy, "was changed after treedistill wrote it"),
+    ]:
+        where = {"student": student, "new": new, "out": out}
+        result = invoke(*[a.format(**where) for a in args])
+        line = refused(result, "student.json", message)
+        assert "e+15" not in result.stdout
+        if student == alone:
+            assert "tree 'value' of leaf" in line
+    assert tree_sha(tmp_path) == before

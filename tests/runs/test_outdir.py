@@ -41,7 +41,7 @@ def test_check_out_dir(tmp_path):
     with pytest.raises(OutputError, match="already exists and is not empty") as info:
         check_out_dir(full, force=False)
     assert str(full) in str(info.value) and info.value.parameter == "force"
-    with pytest.raises(OutputError, match="x' was not written by treedistill"):
+    with pytest.raises(OutputError, match="full' is not a folder treedistill wrote"):
         check_out_dir(full, force=True)
     with pytest.raises(OutputError, match="current folder"):
         check_out_dir(Path.cwd(), force=True)
@@ -67,23 +67,73 @@ def test_force_replaces_only_what_treedistill_wrote(tmp_path):
     (run / "a.txt").write_text("edited")
     with pytest.raises(OutputError, match="a.txt' was changed after treedistill"):
         check_out_dir(run, force=True)
-    refresh_marker(run)
+    refresh_marker(run, ["a.txt"])  # treedistill rewrote it itself
     assert check_out_dir(run, force=True) == run
 
 
-def test_a_config_json_alone_is_not_a_run(tmp_path):
-    folder = tmp_path / "myproject"
-    folder.mkdir()
-    (folder / "config.json").write_text("{}")
-    (folder / "thesis.tex").write_text("x")
-    with pytest.raises(OutputError, match="thesis.tex"):
+def test_refresh_marker_seals_only_the_files_it_is_given(tmp_path):
+    run = _published(tmp_path, files=("a.txt", "b.txt"))
+    (run / "mine.csv").write_text("the user's own file")
+    (run / "b.txt").write_text("the user's edit")
+    (run / "a.txt").write_text("re-rendered")
+    refresh_marker(run, [run / "a.txt"])
+    files = json.loads((run / MARKER).read_text())["files"]
+    assert sorted(files) == ["a.txt", "b.txt"]  # mine.csv is not adopted
+    with pytest.raises(OutputError, match="b.txt' was changed"):
+        check_out_dir(run, force=True)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"report.json": "{}", "report.md": "notes", "inputs/thesis.tex": "x"},
+        {"config.json": "{}", "report.json": "{}"},
+        {"config.json": "{}", "thesis.tex": "x"},
+    ],
+)
+def test_a_folder_without_the_record_is_never_replaced(tmp_path, files):
+    folder = tmp_path / "mynotes"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    with pytest.raises(OutputError, match=f"mynotes' is not a folder .*{MARKER}"):
         check_out_dir(folder, force=True)
-    (folder / "thesis.tex").unlink()
-    with pytest.raises(OutputError, match="not a folder treedistill wrote"):
+    (folder / MARKER).write_text("{not json")  # an unreadable record is no record
+    with pytest.raises(OutputError, match="is not a folder treedistill wrote"):
         check_out_dir(folder, force=True)
-    # a run written before the marker existed: only run files
-    (folder / "report.json").write_text("{}")
-    assert check_out_dir(folder, force=True) == folder
+
+
+def test_a_report_folder_never_replaces_a_run(tmp_path):
+    run = _published(tmp_path, files=("config.json", "student.json"))
+    assert json.loads((run / MARKER).read_text())["kind"] == "run"
+    with pytest.raises(OutputError, match="holds a treedistill run"):
+        check_out_dir(run, force=True)  # by default, a run is never replaced
+    assert check_out_dir(run, force=True, replaces=("run", "report")) == run
+    stage = Staging(tmp_path / "rendered", kind="report", replaces=("report",))
+    (stage.path / "report.md").write_text("r")
+    stage.publish()
+    rendered = tmp_path / "rendered"
+    assert check_out_dir(rendered, force=True, replaces=("report",)) == rendered
+
+
+def test_no_single_file_is_written_over_a_file_of_a_run(tmp_path):
+    run = _published(
+        tmp_path, files=("config.json", "student.json", "held_out_rows.csv")
+    )
+    (run / "inputs").mkdir()
+    (run / "inputs" / "d.csv").write_text("x")
+    refresh_marker(run, [run / "inputs" / "d.csv"])
+    for name in ("student.json", "held_out_rows.csv", MARKER, "inputs/d.csv"):
+        with pytest.raises(
+            OutputError, match="is a file of the treedistill run"
+        ) as info:
+            check_out_file(run / name, force=True)
+        assert name.split("/")[-1] in str(info.value)
+        assert info.value.parameter == "force"
+    # the same file by another spelling of its path
+    with pytest.raises(OutputError, match="is a file of the treedistill run"):
+        check_out_file(run / "inputs" / ".." / "student.json", force=True)
+    assert check_out_file(run / "new.csv", force=False) == run / "new.csv"
 
 
 def test_symlink_out_is_refused(tmp_path):
@@ -187,5 +237,5 @@ def test_single_files_are_never_replaced_without_force(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]
     with pytest.raises(OutputError, match="must end with .csv"):
         check_out_file(tmp_path / "p.txt", force=False, suffixes=(".csv",))
-    with pytest.raises(OutputError, match="is the input data file"):
+    with pytest.raises(OutputError, match="is the input file .* even with force"):
         check_out_file(out, force=True, keep=[out])

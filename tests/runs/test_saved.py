@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from tests.conftest import tree_sha
 from treedistill import (
     DistillParams,
     find_student,
@@ -25,7 +26,7 @@ from treedistill import (
 )
 from treedistill.datasets import make_clinical_cohort
 from treedistill.exceptions import DataError, OutputError, SavedRunError
-from treedistill.runs._outdir import MARKER
+from treedistill.runs._outdir import MARKER, refresh_marker
 
 NUMERIC = ["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]
 
@@ -128,6 +129,13 @@ def test_predictions_csv_neutralises_formulas(tmp_path):
         write_predictions(frame, out)
 
 
+def _as_written(folder, text):
+    """report.json replaced and its record updated, as a run of an older or
+    broken treedistill would have left it (the schema checks still apply)."""
+    (folder / "report.json").write_text(text)
+    refresh_marker(folder, ["report.json"])
+
+
 def test_read_report_checks_the_schema(finished, tmp_path):
     out = finished / "out"
     doc = read_report(out)
@@ -136,22 +144,96 @@ def test_read_report_checks_the_schema(finished, tmp_path):
     shutil.copytree(out, bad)
     tampered = dict(doc)
     del tampered["summary"]
-    (bad / "report.json").write_text(json.dumps(tampered))
+    _as_written(bad, json.dumps(tampered))
     with pytest.raises(SavedRunError, match="lacks 'summary'"):
         read_report(bad)
-    (bad / "report.json").write_text(json.dumps({**doc, "schema_version": "0"}))
+    _as_written(bad, json.dumps({**doc, "schema_version": "0"}))
     with pytest.raises(SavedRunError, match="schema_version '0'"):
         read_report(bad)
-    (bad / "report.json").write_text("{not json")
+    _as_written(bad, "{not json")
     with pytest.raises(SavedRunError, match="not valid JSON"):
         read_report(bad)
     nested = json.loads((out / "report.json").read_text())
     del nested["summary"]["agreement"]
-    (bad / "report.json").write_text(json.dumps(nested))
+    _as_written(bad, json.dumps(nested))
     before = (bad / "report.md").read_bytes()
     with pytest.raises(SavedRunError, match="agreement"):
         render_report(bad)
     assert (bad / "report.md").read_bytes() == before
+
+
+def _edit_json(path, change):
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["report.json", "student-tree.json", "student-boosted.json", "config.json",
+     "held_out_rows.csv", "report.md", "timings.json"],
+)  # fmt: skip
+def test_every_reader_refuses_a_changed_run_file(finished, tmp_path, name):
+    run = tmp_path / "run"
+    shutil.copytree(finished / "out", run)
+    path = run / name
+    if name == "report.json":
+        _edit_json(path, lambda d: d["summary"].update(agreement=0.999))
+    elif name.endswith(".json"):
+        _edit_json(path, lambda d: d.update(edited=True))
+    else:
+        path.write_text(path.read_text() + "\n")
+    before = tree_sha(run)
+    readers = [
+        lambda: read_report(run),
+        lambda: render_report(run),
+        lambda: render_report(run, tmp_path / "elsewhere"),
+        lambda: load_run_student(run),
+        lambda: load_run_student(run / "student-boosted.json"),
+        lambda: predict_saved(run, finished / "cohort.csv"),
+    ]
+    for read in readers:
+        with pytest.raises(SavedRunError, match="was changed after treedistill") as e:
+            read()
+        assert repr(str(path)) in str(e.value)
+    assert tree_sha(run) == before and not (tmp_path / "elsewhere").exists()
+
+
+def test_render_report_in_place_updates_the_record_of_what_it_wrote(finished, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(finished / "out", run)
+    record = json.loads((run / MARKER).read_text())["files"]
+    (run / "report.html").unlink()  # a rendered file may be re-created
+    (run / "my-predictions.csv").write_text("the user's own file")
+    written = render_report(run)
+    assert sorted(p.name for p in written) == sorted(
+        ["report.html", "report.json", "report.md", "rules.txt"]
+    )
+    after = json.loads((run / MARKER).read_text())["files"]
+    assert sorted(after) == sorted(record)  # the user's file is not adopted
+    assert after == {name: tree_sha(run)[name] for name in after}
+    assert load_run_student(run).kind == "tree"  # the run still reads
+
+
+def test_a_folder_without_its_record_is_not_re_rendered(finished, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(finished / "out", run)
+    (run / MARKER).unlink()
+    _edit_json(run / "report.json", lambda d: d["summary"].update(agreement=0.999))
+    before = tree_sha(run)
+    with pytest.raises(SavedRunError, match=f"holds no {MARKER}"):
+        render_report(run)
+    with pytest.raises(SavedRunError, match=f"holds no {MARKER}"):
+        render_report(run, tmp_path / "elsewhere")
+    assert tree_sha(run) == before and not (tmp_path / "elsewhere").exists()
+    (run / MARKER).write_text('{"files": ["not", "a", "record"]}')
+    with pytest.raises(SavedRunError, match="is damaged or was edited"):
+        render_report(run)
+    # a standalone student file (no record) is read on its own checks alone
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(finished / "out" / "student-tree.json", alone / "student.json")
+    assert load_run_student(alone).kind == "tree"
 
 
 def test_render_report_follows_the_output_rule(finished, tmp_path):

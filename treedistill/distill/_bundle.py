@@ -18,6 +18,7 @@ alone (no scikit-learn estimator is rebuilt) and works with
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -299,8 +300,11 @@ def _bundle_from(doc: dict, path: Path) -> StudentBundle:
     """Check a student document and build its bundle (raises :class:`Malformed`)."""
     kind = get(doc, "kind", str)
     need(kind in ("tree", "boosted"), f"unknown kind {kind!r}")
-    get(doc, "temperature", (int, float))
-    need(float(doc["temperature"]) > 0, "the temperature is not positive")
+    temperature = get(doc, "temperature", (int, float))
+    need(
+        not isinstance(temperature, bool) and 0 < float(temperature) < math.inf,
+        "the temperature is not positive and finite",
+    )
     classes = classes_from_json(doc)
     schema = schema_from_json(get(doc, "schema", dict))
     n_in = get(doc, "n_features_in", int)

@@ -42,6 +42,8 @@ __all__ = [
 
 FORMAT_TAG = "treedistill.student"
 FORMAT_VERSION = 1
+#: How far a leaf's class probabilities may sum from 1 (rounding of saved floats).
+PROBA_TOLERANCE = 1e-6
 _COLUMN_KINDS = ("float", "integer", "categorical")
 _CLASS_KINDS = "OUifb"
 
@@ -490,6 +492,18 @@ def classes_from_json(doc: dict) -> np.ndarray:
         "a class label is not str, int, float or bool",
     )
     classes = np.asarray(values, dtype=dtype)
+    need(
+        classes.tolist() == values
+        and all(
+            type(a) is type(b) for a, b in zip(classes.tolist(), values, strict=True)
+        ),
+        f"the class labels {values!r} do not match their dtype {dtype_str!r}",
+    )
+    kind = spec.get("type")
+    need(
+        kind is None or kind == _type_name(values),
+        f"classes 'type' is {kind!r} but the labels are {_type_name(values)!r}",
+    )
     need(len(set(classes.tolist())) == len(values), "the classes repeat a label")
     return classes
 
@@ -542,11 +556,25 @@ def tree_from_json(doc: dict, n_features: int, n_classes: int) -> BundleTree:
         bool(np.all(left[~leaf] < n) and np.all(right[~leaf] < n)),
         "a child is out of range",
     )
+    children = np.concatenate([left[~leaf], right[~leaf]])
+    need(
+        len(np.unique(children)) == len(children),
+        "a node is the child of two nodes (not a tree)",
+    )
     need(
         bool(np.all((feat[~leaf] >= 0) & (feat[~leaf] < n_features))),
         "a split uses a feature outside the schema",
     )
     need(not np.isnan(arrays["threshold"]).any(), "a threshold is NaN")
+    need(
+        bool(np.all(np.isin(arrays["missing_go_to_left"], (0, 1)))),
+        "tree 'missing_go_to_left' holds a value other than 0 or 1",
+    )
+    weights = arrays["weighted_n_node_samples"]
+    need(
+        bool(np.all(np.isfinite(weights) & (weights >= 0))),
+        "tree 'weighted_n_node_samples' holds a negative or non-finite number",
+    )
     value_rows = get(tree, "value", list, "tree ")
     need(len(value_rows) == n, f"tree 'value' has {len(value_rows)} rows, not {n}")
     try:
@@ -557,6 +585,7 @@ def tree_from_json(doc: dict, n_features: int, n_classes: int) -> BundleTree:
         value.shape == (n, n_classes),
         f"tree 'value' has shape {value.shape}, expected ({n}, {n_classes})",
     )
+    _check_distributions(value, leaf)
     criterion = str(tree.get("criterion", ""))
     precision = get(tree, "split_precision", str, "tree ")
     need(
@@ -572,6 +601,25 @@ def tree_from_json(doc: dict, n_features: int, n_classes: int) -> BundleTree:
     )
 
 
+def _check_distributions(value: np.ndarray, leaf: np.ndarray) -> None:
+    """Every node's value finite; every leaf's a probability distribution."""
+    bad = np.flatnonzero(~np.isfinite(value).all(axis=1))
+    need(
+        not bad.size, f"tree 'value' of node {bad[0] if bad.size else 0} is not finite"
+    )
+    rows = value[leaf]
+    wrong = (rows < 0).any(axis=1) | (rows > 1).any(axis=1)
+    wrong |= np.abs(rows.sum(axis=1) - 1.0) > PROBA_TOLERANCE
+    if wrong.any():
+        node = int(np.flatnonzero(leaf)[np.argmax(wrong)])
+        shown = ", ".join(f"{v:.4g}" for v in value[node][:4])
+        raise Malformed(
+            f"tree 'value' of leaf {node} ([{shown}"
+            f"{', ...' if value.shape[1] > 4 else ''}]) is not a probability "
+            f"distribution (each in [0, 1], summing to 1)"
+        )
+
+
 def boosting_from_json(doc: dict, n_features: int, n_classes: int) -> BundleBoosting:
     import xgboost
 
@@ -583,6 +631,7 @@ def boosting_from_json(doc: dict, n_features: int, n_classes: int) -> BundleBoos
         base.shape == ((1,) if k == 2 else (k,)),
         f"boosted base_margin has {base.size} entries for {k} classes",
     )
+    need(bool(np.isfinite(base).all()), "boosted base_margin is not finite")
     text = get(spec, "xgboost_model", str, "boosted ")
     booster = xgboost.Booster()
     try:

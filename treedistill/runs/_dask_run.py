@@ -530,7 +530,12 @@ def run_distill_dask(params: DistillParams, *, progress=None) -> DistillResult:
     check_dask_installed()
     files, kind = dask_files(params.data)
     delimiter = check_files(files, kind, params.target)
-    out = check_out_dir(params.out, params.force, keep=[*files, *params.teacher])
+    out = check_out_dir(
+        params.out,
+        params.force,
+        keep=[*files, *params.teacher],
+        replaces=("run", "report"),
+    )
     import dask
 
     client, close = connect(str(params.dask))

@@ -4,11 +4,14 @@ A run directory is built in a hidden sibling (``.NAME.partial-XXXX``) and rename
 into place only when every file is written. The rename fails when another run
 published at ``NAME`` meanwhile, so of two runs into the same new folder exactly one
 wins. Each published folder holds a marker (:data:`MARKER`) listing the SHA-256 of
-every file treedistill wrote there; ``force`` replaces only a folder whose every file
-is in that list, unchanged, so it never deletes anything a user put there.
+every file treedistill wrote there and what the folder is (``"run"`` or
+``"report"``); ``force`` replaces only a folder holding that record whose every file
+is in it, unchanged, so it never deletes anything a user put there. A folder without
+the record is never replaced, whatever its files are called.
 
 Single output files (predictions, teacher files, exports) are written to a hidden
 temporary file and linked into place, which fails if the name was taken meanwhile.
+No single output file may be a file a run's record lists, ``force`` or not.
 
 Every refusal is an :class:`~treedistill.exceptions.OutputError` naming the path; it
 is raised before any work when the location is taken, not writable or full.
@@ -36,7 +39,9 @@ __all__ = [
     "check_out_dir",
     "check_out_file",
     "clean_stale_staging",
+    "folder_kind",
     "output_error",
+    "recorded_in",
     "publish_file",
     "refresh_marker",
     "write_new_file",
@@ -47,11 +52,8 @@ MARKER = ".treedistill-run.json"
 _STAGING_NOTE = ".treedistill-staging.json"
 #: Below this much free space a run is refused before it starts.
 MIN_FREE_BYTES = 1 << 20
-# Files of runs written before the marker existed (replaced only when nothing else is there).
-_LEGACY_NAMES = {
-    "report.html", "report.json", "report.md", "rules.txt", "student.json",
-    "student-tree.json", "student-boosted.json", "config.json", "timings.json",
-}  # fmt: skip
+#: What a marker says its folder is: a distillation run, or a re-rendered report.
+FOLDER_KINDS = ("run", "report")
 
 
 def _file_mode() -> int:
@@ -67,6 +69,7 @@ _OS_REASONS = {
     errno.EPERM: "permission denied",
     errno.ENOSPC: "no space left on the device",
     errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "the file size limit is exceeded (ulimit -f)",
 }
 
 
@@ -142,13 +145,16 @@ def check_out_dir(
     force: bool,
     *,
     keep: Sequence[str | os.PathLike] = (),
+    replaces: Sequence[str] = ("report",),
 ) -> Path:
     """Check that a folder of results may be written at ``out``; return the path.
 
     A new or empty folder is fine. An existing folder with files is refused unless
-    ``force``; even then only a folder treedistill wrote is replaced (every file is
-    listed, unchanged, in its :data:`MARKER`), never the current folder or one
-    holding a file in ``keep`` (the inputs). A symbolic link is refused.
+    ``force``; even then only a folder treedistill wrote is replaced (it holds a
+    :data:`MARKER` of one of the kinds in ``replaces`` that lists every file in it,
+    unchanged), never the current folder or one holding a file in ``keep`` (the
+    inputs). Only what writes a run passes ``replaces=("run", "report")``: by
+    default a run is never replaced. A symbolic link is refused.
     """
     out = Path(out)
     _refuse_symlink(out, "output folder")
@@ -186,6 +192,14 @@ def check_out_dir(
                 parameter="force",
             )
     check_ours(out)
+    kind = folder_kind(out)
+    if kind not in replaces:
+        raise OutputError(
+            f"output folder {_q(out)} holds a treedistill {kind}, which only a new "
+            f"{kind} may replace; refusing to replace it, even with force",
+            path=out,
+            parameter="force",
+        )
     return out
 
 
@@ -200,45 +214,45 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def check_ours(folder: Path) -> None:
-    """Refuse, naming the first file treedistill did not write in ``folder``."""
+    """Refuse, naming the first file treedistill did not write in ``folder``.
+
+    Only a folder holding a readable :data:`MARKER` passes, and only when every
+    file in it is listed there with its sha256 unchanged.
+    """
     marker = folder / MARKER
     recorded = _read_marker(marker)
+    if recorded is None:
+        raise OutputError(
+            f"{_q(folder)} is not a folder treedistill wrote (it holds no readable "
+            f"{MARKER}, the record of what treedistill wrote there); refusing to "
+            "replace it, even with force",
+            path=folder,
+            parameter="force",
+        )
     for path in _files_under(folder):
-        rel = path.relative_to(folder).as_posix()
         if path == marker:
             continue
-        if recorded is None:
-            ok = rel in _LEGACY_NAMES or (
-                rel.startswith("inputs/") and rel.count("/") == 1
-            )
-            ok = ok and not path.is_symlink()
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink() or rel not in recorded:
+            why = "was not written by treedistill"
+        elif recorded[rel] != sha256_file(path):
+            why = "was changed after treedistill wrote it"
         else:
-            ok = (
-                not path.is_symlink()
-                and recorded.get(rel) is not None
-                and recorded[rel] == sha256_file(path)
-            )
-        if not ok:
-            why = (
-                "was not written by treedistill"
-                if recorded is None or rel not in (recorded or {})
-                else "was changed after treedistill wrote it"
-            )
-            raise OutputError(
-                f"{_q(path)} {why}; refusing to replace {_q(folder)}, even with force",
-                path=path,
-                parameter="force",
-            )
-    if recorded is None and not (folder / "report.json").is_file():
+            continue
         raise OutputError(
-            f"{_q(folder)} is not a folder treedistill wrote (no {MARKER} or "
-            "report.json); refusing to replace it, even with force",
-            path=folder,
+            f"{_q(path)} {why}; refusing to replace {_q(folder)}, even with force",
+            path=path,
             parameter="force",
         )
 
 
 def _read_marker(marker: Path) -> dict | None:
+    doc = _read_marker_doc(marker)
+    return None if doc is None else doc["files"]
+
+
+def _read_marker_doc(marker: Path) -> dict | None:
+    """The marker's document, or None when it is absent, a link or unreadable."""
     if not marker.is_file() or marker.is_symlink():
         return None
     try:
@@ -246,26 +260,61 @@ def _read_marker(marker: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     files = doc.get("files") if isinstance(doc, dict) else None
-    return files if isinstance(files, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        return None
+    return doc
 
 
-def write_marker(folder: Path) -> None:
-    """Record the SHA-256 of every file in ``folder`` in its :data:`MARKER`."""
+def folder_kind(folder: str | os.PathLike) -> str | None:
+    """What the :data:`MARKER` of ``folder`` says it is (``"run"`` or ``"report"``),
+    or None without a readable marker."""
+    doc = _read_marker_doc(Path(folder) / MARKER)
+    if doc is None:
+        return None
+    kind = doc.get("kind")
+    return kind if kind in FOLDER_KINDS else _kind_of(doc["files"])
+
+
+def _kind_of(files) -> str:
+    """A folder holding a config.json is a run; any other (a report, a card, a
+    comparison written from runs) is a report."""
+    return "run" if "config.json" in files else "report"
+
+
+def write_marker(folder: Path, kind: str | None = None) -> None:
+    """Record the SHA-256 of every file in ``folder`` in its :data:`MARKER`, and
+    what the folder is (``kind``; by default told by its files)."""
     files = {
         p.relative_to(folder).as_posix(): sha256_file(p)
         for p in _files_under(folder)
         if p.name not in (MARKER, _STAGING_NOTE)
     }
+    kind = kind or _kind_of(files)
     atomic_write_text(
-        folder / MARKER, dumps({"written_by": "treedistill", "files": files})
+        folder / MARKER,
+        dumps({"written_by": "treedistill", "kind": kind, "files": files}),
     )
 
 
-def refresh_marker(folder: str | os.PathLike) -> None:
-    """Re-record the marker of a folder treedistill wrote (after re-rendering in place)."""
+def refresh_marker(
+    folder: str | os.PathLike, written: Iterable[str | os.PathLike]
+) -> None:
+    """Re-record, in the marker of ``folder``, the files treedistill just rewrote
+    there (``written``); every other entry is kept as it is, and no other file is
+    added, so nothing treedistill did not write is ever sealed as its own."""
     folder = Path(folder)
-    if (folder / MARKER).is_file():
-        write_marker(folder)
+    marker = folder / MARKER
+    doc = _read_marker_doc(marker)
+    if doc is None:
+        return
+    files = dict(doc["files"])
+    for path in written:
+        path = Path(path)
+        path = path if path.is_absolute() else folder / path
+        files[path.relative_to(folder).as_posix()] = sha256_file(path)
+    atomic_write_text(marker, dumps({**doc, "files": dict(sorted(files.items()))}))
 
 
 # --------------------------------------------------------------------------- #
@@ -334,9 +383,18 @@ class Staging:
     output location is refused before any work).
     """
 
-    def __init__(self, out: str | os.PathLike, *, force: bool = False):
+    def __init__(
+        self,
+        out: str | os.PathLike,
+        *,
+        force: bool = False,
+        kind: str | None = None,
+        replaces: Sequence[str] = ("report",),
+    ):
         self.out = Path(out)
         self.force = force
+        self.kind = kind
+        self.replaces = tuple(replaces)
         parent = self.out.parent if str(self.out.parent) else Path(".")
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -353,7 +411,7 @@ class Staging:
         out = self.out
         try:
             (self.path / _STAGING_NOTE).unlink()
-            write_marker(self.path)
+            write_marker(self.path, self.kind)
         except OSError as exc:
             raise output_error(exc, out) from None
         _refuse_symlink(out, "output folder")
@@ -364,7 +422,7 @@ class Staging:
                     "this run was working; nothing was replaced",
                     path=out,
                 )
-            check_ours(out)
+            check_out_dir(out, True, replaces=self.replaces)
             self._replace()
             return
         try:
@@ -411,8 +469,9 @@ def check_out_file(
     """Check that a single output file may be written at ``out``; return the path.
 
     Refused: a name without one of ``suffixes`` (when given), a folder, a symbolic
-    link, one of the input files in ``keep``, an existing file unless ``force``, and
-    a location that cannot be written.
+    link, a file the record of a treedistill folder above it lists (a run's own
+    files, ``force`` or not), one of the input files in ``keep``, an existing file
+    unless ``force``, and a location that cannot be written.
     """
     out = Path(out)
     if suffixes and out.suffix.lower() not in suffixes:
@@ -426,11 +485,22 @@ def check_out_file(
             f"output file {_q(out)} is a folder; give a file name", path=out
         )
     _refuse_symlink(out, "output file")
+    folder = recorded_in(out)
+    if folder is not None:
+        raise OutputError(
+            f"output file {_q(out)} is a file of the treedistill {folder_kind(folder)} "
+            f"{_q(folder)}; no command writes over it, even with force; choose "
+            "another name",
+            path=out,
+            parameter="force",
+        )
     for item in keep:
         if out.exists() and Path(item).exists() and os.path.samefile(out, item):
             raise OutputError(
-                f"output file {_q(out)} is the input data file {_q(item)}; choose another name",
+                f"output file {_q(out)} is the input file {_q(item)}; no command "
+                "writes over its inputs, even with force; choose another name",
                 path=out,
+                parameter="force",
             )
     if out.exists() and not force:
         raise OutputError(
@@ -440,6 +510,25 @@ def check_out_file(
         )
     check_writable(out)
     return out
+
+
+def recorded_in(path: str | os.PathLike) -> Path | None:
+    """The treedistill folder (at ``path``'s folder or above) whose :data:`MARKER`
+    lists ``path``, or None."""
+    path = Path(path)
+    parent = path.absolute().parent
+    try:
+        parent = parent.resolve()
+    except OSError:
+        return None
+    full = parent / path.name
+    for folder in (parent, *parent.parents):
+        files = _read_marker(folder / MARKER)
+        if files is None:
+            continue
+        if full == folder / MARKER or full.relative_to(folder).as_posix() in files:
+            return folder
+    return None
 
 
 def publish_file(

@@ -143,7 +143,7 @@ def staged_run(out: Path, force: bool, distill) -> DistillResult:
     from treedistill.data._screening import screened
 
     stale = clean_stale_staging(out)
-    staging = Staging(out, force=force)
+    staging = Staging(out, force=force, replaces=("run", "report"))
     try:
         with torch_threads(1), warnings.catch_warnings():
             # Held-out rows with categories training never saw are reported once,

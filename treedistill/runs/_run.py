@@ -47,7 +47,12 @@ def run_distill(
         from treedistill.runs._dask_run import run_distill_dask
 
         return run_distill_dask(params, progress=progress)
-    out = check_out_dir(params.out, params.force, keep=[params.data, *params.teacher])
+    out = check_out_dir(
+        params.out,
+        params.force,
+        keep=[params.data, *params.teacher],
+        replaces=("run", "report"),
+    )
     return staged_run(
         out,
         params.force,

@@ -25,6 +25,7 @@ from treedistill.runs._outdir import (
     refresh_marker,
     write_new_file,
 )
+from treedistill.runs._verify import check_run_of, read_record, verify_run
 
 __all__ = [
     "REPORT_KEYS",
@@ -41,6 +42,8 @@ __all__ = [
 #: Top-level keys every report.json of the current schema holds.
 REPORT_KEYS = ("schema_version", "summary", "data", "fidelity", "models", "run")
 STUDENT_KINDS = ("tree", "boosted")
+#: The files ``render_report`` writes from report.json (re-created when missing).
+RENDERED = ("report.html", "report.md", "rules.txt")
 
 
 def _q(path) -> str:
@@ -106,9 +109,13 @@ def _bundle_kind(path: Path) -> str | None:
 
 
 def load_run_student(path: str | os.PathLike, kind: str | None = None):
-    """Load the student of a run directory or a student file (a ``StudentBundle``)."""
+    """Load the student of a run directory or a student file (a ``StudentBundle``).
+
+    A run directory, or a student file its record lists, is first checked against
+    that record: a file changed since the run is refused, naming it."""
     from treedistill.distill._bundle import load_student
 
+    check_run_of(path)
     return load_student(find_student(path, kind))
 
 
@@ -215,15 +222,21 @@ def read_report(run_dir: str | os.PathLike) -> dict:
     Raises
     ------
     SavedRunError
-        No such directory, no ``report.json``, not JSON, another schema version,
+        No such directory, no ``report.json``, a file changed since the run (when
+        the directory holds the run's record), not JSON, another schema version,
         or a key of the schema missing (named).
     """
-    from treedistill.report import SCHEMA_VERSION
-
     run_dir = Path(run_dir)
-    source = run_dir / "report.json"
     if not run_dir.is_dir():
         raise SavedRunError(f"run directory {_q(run_dir)} does not exist", path=run_dir)
+    check_run_of(run_dir)
+    return _report_doc(run_dir)
+
+
+def _report_doc(run_dir: Path) -> dict:
+    from treedistill.report import SCHEMA_VERSION
+
+    source = run_dir / "report.json"
     if not source.is_file():
         raise SavedRunError(
             f"{_q(run_dir)} has no report.json: is it a treedistill run directory?",
@@ -289,20 +302,28 @@ def render_report(
 ) -> list[Path]:
     """Re-render report.html, report.md and rules.txt from a run's report.json.
 
-    Without ``out`` (or with ``out`` the run directory) the run's own report files
-    are rewritten. Otherwise ``out`` follows the rule of every output folder: new or
-    empty, or with ``force`` a folder treedistill wrote; it is written whole or not
-    at all.
+    Every file of the run is first checked against the run's record (a changed
+    file is refused, naming it; a folder without the record is refused); the
+    rendered files alone may be missing. Without ``out`` (or with ``out`` the run
+    directory) the run's own report files are rewritten and the record updated
+    for them alone. Otherwise ``out`` follows the rule of every output folder: new
+    or empty, or with ``force`` a report folder treedistill wrote (never a run);
+    it is written whole or not at all.
     """
     run_dir = Path(run_dir)
-    doc = read_report(run_dir)
+    if not run_dir.is_dir():
+        raise SavedRunError(f"run directory {_q(run_dir)} does not exist", path=run_dir)
+    if read_record(run_dir) is None and not (run_dir / "report.json").is_file():
+        _report_doc(run_dir)  # names the missing report.json
+    verify_run(run_dir, may_be_missing=RENDERED)
+    doc = _report_doc(run_dir)
     source = run_dir / "report.json"
     if out is None or (Path(out).exists() and os.path.samefile(out, run_dir)):
         written = _render(doc, run_dir, source)
-        refresh_marker(run_dir)
+        refresh_marker(run_dir, written)
         return written
-    target = check_out_dir(out, force, keep=[source])
-    staging = Staging(target, force=force)
+    target = check_out_dir(out, force, keep=[source], replaces=("report",))
+    staging = Staging(target, force=force, kind="report", replaces=("report",))
     try:
         names = [p.name for p in _render(doc, staging.path, source)]
         staging.publish()
