@@ -101,6 +101,7 @@ _OS_REASONS = {
     errno.EROFS: "the file system is read-only",
     errno.ENOSPC: "no space left on the device",
     errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "the file size limit is exceeded (ulimit -f)",
 }
 
 
@@ -462,6 +463,13 @@ def _check_config_item(key: str, item, param: click.Parameter, path: str) -> Non
         raise click.UsageError(
             f"key {key!r} in --config file {path!r}: {item!r} is not a valid value "
             f"for --{key}"
+        )
+    if isinstance(item, str) and isinstance(
+        param.type, (click.types.IntParamType, click.types.FloatParamType)
+    ):  # values are not converted: "8" is text, as 3.9 is not a whole number
+        raise click.UsageError(
+            f"key {key!r} in --config file {path!r}: {item!r} is text, not a "
+            f"number; write it without quotes"
         )
     try:
         param.type.convert(str(item), param, None)

@@ -40,6 +40,11 @@ def parse_class_names(value) -> dict[str, str] | None:
         label, sep, name = item.partition("=")
         if not sep or not label.strip() or not name.strip():
             raise click.UsageError(f"--class-names items read LABEL=NAME, got {item!r}")
+        if label.strip() in out:
+            raise click.UsageError(
+                f"--class-names names the label {label.strip()!r} twice "
+                f"({out[label.strip()]!r} and {name.strip()!r}); give each label once"
+            )
         out[label.strip()] = name.strip()
     return out
 

@@ -101,6 +101,7 @@ def predict(student, data, out, kind, force, quiet) -> None:
         read_table,
         write_predictions,
     )
+    from treedistill.common._text import name_list
     from treedistill.runs._outdir import check_out_file
     from treedistill.runs._saved import ignored_columns
     from treedistill.runs._verify import protected_files
@@ -116,7 +117,7 @@ def predict(student, data, out, kind, force, quiet) -> None:
         click.echo(
             one_line(
                 f"Note: {len(extra)} column(s) the student does not read are ignored "
-                f"(copied to the output unchanged): {', '.join(extra)}"
+                f"(copied to the output unchanged): {name_list(extra)}"
             ),
             err=True,
         )

@@ -39,7 +39,13 @@ Example:
     help="Accept a target with few rows per class (otherwise refused as a number "
     "to predict rather than class labels).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Random seed (0 to 2**32 - 1).",
+)
 @click.option(
     "--ensemble",
     type=int,

@@ -401,3 +401,40 @@ def test_a_glob_of_csv_files_gives_the_parquet_run(run, data, tmp_path):
     csv_rows = _json(out / "report.json")["run"]["dask"]["held_out_all_rows"]
     parquet_rows = _json(parquet_run / "report.json")["run"]["dask"]
     assert csv_rows["tree"] == parquet_rows["held_out_all_rows"]["tree"]
+
+
+def test_csv_files_with_different_separators_are_refused_naming_the_file(
+    tmp_path, small
+):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    small.to_csv(folder / "a.csv", index=False)
+    small.to_csv(folder / "b.csv", index=False, sep=";")
+    message = _refused(
+        [str(folder / "*.csv"), "--target", "risk", "--dask", "local"],
+        tmp_path / "out",
+        "b.csv",
+        "separated by ';'",
+    )
+    assert "a.csv" in message
+
+
+@pytest.mark.slow  # starts a LocalCluster
+def test_text_in_a_numeric_column_is_named_by_its_file_and_row(tmp_path):
+    X, y = make_clinical_cohort(300, missing_rate=0.0, random_state=2)
+    frame = X.assign(risk=y)
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    first, second = frame.iloc[:85], frame.iloc[85:].reset_index(drop=True)
+    second = second.assign(sbp=second["sbp"].astype(object))
+    second.loc[125, "sbp"] = "high"  # data row 126 of b.csv, row 211 of both
+    first.to_csv(folder / "a.csv", index=False)
+    second.to_csv(folder / "b.csv", index=False)
+    args = [str(folder / "*.csv"), "--target", "risk", "--dask", "local"]
+    _refused(
+        [*args, *FAST, "--quiet"],
+        tmp_path / "out",
+        "column 'sbp'",
+        f"row 126 of data file {str(folder / 'b.csv')!r} (row 211 of all files)",
+        "'high'",
+    )

@@ -61,3 +61,13 @@ def test_csv_safe_frame_keeps_numbers_and_neutralises_text():
     assert back["label"].tolist() == ["'=1+1", "b"]
     assert back["note"].iloc[0] == "'@x" and pd.isna(back["note"].iloc[1])
     assert frame["label"].iloc[0] == "=1+1"  # the input is not changed
+
+
+def test_name_list_shows_the_first_names_and_a_count():
+    from treedistill.common._text import name_list
+
+    assert name_list(["a", "b"]) == "a, b"
+    assert (
+        name_list([f"c{i}" for i in range(2000)]) == "c0, c1, c2, c3, c4 and 1995 more"
+    )
+    assert name_list(range(7), shown=2) == "0, 1 and 5 more"

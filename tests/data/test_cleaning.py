@@ -98,3 +98,64 @@ def test_clean_input_frame_leaves_digit_text_without_markers_as_text():
     cleaned = clean_input_frame(frame)
     assert cleaned["code"].tolist() == ["1", "2", "3"]  # typed as text: stays text
     assert cleaned["grade"].dtype == np.float64  # '?' marks it as numbers
+
+
+# --------------------------------------------------------------------------- #
+# How numbers may be written in a file (the README's table)
+# --------------------------------------------------------------------------- #
+def _one_column(tmp_path, cells, *, sep=",") -> pd.DataFrame:
+    import csv
+
+    from treedistill import read_table
+
+    path = tmp_path / "cells.csv"
+    frame = pd.DataFrame({"x": cells, "y": ["a", "b"] * (len(cells) // 2)})
+    frame.to_csv(path, index=False, sep=sep, quoting=csv.QUOTE_ALL)
+    return read_table(path)
+
+
+@pytest.mark.parametrize(
+    "cell, value",
+    [("+5", 5), ("1e3", 1000.0), (" 12 ", 12), ("-0", 0), (".5", 0.5), ("5.", 5.0)],
+)
+def test_signed_exponent_padded_and_negative_zero_numbers_are_numbers(
+    tmp_path, cell, value
+):
+    frame = _one_column(tmp_path, [cell, "3"])
+    assert pd.api.types.is_numeric_dtype(frame["x"].dtype)
+    assert frame["x"].iloc[0] == value
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "1e400"])
+def test_infinities_and_numbers_beyond_float_range_read_as_infinite(tmp_path, cell):
+    # read as numbers here; prepare_data refuses them naming the column and row
+    frame = _one_column(tmp_path, [cell, "3"])
+    assert np.isinf(frame["x"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    "cells, values, sep",
+    [
+        (["1,234.5", "12,000", "7"], [1234.5, 12000.0, 7.0], ","),
+        (["1,234,567", "2,000,000", "3"], [1234567, 2000000, 3], ","),
+        (["1.234,5", "12.000", "7,25"], [1234.5, 12000.0, 7.25], ","),
+        (["1.234,5", "12.000", "7,25"], [1234.5, 12000.0, 7.25], ";"),
+        (["1.234.567", "2.000.000", "3"], [1234567, 2000000, 3], ";"),
+    ],
+)
+def test_numbers_with_thousands_separators_are_read_as_numbers_and_noted(
+    tmp_path, cells, values, sep
+):
+    from treedistill.data._cleaning import CLEANING_ATTR
+
+    frame = _one_column(tmp_path, [*cells, cells[0]], sep=sep)
+    assert frame["x"].tolist() == [*values, values[0]]
+    notes = frame.attrs[CLEANING_ATTR]["thousands_separators"]
+    assert set(notes) == {"x"} and notes["x"] in cells
+
+
+def test_commas_that_may_mark_thousands_or_decimals_are_still_refused(tmp_path):
+    from treedistill.exceptions import DataError
+
+    with pytest.raises(DataError, match="column 'x' .* '1,234'"):
+        _one_column(tmp_path, ["1,234", "5,678"])

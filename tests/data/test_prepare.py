@@ -354,3 +354,69 @@ def test_prepare_data_issues_warnings_of_their_class_on_request():
     assert [str(w.message) for w in record] == summary["warnings"] == quiet["warnings"]
     kinds = {type(w.message) for w in record}
     assert {IdentifierColumnWarning, IgnoredColumnWarning} <= kinds
+
+
+# --------------------------------------------------------------------------- #
+# Numbers with thousands separators, categories differing by case or spaces
+# --------------------------------------------------------------------------- #
+def _thirty(cells_of) -> pd.DataFrame:
+    frame = cohort_csv(60)
+    frame["income"] = [cells_of(i) for i in range(60)]
+    return frame
+
+
+def test_thousands_separators_read_as_numbers_with_a_warning(tmp_path):
+    frame = _thirty(lambda i: f"{1 + i % 30},{100 + i % 30 * 7}.5")
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)  # "1,100.5" is quoted in the file
+    X, _, summary = prepare_data(read_table(path), "Outcome")
+    assert X["income"].dtype == np.float64
+    assert X["income"].iloc[0] == 1100.5
+    assert summary["columns"]["income"]["kind"] == "numeric"
+    assert any(
+        "'income'" in w and "thousands separators" in w for w in summary["warnings"]
+    )
+
+
+def test_numbers_written_with_both_separator_styles_are_refused(tmp_path):
+    frame = _thirty(lambda i: "1,234.5" if i % 2 else "1.234,5")
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match="column 'income' holds numbers written"):
+        prepare_data(read_table(path), "Outcome")
+
+
+def test_thousands_numbers_with_a_text_cell_are_refused_naming_the_row(tmp_path):
+    frame = _thirty(lambda i: "unknown" if i == 41 else f"{1 + i},{i:03d}.5")
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match="column 'income' is numeric but row 42"):
+        prepare_data(read_table(path), "Outcome")
+
+
+def test_categories_differing_by_case_are_warned_and_by_spaces_merged(tmp_path):
+    frame = cohort_csv(40)
+    frame["sex"] = ["male", "Male", "MALE", " male", "female"] * 8
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    X, _, summary = prepare_data(read_table(path), "Outcome")
+    assert sorted(X["sex"].unique()) == ["MALE", "Male", "female", "male"]
+    case = [w for w in summary["warnings"] if "letter case" in w]
+    assert case == [
+        "column 'sex' has categories that differ only by letter case ('MALE' / "
+        "'Male' / 'male'); they are kept as separate levels: write each one way "
+        "to merge them"
+    ]
+    assert any(
+        "'sex'" in w and "surrounding spaces" in w and "' male'" in w
+        for w in summary["warnings"]
+    )
+
+
+def test_a_nullable_boolean_column_with_missing_values_is_prepared():
+    frame = cohort_csv(40)
+    frame["flag"] = pd.array([True, False, None, True] * 10, dtype="boolean")
+    X, _, summary = prepare_data(frame, "Outcome")
+    assert X["flag"].tolist()[:2] == ["True", "False"]
+    assert pd.isna(X["flag"].iloc[2])
+    assert summary["columns"]["flag"]["n_missing"] == 10

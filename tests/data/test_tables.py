@@ -285,3 +285,18 @@ def test_read_table_refuses_commas_that_may_mark_thousands(tmp_path):
         "comma may mark thousands or decimals; write them without it (1234 or 1.234)"
     )
     assert info.value.column == "a" and info.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    "values, kind",
+    [([[1, 2], [3]], "list"), ([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], "struct")],
+)
+def test_parquet_nested_columns_are_refused_naming_the_column(tmp_path, values, kind):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "nested.parquet"
+    table = pa.table({"age": [61, 70], "tags": pa.array(values), "y": ["a", "b"]})
+    pq.write_table(table, path)
+    with pytest.raises(DataError, match=f"column 'tags' holds nested values \\({kind}"):
+        read_table(path)

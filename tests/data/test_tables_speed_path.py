@@ -51,6 +51,10 @@ TRICKY = {
     "tab.tsv": "x\ty\n1\tp\n2\tq\n",
     "crlf.csv": "a,b\r\n1,2\r\n\r\n3,4\r\n",
     "signs.csv": "p,q,r,s,t\n+5,0x5, 7,inf,-0\n6,6,8 ,-inf,3\n",
+    "spellings.csv": (
+        "a,b,c,d,e,f,g\n+5,1e3, 12 ,-0,inf,-Infinity,1e400\n6,2, 8,0,3,4,5\n"
+    ),
+    "thousands.csv": ('a,b,c\n"1,234.5","1.234,5","1,234,567"\n"12,000","7,25","3"\n'),
     "ints.csv": "big,neg,lead,withgap\n9223372036854775807,-3,007,1\n1,-4,010,\n",
     "huge.csv": "u,v\n18446744073709551615,1\n1,2\n",
     "floats.csv": "f,g\n0.1,1.\n2.2250738585072011e-308,.5\n1E5,4.9e-324\n",

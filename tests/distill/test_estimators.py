@@ -298,3 +298,16 @@ def test_rules_read_a_split_of_missing_from_present_values():
     text = export_rules(model)
     assert "IF age is known THEN known" in text
     assert "IF age is missing THEN missing" in text
+
+
+def test_fit_takes_a_nullable_boolean_column_with_missing_values():
+    """No preparation needed for pandas' ``boolean`` dtype with ``pd.NA``."""
+    rng = np.random.default_rng(0)
+    flag = pd.array(rng.choice([True, False, None], 200), dtype="boolean")
+    X = pd.DataFrame({"a": rng.normal(size=200), "flag": flag})
+    y = np.where(X["flag"].fillna(False).to_numpy(dtype=bool), "yes", "no")
+    model = DistilledTreeClassifier(
+        max_leaf_nodes=4, augment_factor=2, random_state=0
+    ).fit(X, y)
+    assert model.score(X, y) == 1.0
+    assert np.isfinite(model.predict_proba(X)).all()

@@ -147,3 +147,11 @@ def test_positive_class_given_as_text_names_the_class():
         0.2,
         0.05,
     )
+
+
+@pytest.mark.parametrize("seed", [2**32, 99999999999999999999])
+def test_a_seed_beyond_32_bits_is_refused_in_the_projects_words(seed):
+    with pytest.raises(ParameterError, match="seed must be at most 4294967295") as e:
+        _params(seed=seed).validate()
+    assert e.value.parameter == "seed"
+    _params(seed=2**32 - 1).validate()

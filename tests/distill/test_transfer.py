@@ -77,3 +77,13 @@ def test_augmentation_is_reproducible():
     a = augment(X, schema, "munge", 300, np.random.default_rng(7))
     b = augment(X, schema, "munge", 300, np.random.default_rng(7))
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("method", ["munge", "jitter", "box"])
+def test_nullable_boolean_column_with_missing_values_is_augmented(method):
+    X, _ = make_clinical_cohort(120, missing_rate=0.0, random_state=0)
+    X["flag"] = pd.array([True, False, None] * 40, dtype="boolean")
+    schema = TabularSchema.infer(X)
+    out = augment(X, schema, method, 300, np.random.default_rng(0))
+    values = set(out["flag"].dropna().astype(bool).tolist())
+    assert len(out) == 300 and values <= {True, False}

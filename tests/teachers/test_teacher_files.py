@@ -390,3 +390,19 @@ def test_load_teacher_missing_and_empty(tmp_path):
     torch.save({"weights": torch.zeros(2)}, path)
     with pytest.raises(TreedistillError, match="is not a treedistill teacher"):
         load_teacher([path])
+
+
+def test_a_zip_teacher_unpacking_far_beyond_its_size_is_refused_before_loading(
+    tmp_path,
+):
+    import zipfile
+
+    from treedistill.teachers._teacher_files import MIN_INFLATION_BYTES
+
+    bomb = tmp_path / "bomb.skops"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", "{}")
+        archive.writestr("big.npy", b"\0" * (MIN_INFLATION_BYTES + 1))
+    with pytest.raises(TeacherError, match="bomb.skops.*unpacks to 67,108,8") as e:
+        load_teacher(bomb)
+    assert "100 times its size" in str(e.value)

@@ -8,6 +8,7 @@
 - :func:`csv_safe_frame` neutralises spreadsheet formulas in text cells of a table
   about to be written as CSV: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab
   or a carriage return gets a leading apostrophe. Numbers stay numbers.
+- :func:`name_list` lists names for a one-line message: the first few and a count.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import re
 
 import pandas as pd
 
-__all__ = ["DIRECTION_CONTROLS", "csv_safe", "csv_safe_frame", "show_controls"]
+__all__ = [
+    "DIRECTION_CONTROLS",
+    "csv_safe",
+    "csv_safe_frame",
+    "name_list",
+    "show_controls",
+]
 
 #: Characters that change the displayed order of text without being visible.
 DIRECTION_CONTROLS = frozenset(
@@ -68,3 +75,11 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = column.astype(object).map(csv_safe, na_action="ignore")
     out.columns = [csv_safe(c) for c in out.columns]
     return out
+
+
+def name_list(names, shown: int = 5) -> str:
+    """``a, b, c, d, e and 1995 more``: the first ``shown`` names and a count."""
+    names = [str(n) for n in names]
+    head = ", ".join(names[:shown])
+    rest = len(names) - shown
+    return f"{head} and {rest} more" if rest > 0 else head

@@ -23,6 +23,8 @@ __all__ = [
     "MOSTLY_NUMERIC",
     "clean_frame",
     "clean_input_frame",
+    "grouped_number",
+    "thousands_separator",
     "merge_notes",
 ]
 
@@ -38,6 +40,19 @@ MOSTLY_NUMERIC = 0.9
 CLEANING_ATTR = "treedistill.cleaning"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+#: Numbers with thousands separators: ``1,234.5`` / ``1,234,567`` (comma groups,
+#: decimal point) and ``1.234,5`` / ``1.234.567`` (point groups, decimal comma),
+#: each with the plain numbers the same column may hold besides.
+_GROUPED = {
+    ",": (
+        re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+        re.compile(r"^[+-]?\d+(\.\d+)?$"),
+    ),
+    ".": (
+        re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"),
+        re.compile(r"^[+-]?\d+(,\d+)?$"),
+    ),
+}
 
 
 def _empty_notes() -> dict[str, Any]:
@@ -47,6 +62,7 @@ def _empty_notes() -> dict[str, Any]:
         "missing_tokens": {},
         "text_to_numeric": [],
         "decimal_comma": [],
+        "thousands_separators": {},
         "categories_merged": {},
         "by_column": {},
     }
@@ -66,6 +82,7 @@ def merge_notes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             out["missing_tokens"][tok] = out["missing_tokens"].get(tok, 0) + int(n)
         for key in ("text_to_numeric", "decimal_comma"):
             out[key] += [c for c in notes.get(key, []) if c not in out[key]]
+        out["thousands_separators"].update(notes.get("thousands_separators", {}))
         out["categories_merged"].update(notes.get("categories_merged", {}))
         for col, d in notes.get("by_column", {}).items():
             mine = out["by_column"].setdefault(col, {})
@@ -111,12 +128,51 @@ def _strip_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ~missing, raw, stripped
 
 
+def thousands_separator(cells: Any) -> str | None:
+    """The thousands separator every cell is written with (``","`` or ``"."``).
+
+    ``None`` unless each cell is a number written with that separator
+    (``1,234.5`` or ``1.234,5``) or a plain number, and at least one cell shows
+    beyond doubt that the separator groups thousands: it holds both marks
+    (``1,234.5``) or the separator twice (``1.234.567``). ``1,234`` or
+    ``1.234`` alone could be decimals and are not read here.
+    """
+    for sep, (grouped, plain) in _GROUPED.items():
+        other = "." if sep == "," else ","
+        if not all(grouped.match(v) or plain.match(v) for v in cells):
+            continue
+        if any(grouped.match(v) and (other in v or v.count(sep) > 1) for v in cells):
+            return sep
+    return None
+
+
+def grouped_number(cell: str) -> bool:
+    """Whether one cell is a number written with thousands separators."""
+    return any(grouped.match(cell) for grouped, _ in _GROUPED.values())
+
+
+def _parse_grouped(kept: np.ndarray) -> tuple[Any, str | None]:
+    """The cells as numbers when all are written with one thousands separator."""
+    sep = thousands_separator(kept)
+    if sep is None:
+        return None, None
+    other = "." if sep == "," else ","
+    plain = [v.replace(sep, "").replace(other, ".") for v in kept]
+    parsed = pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce")
+    if not parsed.notna().all():  # pragma: no cover - the patterns are numbers
+        return None, None
+    example = next(v for v in kept if sep in v and (other in v or v.count(sep) > 1))
+    return parsed.to_numpy(), example
+
+
 def _parse_numbers(
     kept: np.ndarray, decimal_comma: bool | str, name: str
-) -> tuple[Any, bool]:
-    """The cells as numbers (or None when one is not) and whether commas were read.
+) -> tuple[Any, bool | str]:
+    """The cells as numbers (or None when one is not) and how commas were read.
 
-    With ``decimal_comma="unambiguous"`` (a comma- or tab-separated file), commas
+    The second value is ``True`` when decimal commas were read, a cell such as
+    ``"1,234.5"`` when thousands separators were, else ``False``. With
+    ``decimal_comma="unambiguous"`` (a comma- or tab-separated file), commas
     are read as decimal commas unless every one of them could also separate
     thousands (``"1,234"``): such a column is refused rather than guessed.
     """
@@ -125,6 +181,9 @@ def _parse_numbers(
     parsed = pd.to_numeric(pd.Series(kept, dtype=object), errors="coerce")
     if parsed.notna().all():
         return parsed.to_numpy(), False
+    grouped, example = _parse_grouped(kept)
+    if grouped is not None:
+        return grouped, example
     if decimal_comma and not any("." in v for v in kept):
         swapped = [v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v for v in kept]
         parsed = pd.to_numeric(pd.Series(swapped, dtype=object), errors="coerce")
@@ -184,8 +243,10 @@ def _clean_text(
     numeric, comma = (
         _parse_numbers(kept, decimal_comma, name) if numbers else (None, False)
     )
-    if comma:
+    if comma is True:
         info["decimal_comma"] = True
+    elif comma:
+        info["thousands_separators"] = comma
     if numeric is not None:
         if numeric.dtype.kind not in "iuf":  # mixed: floats
             numeric = numeric.astype(np.float64)
@@ -247,6 +308,8 @@ def clean_frame(
             notes["text_to_numeric"].append(name)
         if info.get("decimal_comma"):
             notes["decimal_comma"].append(name)
+        if "thousands_separators" in info:
+            notes["thousands_separators"][name] = info["thousands_separators"]
         if "categories_merged" in info:
             notes["categories_merged"][name] = info["categories_merged"]
         if by_col:

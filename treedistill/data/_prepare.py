@@ -20,7 +20,9 @@ from treedistill.data._cleaning import (
     CLEANING_ATTR,
     MOSTLY_NUMERIC,
     clean_frame,
+    grouped_number,
     merge_notes,
+    thousands_separator,
 )
 from treedistill.data._schema import MAX_MAGNITUDE, is_categorical
 from treedistill.exceptions import (
@@ -196,6 +198,20 @@ def prepare_data(
     for name in notes["decimal_comma"]:
         log.add(
             f"column {name!r}: numbers written with a decimal comma read as numbers"
+        )
+    for name, merged in notes.get("categories_merged", {}).items():
+        shown = "; ".join(
+            " / ".join(repr(v) for v in variants) + f" -> {level!r}"
+            for level, variants in list(merged.items())[:3]
+        )
+        log.add(
+            f"column {name!r}: categories that differed only by surrounding spaces "
+            f"merged ({shown})"
+        )
+    for name, example in notes.get("thousands_separators", {}).items():
+        log.add(
+            f"column {name!r}: numbers written with thousands separators (such as "
+            f"{example!r}) read as numbers"
         )
     ids = (
         None
@@ -446,6 +462,8 @@ def _judge_feature(
             "group its values into fewer categories",
             column=name,
         )
+    if categorical:
+        _note_case_variants(name, s, log)
     label = ""
     if n_distinct == 1:
         label = "constant"
@@ -489,12 +507,32 @@ def _looks_like_id(name: str, series: pd.Series, kind: str) -> bool:
     return bool(np.all(np.diff(ordered) == 1))
 
 
+def _note_case_variants(name: str, s: pd.Series, log: _Log) -> None:
+    """Warn when categories differ only by letter case (kept as separate levels)."""
+    groups: dict[str, list[str]] = {}
+    for level in sorted({str(v) for v in s.dropna()}):
+        groups.setdefault(level.casefold(), []).append(level)
+    variants = [levels for levels in groups.values() if len(levels) > 1]
+    if not variants:
+        return
+    shown = "; ".join(" / ".join(repr(v) for v in levels) for levels in variants[:3])
+    more = f" and {len(variants) - 3} more" if len(variants) > 3 else ""
+    log.add(
+        f"column {name!r} has categories that differ only by letter case "
+        f"({shown}{more}); they are kept as separate levels: write each one "
+        "way to merge them"
+    )
+
+
 def _first_text_cell(series: pd.Series) -> tuple[int, str, int, int]:
     """For a text column: (position, value) of its first non-number, and counts."""
     values = series.to_numpy(dtype=object)
     present = ~pd.isna(values)
     parsed = pd.to_numeric(pd.Series(values[present], dtype=object), errors="coerce")
-    bad = parsed.isna().to_numpy()
+    # a number with thousands separators is a number, not text, here
+    bad = parsed.isna().to_numpy() & ~np.array(
+        [grouped_number(str(v).strip()) for v in values[present]], dtype=bool
+    )
     positions = np.flatnonzero(present)
     first = int(positions[np.flatnonzero(bad)[0]]) if bad.any() else -1
     return (
@@ -535,6 +573,19 @@ def _refuse_dates(name: str, series: pd.Series) -> None:
 def _refuse_mostly_numeric(name: str, series: pd.Series) -> None:
     """Refuse a text column whose present values are mostly numbers."""
     first, value, n_bad, n_present = _first_text_cell(series)
+    if n_present and not n_bad:  # numbers, but not all written one way
+        cells = [str(v).strip() for v in series.dropna()]
+        grouped = [v for v in cells if grouped_number(v)]
+        other = next(
+            (v for v in cells if thousands_separator([grouped[0], v]) is None),
+            cells[-1],
+        )
+        raise DataError(
+            f"column {name!r} holds numbers written in different ways, such as "
+            f"{grouped[0]!r} and {other!r}; write them all with the same "
+            "thousands and decimal marks (or none)",
+            column=name,
+        )
     if n_bad and (n_present - n_bad) / n_present >= MOSTLY_NUMERIC:
         raise DataError(
             f"column {name!r} is numeric but row {first + 1} holds {value!r} "

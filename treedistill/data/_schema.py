@@ -227,7 +227,7 @@ class TabularSchema:
                 j += 1
             elif col.is_categorical:
                 missing = s.isna().to_numpy()
-                values = s.to_numpy(dtype=object)
+                values = s.to_numpy(dtype=object, na_value=np.nan)
                 known = np.zeros(n, dtype=bool)
                 for level in col.levels:
                     hit = _equal(values, level)

@@ -55,7 +55,10 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
       numbers written with a decimal comma (``"1,5"``, quoted in a
       comma-separated file) are read as such when no value of the column has a
       ``.``; in a comma- or tab-separated file, a column in which every comma
-      could also separate thousands (``"1,234"``) is refused;
+      could also separate thousands (``"1,234"``) is refused; numbers with
+      thousands separators (``"1,234.5"``, ``"1.234,5"``, ``"1,234,567"``) are
+      read as numbers when the whole column is written one way (noted under
+      ``thousands_separators``);
     - other text columns are ``object`` columns of ``str`` with ``NaN`` for
       missing; bool and category columns become such text columns too.
 
@@ -73,7 +76,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     DataError
         If the file is missing, empty, not CSV or Parquet, not UTF-8, has no data
         rows, has a row with more or fewer fields than the header, or has a
-        blank or repeated column name.
+        blank or repeated column name; or if a Parquet column holds lists,
+        structs or maps.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -293,6 +297,21 @@ def _check_header(header: Sequence[object], path) -> None:
         seen[name] = i
 
 
+def _refuse_nested(schema, path) -> None:
+    """Refuse a Parquet column of lists, structs or maps (not one value per cell)."""
+    import pyarrow as pa
+
+    for field in schema:
+        if pa.types.is_nested(field.type):
+            raise DataError(
+                f"data file {quoted(path)}: column {field.name!r} holds nested "
+                f"values ({field.type}), not one number or text per cell; flatten "
+                "it into columns or drop it",
+                path=path,
+                column=field.name,
+            )
+
+
 def _read_parquet(p: Path, path) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
@@ -310,6 +329,7 @@ def _read_parquet(p: Path, path) -> pd.DataFrame:
             path=path,
         ) from None
     _check_header(table.column_names, path)
+    _refuse_nested(table.schema, path)
     try:
         frame = table.to_pandas()
     except Exception as exc:  # noqa: BLE001

@@ -230,6 +230,11 @@ class DistillParams:
                 parameter="test_size",
             )
         _integer("seed", self.seed, 0)
+        if self.seed > MAX_SEED:  # what numpy and scikit-learn seed with
+            raise ParameterError(
+                f"seed must be at most {MAX_SEED} (2**32 - 1), got {self.seed}",
+                parameter="seed",
+            )
         check_refits(self.stability_refits)
 
         try:
@@ -419,6 +424,10 @@ def _real(name: str, value) -> None:
         raise ParameterError(
             f"{name} must be a finite number, got {_g(value)}", parameter=name
         )
+
+
+#: The largest seed: numpy's and scikit-learn's random states take 32 bits.
+MAX_SEED = 2**32 - 1
 
 
 def _integer(name: str, value, low: int) -> None:

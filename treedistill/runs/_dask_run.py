@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,7 @@ class _Job:
         import dask.dataframe as dd
 
         self.client, self.files, self.kind = client, files, kind
+        self.delimiter = delimiter
         self.target = str(params.target).strip()
         self.seed, self.test_size = int(params.seed), float(params.test_size)
         names = [str(f) for f in files]
@@ -245,6 +247,44 @@ class _Job:
         return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
+_ROW = re.compile(r"\brow (\d+)\b")
+
+
+def _with_true_row(exc: DataError, rows: np.ndarray, job: _Job) -> DataError:
+    """``exc`` with the sample's ``row N`` written as the file and its data row."""
+    m = _ROW.search(str(exc))
+    if m is None or not 1 <= int(m.group(1)) <= len(rows):
+        return exc
+    row = int(rows[int(m.group(1)) - 1])  # from 1 over all files, in order
+    path, in_file = _file_row(job, row)
+    where = f"row {in_file} of data file {str(path)!r}"
+    if len(job.files) > 1:
+        where += f" (row {row} of all files)"
+    text = str(exc)[: m.start()] + where + str(exc)[m.end() :]
+    return DataError(text, path=path, column=exc.column, line=None)
+
+
+def _file_row(job: _Job, row: int) -> tuple[Path, int]:
+    """The file holding data row ``row`` (from 1 over all files) and its row there."""
+    import csv
+
+    before = 0
+    for path in job.files:
+        if job.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            n = pq.ParquetFile(path).metadata.num_rows
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                records = csv.reader(fh, delimiter=job.delimiter or ",")
+                n = sum(1 for r in records if r and (len(r) > 1 or r[0].strip()))
+                n -= 1  # the header
+        if row <= before + n:
+            return path, row - before
+        before += n
+    return job.files[-1], row - before  # pragma: no cover - rows are in the files
+
+
 def _quotas(counts: list[int], cap: int, seed: int, which: int) -> np.ndarray:
     """How many rows of each partition a sample of at most ``cap`` rows takes."""
     counts = np.asarray(counts, dtype=np.int64)
@@ -271,7 +311,10 @@ def _read(job: _Job, state: _State) -> dict:
     frame = pd.concat(pieces)
     held = frame.pop("__held_out__").to_numpy(dtype=bool)
     rows = frame.index.to_numpy()
-    prepare_frame(state, frame.reset_index(drop=True))
+    try:
+        prepare_frame(state, frame.reset_index(drop=True))
+    except DataError as exc:  # "row N" of the sample: say the file and its row
+        raise _with_true_row(exc, frame.index.to_numpy(), job) from None
     X = state.X.set_axis(pd.Index(rows), axis=0)
     state.rows = rows
     state.split = (X[~held], X[held], state.y[~held], state.y[held])
@@ -315,11 +358,12 @@ def _whole_data_summary(state: _State, totals: dict) -> None:
 
 
 def _teacher(job: _Job, state: _State, totals: dict) -> None:
-    from treedistill.runs._pipeline import check_teacher_classes
+    from treedistill.runs._pipeline import check_teacher_classes, warn_absent_classes
 
     _get_teacher(state)
     labels = np.array(list(totals["classes"]), dtype=object)
     check_teacher_classes(state.teacher, labels)
+    warn_absent_classes(state.teacher, labels, state.notes)
     n_sample, n_train = len(state.split[0]), totals["train"]
     if state.teacher_info.get("source") != "files":
         state.teacher_info["source"] = (

@@ -45,6 +45,7 @@ from sklearn.model_selection import train_test_split
 
 from treedistill.common._files import atomic_write_text, sha256_file
 from treedistill.common._json import dumps, plain
+from treedistill.common._text import name_list
 from treedistill.distill._options import DistillParams
 from treedistill.exceptions import (
     DataError,
@@ -182,6 +183,7 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
     state.split = _label_rows(state.split, state.rows)
     clock("teacher")
     _get_teacher(state)
+    warn_absent_classes(state.teacher, state.y, state.notes)
     if params.sweep:
         clock("sweep")
     students = {kind: params.make_student(kind, state.teacher) for kind in kinds}
@@ -407,6 +409,8 @@ def _get_teacher(state: _State) -> None:
             ),
         }
     check_teacher_classes(teacher, state.y)
+    if state.teacher_paths:
+        check_teacher_reads(teacher, state.split[0], state.teacher_paths)
     state.positive = params.positive_label(teacher.classes_)
     info["model"] = teacher_description(teacher)
     info["classes"] = teacher_classes(teacher)
@@ -629,9 +633,60 @@ def align_to_teacher(teacher, X: pd.DataFrame, notes: list[str]) -> pd.DataFrame
     if extra:
         notes.append(
             f"{len(extra)} column(s) the teacher does not read are left out of the "
-            f"student too: {', '.join(extra)}"
+            f"student too: {name_list(extra)}"
         )
     return X[wanted]
+
+
+#: Rows a teacher file is tried on before the run relies on it.
+TEACHER_TRIAL_ROWS = 1000
+
+
+def check_teacher_reads(teacher, X: pd.DataFrame, paths: list[Path]) -> None:
+    """Refuse, naming the file and the column, a teacher file that cannot score
+    the data's columns (fitted on other column types: numbers where the data
+    has text, ...), trying it on the first rows."""
+    from treedistill.teachers._teachers import teacher_logits
+
+    try:
+        teacher_logits(teacher, X.iloc[:TEACHER_TRIAL_ROWS])
+    except TreedistillError:
+        raise
+    except (ValueError, TypeError) as exc:
+        problem = " ".join(str(exc).split())[:200]
+        files = ", ".join(repr(str(p)) for p in paths)
+        cell = problem.rpartition(": ")[2].strip("'\"")
+        columns = [
+            str(c)
+            for c in X.columns
+            if X[c].dtype == object and (X[c].astype(str) == cell).any()
+        ]
+        where = (
+            f"column {columns[0]!r} holds {cell!r}"
+            if columns
+            else "check that its columns have the types it was fitted on"
+        )
+        raise TeacherError(
+            f"teacher file {files} cannot read the data ({problem}): {where}; "
+            "was it fitted on other column types (e.g. numbers where the data "
+            "has text)?",
+            path=str(paths[0]),
+        ) from None
+
+
+def warn_absent_classes(teacher, y: np.ndarray, notes: list[str]) -> None:
+    """Note (a warning of the run) a class the teacher knows and no row has."""
+    present = set(np.asarray(y).tolist())
+    absent = [c for c in np.asarray(teacher.classes_).tolist() if c not in present]
+    if not absent:
+        return
+    text = (
+        f"the teacher predicts {len(np.asarray(teacher.classes_))} classes, but no "
+        f"row of the data has class {', '.join(repr(c) for c in absent)}: the "
+        "students still give it a probability, and agreement counts rows the "
+        "teacher assigns to it"
+    )
+    notes.append(text)
 
 
 def check_teacher_classes(teacher, y: np.ndarray) -> None:

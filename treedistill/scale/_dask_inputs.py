@@ -164,7 +164,15 @@ def check_files(files: list[Path], kind: str, target: str) -> str | None:
         if kind == "parquet":
             schema = _parquet_schema(path)
         else:
-            schema, delimiter = _csv_header(path)
+            schema, sep = _csv_header(path)
+            if delimiter is not None and sep != delimiter:
+                raise DataError(
+                    f"data file {str(path)!r} is separated by {sep!r} but "
+                    f"{str(files[0])!r} by {delimiter!r}; the files of one run "
+                    "must use the same separator",
+                    path=path,
+                )
+            delimiter = sep
         if target not in schema:
             raise DataError(
                 f"data file {str(path)!r} has no column {target!r} (the target)",

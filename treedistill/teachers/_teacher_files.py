@@ -42,6 +42,10 @@ _ACCEPTED = (
 ENSEMBLE_METHODS = ("arithmetic", "geometric")
 _ENSEMBLE_TAG = "treedistill.EnsembleTeacher"
 _ENSEMBLE_VERSION = 1
+#: A zip-based teacher file (``.skops``, ``.pt``, ``.pt2``) may unpack to at most
+#: this many times its size on disk, or to :data:`MIN_INFLATION_BYTES` if more.
+MAX_INFLATION = 100
+MIN_INFLATION_BYTES = 64 << 20
 #: Modules whose classes a ``.skops`` teacher may contain.
 SKOPS_ALLOWED_MODULES = ("sklearn", "numpy", "scipy.sparse", "scipy.special", "xgboost")
 
@@ -252,6 +256,7 @@ def _load_one(path, *, trust_pickle, classes, feature_names):
         raise TeacherError(f"teacher file {quoted(path)} does not exist", path=path)
     if not p.is_file():
         raise TeacherError(f"teacher file {quoted(path)} is not a file", path=path)
+    _check_inflation(p, path)
     if suffix in _MLP_SUFFIXES:
         model = _load_torch_teacher(p, path)
     elif suffix == ".pt2":
@@ -295,6 +300,28 @@ def _load_one(path, *, trust_pickle, classes, feature_names):
     if feature_names is not None:
         return AdaptedTeacher(model, feature_names=feature_names)
     return model
+
+
+def _check_inflation(p: Path, path) -> None:
+    """Refuse a zip-based teacher file (skops, torch) that unpacks to more than
+    :data:`MAX_INFLATION` times its size on disk (and more than
+    :data:`MIN_INFLATION_BYTES`), before anything in it is read."""
+    if not zipfile.is_zipfile(p):
+        return
+    try:
+        with zipfile.ZipFile(p) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _failed(path, "is not a readable archive", exc) from None
+    size = p.stat().st_size
+    limit = max(MIN_INFLATION_BYTES, MAX_INFLATION * size)
+    if unpacked > limit:
+        raise TeacherError(
+            f"teacher file {quoted(path)} ({size:,} bytes) unpacks to "
+            f"{unpacked:,} bytes, more than {MAX_INFLATION} times its size "
+            f"(at most {limit:,}); refusing to load it",
+            path=path,
+        )
 
 
 def _check_classifier(model, path) -> None:
