@@ -75,3 +75,18 @@ def test_paragraph_says_what_the_model_relies_on_and_how_far_to_trust_it():
 def test_a_faithful_tree_names_no_weak_rule():
     text = plain_summary(_report(worst_rule={"rule": 1, "agreement": 1.0, "n": 90}))
     assert "least reliable" not in text
+
+
+def test_report_opens_with_the_paragraph(report_binary):
+    from treedistill.report import render_html, render_markdown
+
+    report = report_binary["report"]
+    text = plain_summary(report)
+    md = render_markdown(report)
+    assert "**In plain words:** The model" in md
+    assert md.index("In plain words") < md.index("## 1.")
+    html = render_html(report)
+    assert 'id="in-plain-words"' in html
+    assert html.index("in-plain-words") < html.index('class="summary"')
+    assert "decisions depend mostly on" in text
+    assert "decisions depend mostly on" in html

@@ -32,6 +32,7 @@ from treedistill.report._lead import (
     name_of_label,
     rules_header,
 )
+from treedistill.report._plain import plain_summary
 from treedistill.report._run_section import run_summary, trained_teacher
 
 __all__ = [
@@ -198,6 +199,7 @@ def _context(report, *, images: bool) -> dict:
         "focus_cells": lambda focus: focus_cells(report, focus),
         "positive_name": positive_name,
         "trained_teacher": trained_teacher(report),
+        "plain_summary": plain_summary(report),
     }
     if images:
         labels = {row["key"]: row["label"] for row in report["fidelity"]["held_out"]}
