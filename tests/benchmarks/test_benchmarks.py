@@ -149,3 +149,18 @@ def test_speed_quick_writes_tables(tmp_path):
     assert len(data["targets"]) == 5
     assert "## Part A: end to end" in md and "## Targets" in md
     assert "Part B" in proc.stdout
+
+
+def test_report_cost_quick_writes_the_stage_table(tmp_path):
+    _run("report_cost.py", tmp_path, "--label", "quick")
+    data = json.loads((tmp_path / "report_cost.json").read_text())
+    runs = data["quick"]["runs"]
+    assert runs[-1]["data"] == "cohort 5,000" and runs[-1]["rows"] == 5000
+    for run in runs:
+        assert "error" not in run, run
+        parts = sum(run[s] for s in ("read data", "teacher", "students", "evaluate"))
+        assert 0 < parts <= run["total"] + 1e-9
+        assert run["evaluate_share"] == pytest.approx(run["evaluate"] / run["total"])
+    assert data["quick"]["startup"]["help_ratio"] > 0
+    text = (tmp_path / "report_cost.md").read_text()
+    assert "| data | rows | read data |" in text and "evaluate share" in text
