@@ -65,6 +65,7 @@ _PUBLIC = {
     "load_student": "treedistill.distill._bundle",
     "load_teacher": "treedistill.teachers._teacher_files",
     "MLPTeacher": "treedistill.teachers._mlp",
+    "monotone_probe": "treedistill.measures._monotone",
     "munge": "treedistill.distill._transfer",
     "predict_frame": "treedistill.runs._saved",
     "predict_saved": "treedistill.runs._saved",
@@ -91,6 +92,7 @@ _PUBLIC = {
     "TorchExportTeacher": "treedistill.teachers._teachers",
     "total_variation": "treedistill.measures._metrics",
     "train_teacher": "treedistill.teachers._train",
+    "weighted_fidelity": "treedistill.measures._weighted",
     "write_predictions": "treedistill.runs._saved",
 }
 
