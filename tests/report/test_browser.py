@@ -108,11 +108,14 @@ def test_dom_images_title_and_no_network(written, tmp_path):
     assert "pwned" not in title
     assert "<script" not in dom.lower()
     assert html_lib.escape(INJECTED, quote=False) in dom
-    # Every image is an embedded PNG that decodes, but the tree: an SVG drawing.
+    # Every image is an embedded PNG that decodes, but the tree: an SVG drawing
+    # (and its parts for paper, when it is too wide for a printed page).
     srcs = re.findall(r"<img\s[^>]*src=\"([^\"]*)\"", dom)
     assert len(srcs) >= 6
     svg = [src for src in srcs if src.startswith("data:image/svg+xml;base64,")]
-    assert len(svg) == 1 and b"<svg" in base64.b64decode(svg[0].split(",", 1)[1])
+    parts = len(re.findall(r"class=\"fig tree tree-part print-only\"", dom))
+    assert len(svg) == 1 + parts
+    assert all(b"<svg" in base64.b64decode(s.split(",", 1)[1]) for s in svg)
     prefix = "data:image/png;base64,"
     for src in srcs:
         if src in svg:

@@ -233,3 +233,145 @@ def test_run_section_lists_only_non_default_settings(small):
     run["options"] = {**options, "teacher": ["model.joblib"]}
     report, _ = _timed(small, skip=["shap", "stability", "size_curve"], run_info=run)
     assert "Not your model" not in render_html(report)
+
+
+# ---------------------------------------------------------------------------
+# The tree drawing: no label on a box, readable when printed
+# ---------------------------------------------------------------------------
+def _synthetic_tree(n_leaves: int, seed: int) -> dict:
+    """A best-first-like tree of ``n_leaves`` leaves as the report stores it."""
+    rng = np.random.default_rng(seed)
+    nodes = [{"id": 0, "depth": 0, "leaf": True}]
+    while sum(n["leaf"] for n in nodes) < n_leaves:
+        leaves = [n for n in nodes if n["leaf"]]
+        node = leaves[int(rng.integers(len(leaves)))]
+        left, right = len(nodes), len(nodes) + 1
+        side = "left" if rng.random() < 0.5 else "right"
+        node.update(
+            leaf=False,
+            left=left,
+            right=right,
+            question=f"avg_glucose_level <= {rng.uniform(50, 250):.2f}",
+            left_label="yes",
+            right_label="no",
+            missing_goes=side,
+        )
+        for i in (left, right):
+            nodes.append({"id": i, "depth": node["depth"] + 1, "leaf": True})
+    by_id = {n["id"]: n for n in nodes}
+    number = 0
+
+    def visit(i):
+        nonlocal number
+        n = by_id[i]
+        n["n_test"] = int(rng.integers(0, 500))
+        if n["leaf"]:
+            number += 1
+            p = float(rng.random())
+            n.update(rule=number, distribution=[p, 1 - p], left=None, right=None)
+            n["prediction"] = "stroke" if p > 0.5 else "no stroke"
+        else:
+            visit(n["left"])
+            visit(n["right"])
+
+    visit(0)
+    return {"nodes": nodes}
+
+
+def _overlaps(fig) -> list:
+    renderer = (
+        fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    )
+    if renderer is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+    ax = fig.axes[0]
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if p.get_gid() == "node"]
+    labels = [t for t in ax.texts if t.get_gid() == "edge-label"]
+    assert boxes and labels
+    bad = []
+    for t in labels:
+        patch = t.get_bbox_patch()
+        t.update_bbox_position_size(renderer)
+        extent = (
+            patch.get_window_extent(renderer)
+            if patch
+            else t.get_window_extent(renderer)
+        )
+        for b in boxes:
+            if extent.overlaps(b):
+                bad.append(
+                    (
+                        t.get_text(),
+                        tuple(np.round(extent.bounds)),
+                        tuple(np.round(b.bounds)),
+                    )
+                )
+    return bad
+
+
+@pytest.mark.parametrize("n_leaves", [2, 5, 8, 9, 16, 31])
+def test_no_edge_label_overlaps_a_box(n_leaves):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    tree = _synthetic_tree(n_leaves, seed=n_leaves)
+    classes = ["no stroke", "stroke"]
+    fig, _ = _plots.tree_figure(tree["nodes"], classes, "stroke")
+    FigureCanvasAgg(fig)
+    assert _overlaps(fig) == []
+    # the short answers only on the edges; where missing goes is in the box
+    labels = {t.get_text() for t in fig.axes[0].texts if t.get_gid() == "edge-label"}
+    assert labels == {"yes", "no"}
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("missing: ") for t in texts)
+
+
+@pytest.mark.parametrize("n_leaves", [6, 9, 16, 31])
+def test_printed_tree_text_is_at_least_7_pt_on_a4(n_leaves):
+    """Printed on A4 (703 CSS px wide), every part of the drawing keeps its
+    text at 7 pt or more; a tree too wide comes in parts, each rule in one."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    tree = _synthetic_tree(n_leaves, seed=n_leaves)
+    classes = ["no stroke", "stroke"]
+    whole = _plots.plot_tree(tree, classes, "stroke")
+    parts = _plots.plot_tree_parts(tree, classes, "stroke")
+    shown = parts or [whole]
+
+    def points(image):  # the drawing's 8-pt text as printed, in points
+        scale = min(1.0, _plots.PRINT_WIDTH_PX / image.width)
+        return _plots._FONT * (_plots.DPI / 96) * scale
+
+    assert all(points(im) >= 7.0 for im in shown), [im.width for im in shown]
+    if n_leaves >= 9:
+        assert len(parts) >= 2 and points(whole) < 7.0  # too wide whole
+        assert parts[0].caption.startswith(f"Part 1 of {len(parts)}: the top")
+        assert all(im.height <= 1000 for im in parts)  # one A4 page each
+    # each rule is drawn in exactly one part; "→ part k" marks where it goes on
+    svg = "".join(im.data.decode() for im in shown)
+    for rule in range(1, n_leaves + 1):
+        assert svg.count(f"Rule {rule}: ") == 1, rule
+    # and no label overlaps a box in the parts either
+    by_id = {n["id"]: n for n in tree["nodes"]}
+    collected: list = []
+    if parts:
+        _plots._parts(by_id, 0, collected)
+        for part in collected:
+            fig, _ = _plots.tree_figure(
+                part["nodes"], classes, "stroke", _plots.PRINT_MAX_WIDTH
+            )
+            FigureCanvasAgg(fig)
+            assert _overlaps(fig) == []
+
+
+def test_percent_axis_tells_close_values_apart():
+    fmt = _plots._percent_formatter()
+    ticks = fmt.format_ticks([0.994, 0.996, 0.998, 1.0])
+    assert len(set(ticks)) == 4, ticks
+    assert ticks[-1] == "100.0%"
+    assert _plots._percent_formatter().format_ticks([0.2, 0.4, 0.6]) == [
+        "20%",
+        "40%",
+        "60%",
+    ]

@@ -130,3 +130,25 @@ def test_hostile_column_name_is_escaped(tmp_path):
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert HOSTILE not in md
     assert "\\<script\\>" in md
+
+
+def test_terms_explain_every_measure_the_report_names(report_binary):
+    from treedistill.report import render_html, render_markdown
+
+    report = report_binary["report"]
+    html, md = render_html(report), render_markdown(report)
+    terms = html[html.index('id="terms"') :]
+    for term in (
+        "Flag rate",
+        "Flagged-row agreement",
+        "Overlap",
+        "Flag AUC",
+        "Spearman ρ",
+        "Surrogate",
+        "TV",
+        "ECE",
+        "SHAP",
+        "Missing values",
+    ):
+        assert f"<dt>{term}</dt>" in terms, term
+        assert f"- **{term}**: " in md, term

@@ -25,6 +25,7 @@ __all__ = [
     "plot_subgroups",
     "plot_shap",
     "plot_tree",
+    "plot_tree_parts",
 ]
 
 DPI = 100  # pixels per inch of the page: figure sizes in CSS pixels
@@ -137,9 +138,26 @@ def _pct_axis(ax, axis: str = "y") -> None:
 
 
 def _percent_formatter():
-    from matplotlib.ticker import FuncFormatter
+    """Percent ticks with as many decimals as it takes to tell them apart
+    (``99.6% 99.8% 100.0%``, never ``100% 100% 100%``)."""
+    from matplotlib.ticker import Formatter
 
-    return FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%")
+    class PercentFormatter(Formatter):
+        decimals = 0
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            values = [100 * float(v) for v in locs]
+            for d in range(5):
+                texts = [f"{v:.{d}f}" for v in values]
+                if len(set(texts)) == len(texts):
+                    break
+            self.decimals = d
+
+        def __call__(self, x, pos=None):
+            return f"{100 * x:.{self.decimals}f}%"
+
+    return PercentFormatter()
 
 
 # ---------------------------------------------------------------------------
@@ -403,7 +421,9 @@ def plot_subgroups(rows: list, model: str, overall: float | None) -> Image | Non
     ax.set_yticklabels(
         [
             textwrap.shorten(
-                _text(r.get("label") or f"{r['column']} = {r['level']}"), 38, placeholder="…"
+                _text(r.get("label") or f"{r['column']} = {r['level']}"),
+                38,
+                placeholder="…",
             )
             + f"  (n={r['n']}{', small' if r.get('small') else ''})"
             for r in rows
@@ -479,10 +499,18 @@ def plot_shap(shap: dict, max_columns: int = 15) -> Image | None:
 _SLOT_W = 1.3  # inches per leaf, top-down layout
 _LEVEL_H = 1.35  # inches per level, top-down layout
 _PAGE_WIDTH = 11.4  # inches of figure that fit the page's 1150 px column
-_COL_W = 1.6  # inches per level, left-to-right layout
+_COL_W = 1.45  # inches per level, left-to-right layout
 _ROW_H = 0.95  # inches per leaf, left-to-right layout
-_FONT = 8  # points, text in the boxes
+_FONT = 8  # points, every text of the drawing (boxes and edge labels)
 _BOX_GAP = 0.16  # inches between neighbouring boxes
+#: Printed, the drawing is scaled to the paper's printable width (A4: 186 mm,
+#: 703 CSS px); at most this many figure inches keep its text at 7 pt or more.
+PRINT_MIN_PT = 7.0
+PRINT_WIDTH_PX = 703
+PRINT_MAX_WIDTH = _FONT * PRINT_WIDTH_PX / (PRINT_MIN_PT * 96) - 0.05
+#: Printed parts of a left-to-right drawing hold at most this many leaves (the
+#: height of one page).
+PRINT_MAX_LEAVES = 10
 
 
 def _chars(box_w: float) -> int:
@@ -515,8 +543,23 @@ def _split_lines(node: dict, wrap: int) -> list[str]:
     lines = textwrap.wrap(str(node["question"]), wrap, break_long_words=True) or [""]
     if len(lines) > 3:
         lines = lines[:2] + [_fit(" ".join(lines[2:]), wrap)]
+    side = node.get("missing_goes")
+    if side in ("left", "right"):
+        # where a missing value goes, inside the box (an edge label this long
+        # would not fit between the boxes)
+        lines.append(_fit(f"missing: {node[f'{side}_label']}", wrap))
     lines.append(f"n={node['n_test']} held-out")
     return lines
+
+
+def _stub_lines(node: dict, wrap: int) -> list[str]:
+    lo, hi = node["rules"]
+    rules = f"rule {lo}" if lo == hi else f"rules {lo}–{hi}"
+    return [
+        _fit(f"→ part {node['part']}", wrap),
+        _fit(rules, wrap),
+        f"n={node['n_test']} held-out",
+    ]
 
 
 def _layout(nodes: list[dict]) -> tuple[dict, dict]:
@@ -536,25 +579,25 @@ def _layout(nodes: list[dict]) -> tuple[dict, dict]:
             pos[i] = (a + b) / 2
         return pos[i]
 
-    place(0)
+    place(next(n["id"] for n in nodes if n["depth"] == 0))
     return pos, by_id
 
 
 class _TreeGeometry:
     """Figure size, box width and node centres of a tree drawing."""
 
-    def __init__(self, nodes: list[dict]):
+    def __init__(self, nodes: list[dict], page_width: float = _PAGE_WIDTH):
         self.pos, self.by_id = _layout(nodes)
         n_leaves = sum(1 for n in nodes if n["leaf"])
         depth = max(n["depth"] for n in nodes)
-        self.top_down = n_leaves * _SLOT_W + 0.4 <= _PAGE_WIDTH
+        self.top_down = n_leaves * _SLOT_W + 0.4 <= page_width
         if self.top_down:
             self.width = max(6.0, n_leaves * _SLOT_W + 0.4)
             self.height = (depth + 1) * _LEVEL_H + 0.3
         else:
             self.width = (depth + 1) * _COL_W + 0.4
             self.height = n_leaves * _ROW_H + 0.4
-        self.box_w = (_SLOT_W if self.top_down else _COL_W - 0.3) - _BOX_GAP
+        self.box_w = (_SLOT_W if self.top_down else _COL_W - 0.2) - _BOX_GAP
         self.line_h = _FONT * 1.25 / 72  # inches per text line
 
     def xy(self, i: int) -> tuple[float, float]:
@@ -583,44 +626,48 @@ def _draw_edges(ax, nodes: list[dict], boxes: dict, geo: _TreeGeometry) -> None:
             ax.plot(
                 [start[0], end[0]], [start[1], end[1]], color="#888888", lw=1, zorder=1
             )
-            label = node[f"{side}_label"]
-            if node.get("missing_goes") == side:
-                label += " + missing"
+            # "yes" / "no" halfway along the edge: short enough for the gap
+            # between two boxes (where missing values go is said in the box)
             mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-            ax.text(
+            label = ax.text(
                 mx,
                 my,
-                label,
+                node[f"{side}_label"],
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=_FONT,
                 color="#333333",
                 zorder=2,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
             )
+            label.set_gid("edge-label")
 
 
 def _draw_box(
     ax, node: dict, box: tuple, geo: _TreeGeometry, colors: list[str]
 ) -> None:
     x, y, h, lines = box
-    if node["leaf"]:
+    stub = node.get("part") is not None
+    if stub:
+        fc, ec = "#f4f4f4", "#777777"
+    elif node["leaf"]:
         ec = colors[int(np.argmax(node["distribution"]))]
         fc = _tint(ec)
     else:
         fc, ec = "white", "#555555"
-    ax.add_patch(
-        FancyBboxPatch(
-            (x - geo.box_w / 2, y - h / 2),
-            geo.box_w,
-            h,
-            boxstyle="round,pad=0.02,rounding_size=0.06",
-            fc=fc,
-            ec=ec,
-            lw=1.3,
-            zorder=3,
-        )
+    patch = FancyBboxPatch(
+        (x - geo.box_w / 2, y - h / 2),
+        geo.box_w,
+        h,
+        boxstyle="round,pad=0.02,rounding_size=0.06",
+        fc=fc,
+        ec=ec,
+        lw=1.3,
+        ls=(0, (4, 2)) if stub else "-",
+        zorder=3,
     )
+    patch.set_gid("node")
+    ax.add_patch(patch)
     for j, line in enumerate(lines):
         ax.text(
             x,
@@ -635,20 +682,14 @@ def _draw_box(
         )
 
 
-def plot_tree(tree: dict, classes: list, positive=None) -> Image | None:
-    """The tree as an SVG drawing, one box per node; boxes never overlap.
+def tree_figure(
+    nodes: list[dict], classes: list, positive=None, page_width: float = _PAGE_WIDTH
+) -> tuple[Figure, _TreeGeometry]:
+    """The drawing of ``nodes`` (a tree or a part of one) as a matplotlib figure.
 
-    A tree whose leaves fit side by side in a page's width (up to 8) grows
-    downward. A larger one grows to the right, one row per leaf: its height grows
-    with the leaves and its width only with the depth. Being vector, the drawing
-    is shown at the page's width (screen or paper) and stays sharp when zoomed.
-    Leaves take the colour of their class; ``positive`` (a class label) is
-    vermillion in every report.
+    Node boxes carry the gid ``"node"``, edge labels ``"edge-label"``.
     """
-    nodes = tree.get("nodes") or []
-    if not nodes:
-        return None
-    geo = _TreeGeometry(nodes)
+    geo = _TreeGeometry(nodes, page_width)
     fig = Figure(figsize=(geo.width, geo.height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, geo.width)
@@ -657,7 +698,9 @@ def plot_tree(tree: dict, classes: list, positive=None) -> Image | None:
     wrap = _chars(geo.box_w)
     boxes = {}
     for node in nodes:
-        if node["leaf"]:
+        if node.get("part") is not None:
+            lines = _stub_lines(node, wrap)
+        elif node["leaf"]:
             lines = _leaf_lines(node, classes, wrap)
         else:
             lines = _split_lines(node, wrap)
@@ -667,6 +710,167 @@ def plot_tree(tree: dict, classes: list, positive=None) -> Image | None:
     colors = class_colors(classes, positive)
     for node in nodes:
         _draw_box(ax, node, boxes[node["id"]], geo, colors)
+    return fig, geo
+
+
+def plot_tree(tree: dict, classes: list, positive=None) -> Image | None:
+    """The tree as an SVG drawing, one box per node; boxes never overlap.
+
+    A tree whose leaves fit side by side in a page's width (up to 8) grows
+    downward. A larger one grows to the right, one row per leaf: its height grows
+    with the leaves and its width only with the depth. Being vector, the drawing
+    is shown at the page's width (screen or paper) and stays sharp when zoomed.
+    Leaves take the colour of their class; ``positive`` (a class label) is
+    vermillion in every report. Each split box says where a missing value goes.
+    """
+    nodes = tree.get("nodes") or []
+    if not nodes:
+        return None
+    fig, geo = tree_figure(nodes, classes, positive)
     image = _render(fig, "svg")
     image.layout = "top-down" if geo.top_down else "left-right"
     return image
+
+
+# ---------------------------------------------------------------------------
+# The tree in parts, for paper
+# ---------------------------------------------------------------------------
+def _fits_print(nodes: list[dict]) -> bool:
+    geo = _TreeGeometry(nodes, PRINT_MAX_WIDTH)
+    n_leaves = sum(1 for n in nodes if n["leaf"])
+    return geo.width <= PRINT_MAX_WIDTH and (
+        geo.top_down or n_leaves <= PRINT_MAX_LEAVES
+    )
+
+
+def _rule_range(by_id: dict, i: int) -> tuple[int, int]:
+    node = by_id[i]
+    if node["leaf"]:
+        return node.get("rule") or 0, node.get("rule") or 0
+    a, _ = _rule_range(by_id, node["left"])
+    _, b = _rule_range(by_id, node["right"])
+    return a, b
+
+
+def _part_nodes(by_id: dict, root: int, cuts: set) -> list[dict]:
+    """The nodes of the subtree at ``root``, depths counted from ``root``; the
+    internal nodes in ``cuts`` become stubs (their subtree goes in another part)."""
+    base = by_id[root]["depth"]
+    out, stack = [], [root]
+    while stack:
+        i = stack.pop()
+        node = dict(by_id[i], depth=by_id[i]["depth"] - base)
+        if i in cuts:
+            node.update(leaf=True, left=None, right=None, part=-1)
+            node["rules"] = _rule_range(by_id, i)
+        elif not node["leaf"]:
+            stack += [node["right"], node["left"]]
+        out.append(node)
+    return out
+
+
+def _shown_leaves(by_id: dict, i: int, cuts: set) -> int:
+    if i in cuts or by_id[i]["leaf"]:
+        return 1
+    node = by_id[i]
+    return _shown_leaves(by_id, node["left"], cuts) + _shown_leaves(
+        by_id, node["right"], cuts
+    )
+
+
+def _part_cuts(by_id: dict, root: int) -> set:
+    """Which subtrees of ``root``'s part go in parts of their own: first those
+    too deep for the paper's width, then, while the part is too tall, the
+    smallest subtree that makes it fit (else the largest, and again)."""
+    base = by_id[root]["depth"]
+    ids = _subtree_ids(by_id, root)
+    inner = [i for i in ids if i != root and not by_id[i]["leaf"]]
+    cuts: set = set()
+    nodes = _part_nodes(by_id, root, cuts)
+    limit = max(by_id[i]["depth"] for i in ids) - base
+    while _TreeGeometry(nodes, PRINT_MAX_WIDTH).width > PRINT_MAX_WIDTH and limit > 1:
+        limit -= 1
+        cuts = {i for i in inner if by_id[i]["depth"] - base == limit}
+        nodes = _part_nodes(by_id, root, cuts)
+    while not _fits_print(nodes):
+        inside = set(ids)
+        for c in cuts:  # nodes below a cut are not in this part
+            inside -= set(_subtree_ids(by_id, c)) - {c}
+        open_ = [i for i in inner if i in inside and i not in cuts]
+        if not open_:
+            break
+        size = {i: _shown_leaves(by_id, i, cuts) for i in open_}
+        excess = sum(1 for n in nodes if n["leaf"]) - PRINT_MAX_LEAVES
+        enough = [i for i in open_ if size[i] - 1 >= excess]
+        pick = (
+            min(enough, key=lambda i: (size[i], i))
+            if enough
+            else max(open_, key=lambda i: (size[i], -i))
+        )
+        cuts -= set(_subtree_ids(by_id, pick))  # cuts below it go with it
+        cuts.add(pick)
+        nodes = _part_nodes(by_id, root, cuts)
+    return cuts
+
+
+def _parts(by_id: dict, root: int, parts: list) -> int:
+    """Split the subtree at ``root`` into parts that fit the paper; returns the
+    number of its part. Parts are numbered in reading order (top part first)."""
+    cuts = _part_cuts(by_id, root)
+    nodes = _part_nodes(by_id, root, cuts)
+    number = len(parts) + 1
+    parts.append({"root": root, "nodes": nodes})
+    stubs = {n["id"]: n for n in nodes if n.get("part") == -1}
+    for i in sorted(cuts, key=lambda c: _rule_range(by_id, c)):
+        stubs[i]["part"] = _parts(by_id, i, parts)
+    return number
+
+
+def _subtree_ids(by_id: dict, root: int) -> list[int]:
+    out, stack = [], [root]
+    while stack:
+        i = stack.pop()
+        out.append(i)
+        if not by_id[i]["leaf"]:
+            stack += [by_id[i]["left"], by_id[i]["right"]]
+    return out
+
+
+def _branch_text(by_id: dict, root: int) -> str:
+    """The branch that leads to ``root``: ``glucose <= 140: no``."""
+    for node in by_id.values():
+        for side in ("left", "right"):
+            if not node["leaf"] and node[side] == root:
+                return f"“{node['question']}”: {node[f'{side}_label']}"
+    return ""
+
+
+def plot_tree_parts(tree: dict, classes: list, positive=None) -> list[Image]:
+    """The tree in parts that each fit a printed page (A4 or Letter) with text
+    of at least :data:`PRINT_MIN_PT` points; ``[]`` when the whole drawing does.
+
+    The first part is the top of the tree; a branch that goes on in another
+    part ends in a dashed box ``→ part 3`` naming its rules. Each image has a
+    ``caption``.
+    """
+    nodes = tree.get("nodes") or []
+    if not nodes or _fits_print(nodes):
+        return []
+    by_id = {n["id"]: n for n in nodes}
+    parts: list = []
+    _parts(by_id, 0, parts)
+    out = []
+    for k, part in enumerate(parts, 1):
+        fig, geo = tree_figure(part["nodes"], classes, positive, PRINT_MAX_WIDTH)
+        image = _render(fig, "svg")
+        image.layout = "top-down" if geo.top_down else "left-right"
+        lo, hi = _rule_range(by_id, part["root"])
+        rules = f"rule {lo}" if lo == hi else f"rules {lo}–{hi}"
+        where = (
+            "the top of the tree"
+            if part["root"] == 0
+            else f"the branch {_branch_text(by_id, part['root'])}"
+        )
+        image.caption = f"Part {k} of {len(parts)}: {where} ({rules})"
+        out.append(image)
+    return out

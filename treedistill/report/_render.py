@@ -234,6 +234,11 @@ def _context(report, *, images: bool) -> dict:
                 if report.get("tree")
                 else None
             ),
+            "tree_parts": (
+                _plots.plot_tree_parts(report["tree"], classes, positive_name)
+                if report.get("tree")
+                else []
+            ),
         }
     return ctx
 
