@@ -199,13 +199,16 @@ def test_every_reader_refuses_a_changed_run_file(finished, tmp_path, name):
     assert tree_sha(run) == before and not (tmp_path / "elsewhere").exists()
 
 
-def test_render_report_in_place_updates_the_record_of_what_it_wrote(finished, tmp_path):
+def test_render_report_in_place_updates_the_record_of_what_it_wrote(
+    finished, tmp_path, monkeypatch
+):
     run = tmp_path / "run"
     shutil.copytree(finished / "out", run)
     record = json.loads((run / MARKER).read_text())["files"]
     (run / "report.html").unlink()  # a rendered file may be re-created
     (run / "my-predictions.csv").write_text("the user's own file")
-    written = render_report(run)
+    monkeypatch.chdir(tmp_path)
+    written = render_report("run")  # a relative path, as typed
     assert sorted(p.name for p in written) == sorted(
         ["report.html", "report.json", "report.md", "rules.txt"]
     )

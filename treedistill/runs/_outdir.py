@@ -302,18 +302,19 @@ def refresh_marker(
     folder: str | os.PathLike, written: Iterable[str | os.PathLike]
 ) -> None:
     """Re-record, in the marker of ``folder``, the files treedistill just rewrote
-    there (``written``); every other entry is kept as it is, and no other file is
-    added, so nothing treedistill did not write is ever sealed as its own."""
+    there (``written``: names relative to ``folder``, or absolute paths); every
+    other entry is kept as it is, and no other file is added, so nothing
+    treedistill did not write is ever sealed as its own."""
     folder = Path(folder)
     marker = folder / MARKER
     doc = _read_marker_doc(marker)
     if doc is None:
         return
     files = dict(doc["files"])
-    for path in written:
-        path = Path(path)
-        path = path if path.is_absolute() else folder / path
-        files[path.relative_to(folder).as_posix()] = sha256_file(path)
+    base = folder.resolve()
+    for item in written:  # names in ``folder``, or absolute paths
+        path = Path(item).resolve() if Path(item).is_absolute() else base / item
+        files[path.relative_to(base).as_posix()] = sha256_file(path)
     atomic_write_text(marker, dumps({**doc, "files": dict(sorted(files.items()))}))
 
 

@@ -320,7 +320,7 @@ def render_report(
     source = run_dir / "report.json"
     if out is None or (Path(out).exists() and os.path.samefile(out, run_dir)):
         written = _render(doc, run_dir, source)
-        refresh_marker(run_dir, written)
+        refresh_marker(run_dir, [Path(p).name for p in written])
         return written
     target = check_out_dir(out, force, keep=[source], replaces=("report",))
     staging = Staging(target, force=force, kind="report", replaces=("report",))
