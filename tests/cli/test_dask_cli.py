@@ -438,3 +438,19 @@ def test_text_in_a_numeric_column_is_named_by_its_file_and_row(tmp_path):
         f"row 126 of data file {str(folder / 'b.csv')!r} (row 211 of all files)",
         "'high'",
     )
+
+
+def test_a_nested_parquet_column_is_refused_naming_file_and_column(tmp_path, small):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    folder = _write_files(tmp_path / "ds", [small])
+    table = pa.Table.from_pandas(small, preserve_index=False)
+    table = table.append_column("tags", pa.array([[1, 2]] * len(small)))
+    pq.write_table(table, folder / "part-1.parquet")
+    _refused(
+        [str(folder), "--target", "risk", "--dask", "local"],
+        tmp_path / "out",
+        "part-1.parquet",
+        "column 'tags' holds nested values (list",
+    )

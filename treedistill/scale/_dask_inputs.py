@@ -130,6 +130,17 @@ def _parquet_schema(path: Path) -> dict[str, str]:
             f"({' '.join(str(exc).split())[:200]})",
             path=path,
         ) from None
+    import pyarrow as pa
+
+    for f in schema:
+        if pa.types.is_nested(f.type):
+            raise DataError(
+                f"data file {str(path)!r}: column {f.name!r} holds nested values "
+                f"({f.type}), not one number or text per cell; flatten it into "
+                "columns or drop it",
+                path=path,
+                column=f.name,
+            )
     return {
         str(f.name).strip(): str(f.type)
         for f in schema
