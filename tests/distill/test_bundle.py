@@ -332,7 +332,56 @@ TREE_BREAKS = [
         lambda d: _set(d, ["tree", "children_right", _first_inner(d)], -1),
         "a node has only one child",
     ),
+    (lambda d: _hand_edited(d), "is not a probability distribution"),
+    (lambda d: _scale_leaf(d, 7.56e15), "is not a probability distribution"),
+    (lambda d: _scale_leaf(d, 0.5), "summing to 1"),
+    (lambda d: _scale_leaf(d, -1.0), "each in [0, 1]"),
+    (lambda d: _set(d, ["tree", "value", 0, 0], "nan"), "of node 0 is not finite"),
+    (lambda d: _set(d, ["tree", "value", 0], [1e400, 0.0]), "of node 0 is not finite"),
+    (lambda d: _share_a_child(d), "a node is the child of two nodes"),
+    (
+        lambda d: _set(d, ["tree", "missing_go_to_left", 0], 7),
+        "'missing_go_to_left' holds a value other than 0 or 1",
+    ),
+    (
+        lambda d: _set(d, ["tree", "weighted_n_node_samples", 0], -3.0),
+        "negative or non-finite",
+    ),
+    (lambda d: _set(d, ["temperature"], 1e400), "temperature is not positive and"),
+    (
+        lambda d: _set(d, ["classes", "dtype"], "<U1"),
+        "do not match their dtype '<U1'",
+    ),
+    (lambda d: _set(d, ["classes", "type"], "int"), "classes 'type' is 'int'"),
 ]
+
+
+def _leaves(doc):
+    return [i for i, c in enumerate(doc["tree"]["children_left"]) if c == -1]
+
+
+def _scale_leaf(doc, factor):
+    leaf = _leaves(doc)[0]
+    doc["tree"]["value"][leaf] = [v * factor for v in doc["tree"]["value"][leaf]]
+
+
+def _hand_edited(doc):
+    """Class labels reversed and every value multiplied, as found in the wild."""
+    doc["classes"]["values"].reverse()
+    doc["tree"]["value"] = [[v * 7.56e15 for v in r] for r in doc["tree"]["value"]]
+
+
+def _share_a_child(doc):
+    """An inner node given, as its left child, the root's right child (which comes
+    after it): that node then has two parents."""
+    tree = doc["tree"]
+    right_of_root = tree["children_right"][0]
+    node = next(
+        i
+        for i, c in enumerate(tree["children_left"])
+        if c != -1 and 0 < i < right_of_root
+    )
+    tree["children_left"][node] = right_of_root
 
 
 @pytest.mark.parametrize(("breaker", "message"), TREE_BREAKS)
@@ -348,6 +397,24 @@ def test_malformed_tree_files_are_refused(tmp_path, tree_doc, breaker, message):
     assert info.value.path == str(path)
 
 
+def test_a_student_changed_in_a_run_folder_is_refused(tmp_path, tree_doc):
+    from treedistill.common._files import RUN_RECORD, sha256_file
+
+    path = tmp_path / "student.json"
+    path.write_text(json.dumps(tree_doc))
+    record = {"files": {"student.json": sha256_file(path)}}
+    (tmp_path / RUN_RECORD).write_text(json.dumps(record))
+    assert load_student(path).kind == "tree"  # as recorded
+    doc = json.loads(json.dumps(tree_doc))
+    doc["classes"]["values"].reverse()  # well formed, but not what the run wrote
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SavedRunError, match="was changed after treedistill") as info:
+        load_student(path)
+    assert f"student file {str(path)!r}" in str(info.value)
+    (tmp_path / RUN_RECORD).unlink()  # standalone: its own checks alone
+    assert load_student(path).classes_.tolist() == doc["classes"]["values"]
+
+
 @pytest.mark.parametrize(
     ("breaker", "message"),
     [
@@ -357,6 +424,10 @@ def test_malformed_tree_files_are_refused(tmp_path, tree_doc, breaker, message):
         ),
         (lambda d: _set(d, ["boosted", "n_classes"], 2), "boosted n_classes is 2"),
         (lambda d: _set(d, ["boosted", "base_margin"], [0.0]), "base_margin has 1"),
+        (
+            lambda d: _set(d, ["boosted", "base_margin"], [0.0, 1e400, 0.0]),
+            "base_margin is not finite",
+        ),
     ],
 )
 def test_malformed_boosted_files_are_refused(tmp_path, boosted_doc, breaker, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -10,12 +11,17 @@ from pathlib import Path
 from treedistill.exceptions import DataError, OutputError
 
 __all__ = [
+    "RUN_RECORD",
     "atomic_write_bytes",
     "atomic_write_text",
     "first_line",
     "quoted",
+    "recorded_sha256",
     "sha256_file",
 ]
+
+#: The file in each folder treedistill writes that lists the sha256 of its files.
+RUN_RECORD = ".treedistill-run.json"
 
 
 def quoted(path: str | os.PathLike[str]) -> str:
@@ -155,3 +161,18 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     except IsADirectoryError:
         raise DataError(f"{quoted(path)} is a folder, not a file", path=path) from None
     return digest.hexdigest()
+
+
+def recorded_sha256(path: str | os.PathLike[str]) -> str | None:
+    """The sha256 the :data:`RUN_RECORD` of ``path``'s folder lists for it, or None
+    (no record there, an unreadable one, or ``path`` not listed)."""
+    path = Path(path)
+    record = path.parent / RUN_RECORD
+    if record.is_symlink() or not record.is_file():
+        return None
+    try:
+        files = json.loads(record.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return None
+    digest = files.get(path.name) if isinstance(files, dict) else None
+    return digest if isinstance(digest, str) else None

@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from treedistill.common._files import atomic_write_text
+from treedistill.common._files import (
+    RUN_RECORD,
+    atomic_write_text,
+    recorded_sha256,
+    sha256_file,
+)
 from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.distill._student_doc import (
     FORMAT_TAG,
@@ -251,10 +256,19 @@ def load_student(path: str | os.PathLike[str]) -> StudentBundle:
     SavedRunError
         If the file is missing, not JSON, not a treedistill student, of an
         unsupported version, or inconsistent (arrays of the wrong length, splits
-        on unknown features, a schema that does not match its feature list …).
+        on unknown features, a schema that does not match its feature list, a
+        leaf whose class probabilities are not a distribution …), or if the
+        record of the run folder it is in lists another sha256 for it.
     """
     p = Path(path)
     where = f"student file {os.fspath(path)!r}"
+    recorded = recorded_sha256(p)
+    if recorded is not None and p.is_file() and sha256_file(p) != recorded:
+        raise SavedRunError(
+            f"{where} was changed after treedistill wrote it (its sha256 is not "
+            f"the one recorded in {RUN_RECORD} beside it)",
+            path=path,
+        )
     doc = _read_document(p, where)
     try:
         return _bundle_from(doc, p)

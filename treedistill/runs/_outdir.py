@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from treedistill.common._files import atomic_write_text, sha256_file
+from treedistill.common._files import RUN_RECORD, atomic_write_text, sha256_file
 from treedistill.common._json import dumps
 from treedistill.exceptions import OutputError
 
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: The file that records what treedistill wrote in a folder.
-MARKER = ".treedistill-run.json"
+MARKER = RUN_RECORD
 _STAGING_NOTE = ".treedistill-staging.json"
 #: Below this much free space a run is refused before it starts.
 MIN_FREE_BYTES = 1 << 20
