@@ -142,6 +142,13 @@ Example:
     help="Class labels in the order of the teacher's outputs (needed for .pt2).",
 )
 @click.option(
+    "--teacher-classes",
+    metavar="A,B",
+    help="The data label each of the teacher's outputs means, in output order: "
+    "1,2 for a teacher trained on 0/1 used on a target coded 1/2 (any teacher "
+    "format; the report, predict and exports then speak the data's labels).",
+)
+@click.option(
     "--trust-pickle",
     is_flag=True,
     help="Allow loading pickle teacher files (they can run code: only your own).",
@@ -402,6 +409,7 @@ def distill(data, as_json, **kw) -> None:
     params = DistillParams(
         data=data,
         classes=split_list(kw.pop("classes"), "--classes"),
+        teacher_classes=split_list(kw.pop("teacher_classes"), "--teacher-classes"),
         teacher=list(kw.pop("teacher")),
         drop=list(kw.pop("drop")),
         keep=list(kw.pop("keep")),

@@ -81,15 +81,44 @@ def rules(source) -> None:
     epilog="""\b
 Example:
   treedistill predict run1 new_patients.csv --out predictions.csv
+  treedistill predict run1 new.csv --flag-rate --out p.csv   # the run's rate
+  treedistill predict run1 new.csv --threshold 0.2 --out p.csv
   treedistill predict run1/student-boosted.json new.csv --out p.csv --force"""
 )
 @click.argument("student", type=click.Path(), metavar="STUDENT_JSON_OR_RUN_DIR")
 @click.argument("data", type=click.Path(dir_okay=False))
 @out_option("FILE.csv", "CSV to write (refused if it exists, unless --force).")
 @student_kind_option
+@click.option(
+    "--threshold",
+    is_flag=False,
+    flag_value="run",
+    default=None,
+    metavar="P",
+    help="Add a column flagged: 1 where P(positive class) >= P. Without a value, "
+    "the run's threshold (from its report.json).",
+)
+@click.option(
+    "--flag-rate",
+    is_flag=False,
+    flag_value="run",
+    default=None,
+    metavar="R",
+    help="Add a column flagged for the top share R of DATA's rows by P(positive "
+    "class), as the report counts them (rows tied at the cut share the remaining "
+    "flags, so flagged holds that share). Without a value, the run's flag rate.",
+)
+@click.option(
+    "--positive-class",
+    default=None,
+    metavar="LABEL",
+    help="The class flagged (default: the run's positive class).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def predict(student, data, out, kind, force, quiet) -> None:
+def predict(
+    student, data, out, kind, threshold, flag_rate, positive_class, force, quiet
+) -> None:
     """Predict DATA with a saved student: writes the input rows plus the columns
     prediction, proba_<class> for each class and, for a tree, rule_id (the leaf
     id of the rule that fired, as printed by `treedistill rules`). DATA itself is
@@ -102,6 +131,7 @@ def predict(student, data, out, kind, force, quiet) -> None:
         write_predictions,
     )
     from treedistill.common._text import name_list
+    from treedistill.runs._flags import resolve_flagging, run_operating_points
     from treedistill.runs._outdir import check_out_file
     from treedistill.runs._saved import ignored_columns
     from treedistill.runs._verify import protected_files
@@ -110,8 +140,15 @@ def predict(student, data, out, kind, force, quiet) -> None:
     keep = [data, *protected_files(student)]
     out = check_out_file(out, force, keep=keep, suffixes=(".csv",))
     bundle = load_run_student(student, kind)
+    flag = resolve_flagging(
+        list(bundle.classes_),
+        threshold=threshold,
+        flag_rate=flag_rate,
+        positive_class=positive_class,
+        ops=run_operating_points(student),
+    )
     frame = read_table(data)
-    result = predict_frame(bundle, frame)
+    result = predict_frame(bundle, frame, flag=flag)
     extra = ignored_columns(bundle, frame)
     if extra and not quiet:
         click.echo(
@@ -123,4 +160,26 @@ def predict(student, data, out, kind, force, quiet) -> None:
         )
     write_predictions(result, out, force=force)
     added = "prediction, proba_*" + (", rule_id" if bundle.kind == "tree" else "")
+    if flag is not None:
+        added += ", flagged"
     echo(f"wrote {len(result)} rows with {added} to {out}", quiet)
+    if flag is not None:
+        echo(_flag_line(result.attrs["flag"], len(result)), quiet)
+
+
+def _flag_line(flag: dict, n: int) -> str:
+    """What ``flagged`` holds, in one line."""
+    positive = flag["positive"]
+    count = f"{flag['n_flagged']:g} of {n} rows flagged"
+    if flag["kind"] == "threshold":
+        return f"{count}: P({positive}) >= {flag['value']:g}"
+    text = (
+        f"{count}: the top {flag['value']:.4g} share by P({positive}), which here "
+        f"means P({positive}) >= {flag['cut']:.6g}"
+    )
+    if flag["n_tied"]:
+        text += (
+            f"; {flag['n_tied']} rows tied at that cut share the remaining flags "
+            "(flagged holds the share)"
+        )
+    return text

@@ -23,10 +23,13 @@ __all__ = [
     "IdentifierColumnWarning",
     "IgnoredColumnWarning",
     "LeakageWarning",
+    "MissingDependencyError",
     "OutputError",
     "ParameterError",
     "SavedRunError",
     "TeacherError",
+    "TeacherOverlapWarning",
+    "TeacherSchemaWarning",
     "TreedistillError",
     "TreedistillWarning",
     "UnseenCategoryWarning",
@@ -98,6 +101,18 @@ class SavedRunError(TreedistillError, ValueError):
         self.path = os.fspath(path) if path is not None else None
 
 
+class MissingDependencyError(TreedistillError, ImportError):
+    """An optional package that a feature needs is not installed.
+
+    ``extra`` names the package extra that installs it (``"export"``); the
+    message gives the install command.
+    """
+
+    def __init__(self, message: object, *, extra: str | None = None):
+        super().__init__(message)
+        self.extra = extra
+
+
 class OutputError(TreedistillError, OSError):
     """An output location that cannot or must not be written (exists, read-only, full).
 
@@ -136,6 +151,14 @@ class LeakageWarning(DataWarning):
 
 class IgnoredColumnWarning(DataWarning):
     """A column that is not used (dropped as empty, or not known to the model)."""
+
+
+class TeacherOverlapWarning(TreedistillWarning):
+    """The teacher was trained on held-out rows, or whether it was is unknown."""
+
+
+class TeacherSchemaWarning(TreedistillWarning):
+    """Values of a column that the teacher's recorded schema does not know."""
 
 
 class DegenerateTeacherWarning(TreedistillWarning):

@@ -392,6 +392,51 @@ def test_load_teacher_missing_and_empty(tmp_path):
         load_teacher([path])
 
 
+# --------------------------------------------------------------------------- #
+# teacher_classes: the data label of each of the teacher's outputs
+# --------------------------------------------------------------------------- #
+def _xgb_01(tmp_path):
+    import skops.io as sio
+    import xgboost
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(120, n_features=4, random_state=0)
+    X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = xgboost.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
+    sio.dump(model, tmp_path / "xgb.skops")
+    model.save_model(tmp_path / "xgb.json")
+    return model, X
+
+
+@pytest.mark.parametrize("name", ["xgb.skops", "xgb.json"])
+def test_teacher_classes_relabel_a_teacher_trained_on_other_codes(tmp_path, name):
+    from treedistill import DistilledTreeClassifier, load_teacher
+
+    model, X = _xgb_01(tmp_path)
+    teacher = load_teacher(tmp_path / name, teacher_classes="1,2")
+    assert teacher.classes_.tolist() == [1, 2]
+    assert np.allclose(teacher.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    assert teacher.predict(X).tolist() == (model.predict(X) + 1).tolist()
+    y12 = model.predict(X) + 1
+    student = DistilledTreeClassifier(teacher, augment_factor=1, random_state=0).fit(
+        X, y12
+    )
+    assert student.classes_.tolist() == [1, 2]
+
+
+def test_teacher_classes_must_match_the_outputs_and_not_come_with_classes(tmp_path):
+    from treedistill import load_teacher
+
+    _xgb_01(tmp_path)
+    with pytest.raises(ParameterError, match="3 labels") as info:
+        load_teacher(tmp_path / "xgb.skops", teacher_classes=[1, 2, 3])
+    assert info.value.parameter == "teacher_classes"
+    with pytest.raises(ParameterError, match="not both"):
+        load_teacher(tmp_path / "xgb.skops", teacher_classes=[1, 2], classes=[0, 1])
+    with pytest.raises(ParameterError, match="repeats"):
+        load_teacher(tmp_path / "xgb.skops", teacher_classes=[1, 1])
+
+
 def test_a_zip_teacher_unpacking_far_beyond_its_size_is_refused_before_loading(
     tmp_path,
 ):

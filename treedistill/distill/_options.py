@@ -72,7 +72,7 @@ _OWN = {
 
 
 #: Parameters left out of :meth:`DistillParams.to_dict` while unset.
-_RECORDED_WHEN_SET = ("weight_column", "monotone_constraints")
+_RECORDED_WHEN_SET = ("weight_column", "monotone_constraints", "teacher_classes")
 
 
 @cache
@@ -104,6 +104,10 @@ class DistillParams:
     ensemble_method, classes, trust_pickle :
         How several teachers are combined; the class labels in the order of a
         teacher's outputs; whether pickle files may be loaded.
+    teacher_classes :
+        The data label each of the teacher's outputs means, in output order, for a
+        teacher trained on other codes (``[1, 2]`` for an xgboost model trained on
+        0/1 used on a target coded 1/2); see :func:`treedistill.load_teacher`.
     temperature, alpha, augmentation, augment_factor :
         The students' distillation parameters.
     student : {"tree", "boosted", "both"}
@@ -177,6 +181,7 @@ class DistillParams:
     teacher: Sequence[str | Path] = ()
     ensemble_method: str = "arithmetic"
     classes: Sequence[str] | None = None
+    teacher_classes: Sequence[str] | None = None
     trust_pickle: bool = False
     temperature: float | None = None
     alpha: float = 0.0
@@ -282,10 +287,24 @@ class DistillParams:
                 if self.teacher_hidden
                 else "teacher_max_epochs",
             )
-        if self.classes is not None and len(self.classes) < 2:
+        for name in ("classes", "teacher_classes"):
+            labels = getattr(self, name)
+            if labels is not None and len(labels) < 2:
+                raise ParameterError(
+                    f"{name} must list at least 2 classes, got {list(labels)}",
+                    parameter=name,
+                )
+        if self.teacher_classes is not None and not self.teacher:
             raise ParameterError(
-                f"classes must list at least 2 classes, got {list(self.classes)}",
-                parameter="classes",
+                "teacher_classes names the outputs of a teacher file; give teacher "
+                "(the run's own teacher is trained on the data's labels)",
+                parameter="teacher_classes",
+            )
+        if self.teacher_classes is not None and self.classes is not None:
+            raise ParameterError(
+                "give either classes (the teacher's own labels) or teacher_classes "
+                "(the data label of each of its outputs), not both",
+                parameter="teacher_classes",
             )
 
     def _check_controls(self) -> None:

@@ -37,6 +37,7 @@ from treedistill.export._common import (
     student_kind,
     tree_spec,
 )
+from treedistill.export._flag import resolve_flag
 
 __all__ = ["ONNX_OPSET", "to_onnx"]
 
@@ -126,12 +127,13 @@ def _features(g: _Graph, schema, used: list[int]) -> str:
                 "model reads as a missing value",
                 column=col,
             )
+        keys, codes_of = _level_keys([schema.features[j].level for j in feats], info)
         (codes,) = g.op(
             "LabelEncoder",
             [x],
             domain="ai.onnx.ml",
-            keys_strings=[*levels, MISSING_CATEGORY],
-            values_int64s=[*range(len(levels)), -2],
+            keys_strings=[*keys, MISSING_CATEGORY],
+            values_int64s=[*codes_of, -2],
             default_int64=-1,
         )
         (hit,) = g.op("Equal", [codes, g.const(np.arange(len(levels), dtype=np.int64))])
@@ -143,6 +145,35 @@ def _features(g: _Graph, schema, used: list[int]) -> str:
         return next(iter(pieces.values()))
     (X,) = g.op("Concat", [pieces[k] for k in sorted(pieces)], axis=1)
     return X
+
+
+def _spellings(level) -> list[str]:
+    """The texts that stand for ``level``: its own, and for a number-coded level
+    the other spelling a table writes (``7`` and ``7.0``), as ``predict`` reads
+    both."""
+    if isinstance(level, np.generic):
+        level = level.item()
+    if isinstance(level, bool) or not isinstance(level, (int, float)):
+        return [str(level)]
+    value = float(level)
+    texts = [str(level), repr(value)]
+    if value.is_integer():
+        texts.append(str(int(value)))
+    return list(dict.fromkeys(texts))
+
+
+def _level_keys(levels: list, info) -> tuple[list[str], list[int]]:
+    """LabelEncoder keys and codes: each level's spellings (a spelling that two
+    levels share, or that is another level's own text, stays with its own)."""
+    own = {str(lv) for lv in info.levels}
+    keys, codes = [], []
+    for code, level in enumerate(levels):
+        for i, text in enumerate(_spellings(level)):
+            if text in keys or (i > 0 and text in own):
+                continue
+            keys.append(text)
+            codes.append(code)
+    return keys, codes
 
 
 def _used_order(schema, used: set[int]) -> list[int]:
@@ -201,7 +232,7 @@ def _class_constant(g: _Graph, labels: list) -> tuple[str, int]:
     return g.const(np.array([str(c) for c in labels], dtype=object)), g.tp.STRING
 
 
-def _tree_graph(spec: TreeSpec):
+def _tree_graph(spec: TreeSpec, flag=None):
     from onnx import numpy_helper
 
     g = _Graph()
@@ -258,10 +289,15 @@ def _tree_graph(spec: TreeSpec):
     g.output(label, "label", elem, [None])
     g.output(proba, "probabilities", g.tp.FLOAT, [None, k])
     g.output(rule, "rule_id", g.tp.INT64, [None])
+    if flag is not None:  # by rule: exactly the leaf's float64 probability
+        by_rule = [0] + [flag.leaf(spec.value[leaf]) for leaf in leaves]
+        flags = g.const(np.asarray(by_rule, dtype=np.int64), "flag_by_rule")
+        (flagged,) = g.op("Gather", [flags, rule], axis=0)
+        g.output(flagged, "flagged", g.tp.INT64, [None])
     return g
 
 
-def _boosted_graph(spec: BoostedSpec):
+def _boosted_graph(spec: BoostedSpec, flag=None):
     from onnx import numpy_helper
 
     g = _Graph()
@@ -312,10 +348,17 @@ def _boosted_graph(spec: BoostedSpec):
     (label,) = g.op("Gather", [labels, index], axis=0)
     g.output(label, "label", elem, [None])
     g.output(proba, "probabilities", g.tp.FLOAT, [None, spec.n_classes])
+    if flag is not None:  # the float32 probability against the threshold
+        column = g.const(np.array(flag.index, dtype=np.int64), "flag_class")
+        (p,) = g.op("Gather", [proba, column], axis=1)
+        cut = g.const(np.array(flag.threshold, dtype=np.float32), "flag_cut")
+        (flagged,) = g.op("GreaterOrEqual", [p, cut])
+        (flagged,) = g.op("Cast", [flagged], to=g.tp.INT64)
+        g.output(flagged, "flagged", g.tp.INT64, [None])
     return g
 
 
-def to_onnx(model):
+def to_onnx(model, *, flag_threshold: float | None = None, positive_class=None):
     """The student as an ONNX model (``onnx.ModelProto``) for onnxruntime.
 
     Parameters
@@ -330,7 +373,11 @@ def to_onnx(model):
         columns ``double`` (N, 1) with NaN for missing, categorical columns
         ``string`` (N, 1) with the category's text and ``""`` for missing.
         Outputs: ``label`` (N,), ``probabilities`` (N, n_classes, float32, in the
-        order of ``classes_``) and, for a tree, ``rule_id`` (N,). Save it with
+        order of ``classes_``), for a tree ``rule_id`` (N,) and, with
+        ``flag_threshold``, ``flagged`` (N,): 1 where the probability of
+        ``positive_class`` (default: the second of two classes) is at least the
+        threshold (a tree's by rule, exactly as ``treedistill predict``; a
+        boosted student's on its float32 probability). Save it with
         ``onnx.save(model, path)``; the metadata lists ``classes``, the input
         columns and their kinds.
 
@@ -340,6 +387,8 @@ def to_onnx(model):
         Not a fitted treedistill student.
     DataError
         A categorical column with the empty text as a category.
+    MissingDependencyError
+        The ``onnx`` package is not installed (``pip install 'treedistill[export]'``).
 
     Examples
     --------
@@ -350,13 +399,18 @@ def to_onnx(model):
     """
     import json
 
+    from treedistill.common._optional import require
+
+    require("onnx", "export", "the ONNX export")
     if student_kind(model) == "tree":
         spec = tree_spec(model, "onnx")
-        g = _tree_graph(spec)
+        flag = resolve_flag(spec.classes, flag_threshold, positive_class)
+        g = _tree_graph(spec, flag)
         doc = "treedistill tree student: TreeEnsembleClassifier with rule numbers"
     else:
         spec = boosted_spec(model)
-        g = _boosted_graph(spec)
+        flag = resolve_flag(spec.classes, flag_threshold, positive_class)
+        g = _boosted_graph(spec, flag)
         doc = "treedistill boosted student: xgboost trees as TreeEnsembleRegressor"
     kinds = {i.name: spec.schema.column(i.name).kind for i in g.inputs}
     metadata = {

@@ -16,6 +16,7 @@ import numpy as np
 
 from treedistill.exceptions import DataError
 from treedistill.export._common import TreeSpec, comment_text, tree_spec
+from treedistill.export._flag import resolve_flag
 
 __all__ = ["to_python"]
 
@@ -34,6 +35,12 @@ def _literal(value, column: str | None = None) -> str:
         f"{column!r} in Python source",
         column=column,
     )
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, np.generic):
+        value = value.item()
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class _Writer:
@@ -55,8 +62,18 @@ class _Writer:
             v = self.var[col]
             lines.append(f"{v} = row[{col!r}]")
             lines.append(f"{v}_missing = {v} is None or {v} != {v}")
-            if not self.spec.schema.column(col).is_categorical:
+            info = self.spec.schema.column(col)
+            if not info.is_categorical:
                 lines.append(f"{v} = 0.0 if {v}_missing else float({v})")
+            elif any(_is_number(level) for level in info.levels):
+                # a number-coded category given as text ("7", "7.0") is that number
+                lines += [
+                    f"if isinstance({v}, str):",
+                    f"{_INDENT}try:",
+                    f"{_INDENT * 2}{v} = float({v})",
+                    f"{_INDENT}except ValueError:",
+                    f"{_INDENT * 2}pass",
+                ]
         return lines
 
     def goes_left(self, node: int) -> str:
@@ -106,7 +123,13 @@ class _Writer:
         self.body(int(spec.right[node]), depth + 1, out)
 
 
-def to_python(model, *, name: str = "predict_proba") -> str:
+def to_python(
+    model,
+    *,
+    name: str = "predict_proba",
+    flag_threshold: float | None = None,
+    positive_class=None,
+) -> str:
     """The source of a dependency-free function that scores one row.
 
     Parameters
@@ -123,7 +146,10 @@ def to_python(model, *, name: str = "predict_proba") -> str:
         maps column names to values (``None`` or NaN when missing; a category not
         seen in training goes where "not this category" goes), the result maps
         each class to its probability, equal to ``predict_proba``. Comments give
-        each leaf's rule number and rule.
+        each leaf's rule number and rule. With ``flag_threshold``, a second
+        function ``flagged(row) -> int`` gives 1 where the probability of
+        ``positive_class`` (default: the second of two classes) is at least
+        the threshold, as ``treedistill predict`` flags at it.
 
     Examples
     --------
@@ -153,4 +179,15 @@ def to_python(model, *, name: str = "predict_proba") -> str:
         lines.append(f"{_INDENT}# {writer.var[col]}: {comment_text(col)} ({kind})")
     lines += [_INDENT + line for line in writer.header()]
     writer.body(0, 1, lines)
+    flag = resolve_flag(spec.classes, flag_threshold, positive_class)
+    if flag is not None:
+        positive = _literal(spec.classes[flag.index], "class")
+        lines += [
+            "",
+            "",
+            "def flagged(row: dict) -> int:",
+            f'{_INDENT}"""1 when the flagged class\'s probability is at least '
+            f'{flag.threshold!r} for this row, else 0."""',
+            f"{_INDENT}return int({name}(row)[{positive}] >= {flag.threshold!r})",
+        ]
     return "\n".join(lines) + "\n"

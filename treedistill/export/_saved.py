@@ -42,7 +42,9 @@ def export_saved(source, fmt: str, *, kind: str | None = None, **options) -> byt
         Which student of a run directory that holds both; by default the first
         one the format takes (the tree, for every format).
     **options
-        Passed to :func:`to_sql` (``table``, ``dialect``, ``passthrough``).
+        Passed to :func:`to_sql` (``table``, ``dialect``, ``passthrough``);
+        ``flag_threshold`` and ``positive_class`` to every format (the output
+        ``flagged``).
 
     Raises
     ------
@@ -72,10 +74,13 @@ def export_saved(source, fmt: str, *, kind: str | None = None, **options) -> byt
             )
         kind = takes[0] if takes else None
     model = load_run_student(source, kind)
+    flag = {
+        k: options.pop(k) for k in ("flag_threshold", "positive_class") if k in options
+    }
     if fmt == "sql":
         from treedistill.export._sql import to_sql
 
-        return (to_sql(model, **options) + ";\n").encode("utf-8")
+        return (to_sql(model, **options, **flag) + ";\n").encode("utf-8")
     if options:
         raise ParameterError(
             f"{' and '.join(sorted(options))}: an option of sql export only",
@@ -84,7 +89,7 @@ def export_saved(source, fmt: str, *, kind: str | None = None, **options) -> byt
     if fmt == "python":
         from treedistill.export._python import to_python
 
-        return to_python(model).encode("utf-8")
+        return to_python(model, **flag).encode("utf-8")
     from treedistill.export._onnx import to_onnx
 
-    return to_onnx(model).SerializeToString()
+    return to_onnx(model, **flag).SerializeToString()

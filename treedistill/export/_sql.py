@@ -28,6 +28,7 @@ import numpy as np
 
 from treedistill.exceptions import DataError, ParameterError
 from treedistill.export._common import TreeSpec, tree_spec
+from treedistill.export._flag import resolve_flag
 
 __all__ = ["SQL_DIALECTS", "to_sql"]
 
@@ -173,6 +174,8 @@ def to_sql(
     table: str | Sequence[str] = "data",
     dialect: str = "ansi",
     passthrough: Sequence[str] = (),
+    flag_threshold: float | None = None,
+    positive_class=None,
 ) -> str:
     """A SELECT statement that scores a table with a tree student.
 
@@ -187,6 +190,11 @@ def to_sql(
         float NaN as missing.
     passthrough : sequence of str, default=()
         Columns of the table copied first into the result (an identifier, say).
+    flag_threshold : float, default=None
+        Adds the output ``flagged``: 1 where the probability of
+        ``positive_class`` (default: the second of two classes) is at least
+        this, else 0, as ``treedistill predict`` flags at that threshold.
+    positive_class : class label, default=None
 
     Returns
     -------
@@ -227,6 +235,10 @@ def to_sql(
             writer.case(lambda leaf, k=k: sql_number(float(spec.value[leaf, k])))
         )
     exprs.append(writer.case(lambda leaf: str(spec.rule[leaf])))
+    flag = resolve_flag(spec.classes, flag_threshold, positive_class)
+    if flag is not None:
+        names.append("flagged")
+        exprs.append(writer.case(lambda leaf: str(flag.leaf(spec.value[leaf]))))
     select = [writer.column(c) for c in passthrough]
     select += [
         f"{expr} AS {quote_identifier(name)}"

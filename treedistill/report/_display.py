@@ -61,7 +61,25 @@ def operating_line(report: dict) -> str:
         f"training rows: {rare}, below {pct(ops['rare_below'], 0)} counts as rare). "
         f"Operating points: threshold {ops['threshold']:g} on its probability, and a "
         f"flag rate of {pct(ops['flag_rate'])} ({source}): each model flags its own "
-        "top share of rows by risk."
+        "top share of rows by risk." + _flag_cut(report, _names(report)[i])
+    )
+
+
+def _flag_cut(report: dict, positive) -> str:
+    """The probability cut the flag rate comes to on the held-out rows, for the
+    headline's model and the teacher ('' when the report lacks it)."""
+    name = (report.get("summary") or {}).get("model")
+    rows = {r.get("key"): r for r in report["fidelity"]["held_out"]}
+    points = ((rows.get(name) or {}).get("measures") or {}).get("operating_points")
+    point = next((p for p in points or () if p["kind"] == "flag_rate"), None)
+    if point is None or point.get("student_cut") is None:
+        return ""
+    label = rows[name].get("label", name)
+    return (
+        f" On the held-out rows that rate is the cut P({positive}) >= "
+        f"{point['student_cut']:.4g} for {label} (teacher: >= "
+        f"{point['teacher_cut']:.4g}), flagging {point['student_flagged']} rows; "
+        "predicting the same rows at this flag rate flags the same."
     )
 
 

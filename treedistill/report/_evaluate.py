@@ -203,6 +203,12 @@ def evaluate(
     warnings = warning_sentences(out["stability"], out["shap"].get("reasons"))
     sentences[n_alert:n_alert] = warnings
     n_alert += len(warnings)
+    overlap = ((run_info or {}).get("teacher") or {}).get("held_out_overlap") or {}
+    if overlap.get("status") == "overlap":  # first: every figure below is optimistic
+        sentences.insert(0, overlap["text"][:1].upper() + overlap["text"][1:] + ".")
+        n_alert += 1
+    elif overlap.get("status") == "unknown":
+        sentences.append(overlap["text"][:1].upper() + overlap["text"][1:] + ".")
     out["summary"].update(sentences=sentences, n_alert=n_alert)
     out["summary"]["students"] = student_leads(out)
     out["run"] = plain(dict(run_info) if run_info else {})

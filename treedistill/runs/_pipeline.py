@@ -53,6 +53,8 @@ from treedistill.exceptions import (
     LeakageWarning,
     ParameterError,
     TeacherError,
+    TeacherOverlapWarning,
+    TeacherSchemaWarning,
     TreedistillError,
     TreedistillWarning,
     UnseenCategoryWarning,
@@ -380,6 +382,9 @@ def _get_teacher(state: _State) -> None:
             ensemble=params.ensemble_method,
             classes=None if params.classes is None else list(params.classes),
             feature_names=list(state.X.columns) if exported else None,
+            teacher_classes=None
+            if params.teacher_classes is None
+            else list(params.teacher_classes),
         )
         X_train = align_to_teacher(teacher, X_train, state.notes)
         state.split = (X_train, X_test[list(X_train.columns)], y_train, y_test)
@@ -414,7 +419,60 @@ def _get_teacher(state: _State) -> None:
     state.positive = params.positive_label(teacher.classes_)
     info["model"] = teacher_description(teacher)
     info["classes"] = teacher_classes(teacher)
+    if state.teacher_paths:
+        check_teacher_schema(teacher, state.split[0])
+    info["held_out_overlap"] = _held_out_overlap(state, teacher)
     state.teacher, state.teacher_info = teacher, info
+
+
+def _held_out_overlap(state: _State, teacher) -> dict:
+    """How many held-out rows a teacher file was trained on (said now, before
+    the students are trained)."""
+    from treedistill.teachers._provenance import held_out_overlap
+
+    X_test = state.split[1]
+    if not state.teacher_paths:
+        return {
+            "status": "none",
+            "n_overlap": 0,
+            "n_test": int(len(X_test)),
+            "text": "the teacher was trained in this run on the training rows only",
+        }
+    overlap = held_out_overlap(teacher, X_test)
+    if overlap["status"] != "none":
+        warnings.warn(_capital(overlap["text"]), TeacherOverlapWarning, stacklevel=2)
+    return overlap
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+#: Share of a column's values a teacher file's schema does not know above which
+#: the run is refused (a column coded otherwise than the teacher's).
+SCHEMA_REFUSE_SHARE = 0.5
+
+
+def check_teacher_schema(teacher, X: pd.DataFrame) -> None:
+    """Compare ``X`` with the column kinds and levels a teacher file recorded:
+    refuse a column whose values it mostly does not know, warn about one it
+    partly does not (both name the column and the share)."""
+    from treedistill.teachers._provenance import schema_mismatches
+
+    for bad in schema_mismatches(teacher, X):
+        examples = ", ".join(repr(v) for v in bad["examples"])
+        what = "categories" if bad["kind"] == "categorical" else "numbers"
+        text = (
+            f"column {bad['column']!r}: {bad['share']:.0%} of its values are not "
+            f"{what} the teacher was trained on (e.g. {examples})"
+        )
+        if bad["share"] > SCHEMA_REFUSE_SHARE:
+            raise DataError(
+                f"{text}; is it coded otherwise than in the teacher's training "
+                "data? Recode it as the teacher knew it",
+                column=bad["column"],
+            )
+        warnings.warn(_capital(text), TeacherSchemaWarning, stacklevel=2)
 
 
 def _or_default(value, name: str):
@@ -694,9 +752,11 @@ def check_teacher_classes(teacher, y: np.ndarray) -> None:
     known = set(np.asarray(teacher.classes_).tolist())
     unknown = sorted({v for v in y.tolist() if v not in known}, key=str)
     if unknown:
+        data_labels = sorted({v for v in y.tolist()}, key=lambda v: (str(type(v)), v))
         raise ParameterError(
             f"the target holds label {unknown[0]!r}, which the teacher does not know "
-            f"(teacher labels: {np.asarray(teacher.classes_).tolist()}); set classes to "
-            "the labels in the order of the teacher's outputs if its labels are names",
-            parameter="classes",
+            f"(teacher labels: {np.asarray(teacher.classes_).tolist()}, data labels: "
+            f"{data_labels[:10]}); if the teacher was trained on other codes, set "
+            "teacher_classes to the data label of each of its outputs, in order",
+            parameter="teacher_classes",
         )

@@ -90,9 +90,11 @@ class DistillResult:
             students[kind] = entry
         for kind, result in self.sweep.items():
             students[kind]["sweep_reason"] = result["reason"]
+        teacher = ((self.report or {}).get("run") or {}).get("teacher") or {}
         return {
             "run_dir": str(self.out_dir),
             "students": students,
+            "teacher_held_out_overlap": teacher.get("held_out_overlap"),
             "files": list(self.files),
             "warnings": self._warnings(),
         }

@@ -122,18 +122,24 @@ def load_run_student(path: str | os.PathLike, kind: str | None = None):
 # --------------------------------------------------------------------------- #
 # Predicting
 # --------------------------------------------------------------------------- #
-def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
+def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
     """``frame`` with the columns ``prediction``, ``proba_<class>`` and ``rule_id``.
 
     ``rule_id`` (the number of the rule a row falls under, as in ``rules.txt``,
     the report and :func:`treedistill.rule_numbers`) is added for tree students
-    only. Column
+    only. ``flag`` (from :func:`treedistill.runs._flags.resolve_flagging`) adds
+    ``flagged``: 1 for a flagged row, 0 otherwise, and at a flag rate the share
+    of the remaining flags for rows tied at the cut (see
+    :mod:`treedistill.runs._flags`); ``attrs["flag"]`` then holds the operating
+    point, the probability cut and the number of rows flagged. Column
     names already in ``frame`` are refused rather than overwritten.
     """
     classes = list(np.asarray(bundle.classes_).tolist())
     added = ["prediction"] + [f"proba_{c}" for c in classes]
     if bundle.kind == "tree":
         added.append("rule_id")
+    if flag is not None:
+        added.append("flagged")
     clash = [c for c in added if c in frame.columns]
     if clash:
         raise DataError(
@@ -153,6 +159,8 @@ def predict_frame(bundle, frame: pd.DataFrame) -> pd.DataFrame:
             leaves = bundle.apply(frame)
         number = rule_numbers(bundle)
         out["rule_id"] = np.array([number[int(v)] for v in leaves], dtype=np.int64)
+    if flag is not None:
+        _add_flags(out, proba[:, classes.index(flag["positive"])], flag)
     return out
 
 
@@ -189,20 +197,54 @@ def _warn_unseen_missing(bundle, frame: pd.DataFrame) -> None:
     )
 
 
+def _add_flags(out: pd.DataFrame, score: np.ndarray, flag: dict) -> None:
+    from treedistill.runs._flags import flag_rows
+
+    weights, cut = flag_rows(score, flag)
+    whole = bool(np.all((weights == 0) | (weights == 1)))
+    out["flagged"] = weights.astype(np.int64) if whole else weights
+    out.attrs["flag"] = {
+        **flag,
+        "cut": cut,
+        "n_flagged": float(weights.sum()),
+        "n_tied": int(np.sum((weights > 0) & (weights < 1))),
+    }
+
+
 def ignored_columns(bundle, frame: pd.DataFrame) -> list[str]:
     """Columns of ``frame`` the student does not read."""
     return [str(c) for c in frame.columns if str(c) not in bundle.schema_.names]
 
 
-def predict_saved(student: str | os.PathLike, data, *, kind: str | None = None):
+def predict_saved(
+    student: str | os.PathLike,
+    data,
+    *,
+    kind: str | None = None,
+    threshold=None,
+    flag_rate=None,
+    positive_class=None,
+):
     """Predict ``data`` (a table file or a DataFrame) with the student of a run
     directory or a student file: the rows with the columns of :func:`predict_frame`
-    added."""
+    added.
+
+    ``threshold`` or ``flag_rate`` (a number, or ``"run"`` for the run's own, read
+    from its report.json) adds the ``flagged`` column for ``positive_class``
+    (default: the run's positive class)."""
     from treedistill.data._tables import read_table
+    from treedistill.runs._flags import resolve_flagging, run_operating_points
 
     bundle = load_run_student(student, kind)
     frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-    return predict_frame(bundle, frame)
+    flag = resolve_flagging(
+        list(np.asarray(bundle.classes_).tolist()),
+        threshold=threshold,
+        flag_rate=flag_rate,
+        positive_class=positive_class,
+        ops=run_operating_points(student),
+    )
+    return predict_frame(bundle, frame, flag=flag)
 
 
 def write_predictions(frame: pd.DataFrame, out, *, force: bool = False) -> Path:

@@ -393,6 +393,7 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         hidden = self._check_params()
+        self.__dict__.pop("training_rows_", None)  # a record of an earlier fit
         n_bins = self.n_bins if self.numeric_encoding == "ple" else None
         if y is None:
             raise ValueError(
@@ -534,7 +535,13 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
                 "Cannot save MLPTeacher: class labels must be str, int, float or bool."
             )
         names = getattr(self, "feature_names_in_", None)
+        extra = {}
+        if getattr(self, "training_rows_", None) is not None:
+            # Which rows trained it (fingerprints, not the data): see
+            # treedistill.teachers._provenance.
+            extra["training_rows"] = copy.deepcopy(self.training_rows_)
         return {
+            **extra,
             "format": FORMAT_TAG,
             "version": _FORMAT_VERSION,
             "params": params,
@@ -660,6 +667,8 @@ class MLPTeacher(ClassifierMixin, BaseEstimator):
         est.loss_curve_ = list(payload["loss_curve"])
         vc = payload["validation_loss_curve"]
         est.validation_loss_curve_ = None if vc is None else list(vc)
+        if payload.get("training_rows") is not None:
+            est.training_rows_ = dict(payload["training_rows"])
         n_inputs = sum(n_outputs(s) for s in est._preprocessing)
         model = build_network(
             n_inputs, est._validated_hidden(), len(est.classes_), est.dropout

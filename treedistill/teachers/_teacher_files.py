@@ -57,7 +57,7 @@ def _failed(path, problem: str, exc: BaseException) -> TeacherError:
     )
 
 
-def _coerce_classes(classes) -> list | None:
+def _coerce_classes(classes, name: str = "classes") -> list | None:
     """``classes`` as labels: a comma-separated string or a sequence.
 
     Strings that all parse as whole numbers become ints (and as numbers, floats),
@@ -72,7 +72,7 @@ def _coerce_classes(classes) -> list | None:
     if isinstance(classes, str) or all(isinstance(c, str) for c in items):
         items = [str(c).strip() for c in items]
         if any(not c for c in items):
-            raise ParameterError("classes has an empty class name", parameter="classes")
+            raise ParameterError(f"{name} has an empty class name", parameter=name)
         parsed = pd.to_numeric(pd.Series(items, dtype=object), errors="coerce")
         if parsed.notna().all():
             vals = parsed.to_numpy(dtype=np.float64)
@@ -82,10 +82,10 @@ def _coerce_classes(classes) -> list | None:
                 items = [float(v) for v in vals]
     if len(items) < 2:
         raise ParameterError(
-            f"classes needs at least 2 classes, got {len(items)}", parameter="classes"
+            f"{name} needs at least 2 classes, got {len(items)}", parameter=name
         )
     if len(set(items)) != len(items):
-        raise ParameterError(f"classes repeats a class: {items}", parameter="classes")
+        raise ParameterError(f"{name} repeats a class: {items}", parameter=name)
     return items
 
 
@@ -160,6 +160,7 @@ def load_teacher(
     ensemble: str = "arithmetic",
     classes: Sequence | str | None = None,
     feature_names: Sequence[str] | None = None,
+    teacher_classes: Sequence | str | None = None,
 ):
     """Load a fitted teacher (or an ensemble of several) from files.
 
@@ -198,6 +199,12 @@ def load_teacher(
     feature_names : sequence of str, default=None
         Column order the teacher expects: given to a ``.pt2`` program; any other
         model is given only these columns, in this order, from a DataFrame.
+    teacher_classes : sequence or comma-separated str, default=None
+        The data label each of the teacher's outputs means, in output order, for
+        a model of any format trained on other codes (an xgboost model trained
+        on 0/1 used on a target coded 1/2: ``teacher_classes=[1, 2]``). Its first
+        output then predicts label 1, its second label 2; the count must match
+        the model's outputs. Not together with ``classes``.
 
     Returns
     -------
@@ -225,9 +232,18 @@ def load_teacher(
             parameter="ensemble",
         )
     labels = _coerce_classes(classes)
+    relabel = _coerce_classes(teacher_classes, "teacher_classes")
+    if labels is not None and relabel is not None:
+        raise ParameterError(
+            "give either classes (checked against the teacher's own labels) or "
+            "teacher_classes (the data label of each output), not both",
+            parameter="teacher_classes",
+        )
     names = None if feature_names is None else [str(f) for f in feature_names]
     teachers = [
         _load_one(p, trust_pickle=trust_pickle, classes=labels, feature_names=names)
+        if relabel is None
+        else _relabelled(p, trust_pickle, relabel, names)
         for p in paths
     ]
     if len(teachers) == 1:
@@ -241,6 +257,30 @@ def load_teacher(
             f"the teachers {', '.join(quoted(p) for p in paths)} cannot form an "
             f"ensemble: {exc}"
         ) from None
+
+
+def _relabelled(path, trust_pickle, labels: list, feature_names):
+    """The teacher in ``path`` with its outputs named ``labels`` (in order)."""
+    if Path(path).suffix.lower() == ".pt2":
+        return _load_one(
+            path, trust_pickle=trust_pickle, classes=labels, feature_names=feature_names
+        )
+    model = _load_one(path, trust_pickle=trust_pickle, classes=None, feature_names=None)
+    own = [scalar(c) for c in np.asarray(model.classes_).tolist()]
+    if len(own) != len(labels):
+        raise ParameterError(
+            f"teacher_classes gives {len(labels)} labels {labels} but teacher "
+            f"{quoted(path)} has {len(own)} outputs (its classes: {own})",
+            parameter="teacher_classes",
+        )
+    if isinstance(model, AdaptedTeacher):  # an xgboost model with categories
+        model.classes_ = np.asarray(labels)
+        if feature_names is not None:
+            model.feature_names = list(feature_names)
+        return model
+    if feature_names is None and getattr(model, "feature_names_in_", None) is not None:
+        feature_names = [str(n) for n in model.feature_names_in_]
+    return AdaptedTeacher(model, classes=labels, feature_names=feature_names)
 
 
 def _load_one(path, *, trust_pickle, classes, feature_names):
@@ -411,11 +451,14 @@ def _ensemble_from_payload(payload: dict, path):
         )
     teachers = [_mlp_from_payload(m, path, i) for i, m in enumerate(members)]
     try:
-        return EnsembleTeacher.from_fitted(
+        ensemble = EnsembleTeacher.from_fitted(
             teachers,
             method=payload.get("method", "arithmetic"),
             weights=payload.get("weights"),
         )
+        if payload.get("training_rows") is not None:
+            ensemble.training_rows_ = dict(payload["training_rows"])
+        return ensemble
     except ValueError as exc:
         raise TeacherError(
             f"teacher file {quoted(path)} holds an invalid ensemble: {exc}", path=path
@@ -614,6 +657,8 @@ def save_teacher(teacher, path: str | os.PathLike[str]) -> Path:
             "weights": weights,
             "members": [m.to_payload() for m in members],
         }
+        if getattr(teacher, "training_rows_", None) is not None:
+            payload["training_rows"] = teacher.training_rows_
         buf = io.BytesIO()
         torch.save(payload, buf)
         return atomic_write_bytes(path, buf.getvalue())

@@ -86,7 +86,9 @@ def train_teacher(
     Returns
     -------
     MLPTeacher or EnsembleTeacher
-        The fitted teacher.
+        The fitted teacher; ``training_rows_`` records which rows of a DataFrame
+        ``X`` trained it (fingerprints of their values, not the values; saved
+        with the teacher), so a run can count held-out rows it has seen.
     """
     check_training(
         n_members=n_members,
@@ -109,6 +111,26 @@ def train_teacher(
                     random_state=int(random_state) + i,
                 ).fit(X, y, sample_weight=sample_weight)
             )
+    record = _training_record(X)
+    for member in members:
+        member.training_rows_ = record
     if n_members == 1:
         return members[0]
-    return EnsembleTeacher.from_fitted(members, method="arithmetic")
+    ensemble = EnsembleTeacher.from_fitted(members, method="arithmetic")
+    ensemble.training_rows_ = record
+    return ensemble
+
+
+def _training_record(X) -> dict | None:
+    """Fingerprints of the rows that trained a teacher (saved with it)."""
+    import pandas as pd
+
+    from treedistill.teachers._provenance import FINGERPRINT, row_fingerprints
+
+    if not isinstance(X, pd.DataFrame):
+        return None
+    return {
+        "method": FINGERPRINT,
+        "columns": [str(c) for c in X.columns],
+        "fingerprints": sorted(set(row_fingerprints(X))),
+    }
