@@ -49,6 +49,18 @@ def parse_class_names(value) -> dict[str, str] | None:
     return out
 
 
+class LeafBudget(click.types.IntParamType):
+    """A whole number of leaves, or ``auto``."""
+
+    name = "integer or auto"
+    words = ("auto",)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        return super().convert(value, param, ctx)
+
+
 def parse_monotone(value) -> dict[str, int] | None:
     """``"age:+1,egfr:-1"`` (or a TOML table) as ``{"age": 1, "egfr": -1}``."""
     if value is None:
@@ -191,10 +203,13 @@ Example:
 )
 @click.option(
     "--max-leaf-nodes",
-    type=int,
+    type=LeafBudget(),
     default=None,
+    metavar="N|auto",
     help=f"Leaves of the tree student (>= 2). Default {default('max_leaf_nodes')}, "
-    "or no leaf limit when only --max-depth is given.",
+    "or no leaf limit when only --max-depth is given. 'auto' picks the smallest "
+    "of 2..64 leaves within 1 point of the best held-out agreement (20% of the "
+    "training rows held out), recorded in the report.",
 )
 @click.option("--max-depth", type=int, default=None, help="Depth limit of the tree.")
 @click.option(

@@ -104,3 +104,33 @@ def test_constraints_need_two_classes(files, tmp_path):
         "--monotone", "binary",
     )  # fmt: skip
     assert not out.exists()
+
+
+def test_auto_size_is_chosen_and_reported(files, tmp_path):
+    out = tmp_path / "run"
+    result = _distill(files, out, "--max-leaf-nodes", "auto", "--drop", "w")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    choice = report["size_choice"]
+    assert choice["chosen"] in [p["max_leaf_nodes"] for p in choice["points"]]
+    assert report["run"]["options"]["max_leaf_nodes"] == "auto"
+    tree = json.loads((out / "student.json").read_text())
+    assert json.dumps(tree).count('"auto"') >= 1
+    md = (out / "report.md").read_text()
+    assert "### Size chosen from the curve" in md
+    assert f"| {choice['chosen']} (chosen) |" in md
+
+
+def test_auto_size_from_a_config_file(files, tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('max_leaf_nodes = "auto"\nchunk_size = 100\n')
+    out = tmp_path / "run"
+    refused(
+        _distill(files, out, "--config", config, "--drop", "w"),
+        "--max-leaf-nodes",
+        "--chunk-size",
+    )
+    config.write_text('max_leaf_nodes = "8"\n')
+    refused(_distill(files, out, "--config", config), "'8' is text")
+    refused(_distill(files, out, "--max-leaf-nodes", "big"), "--max-leaf-nodes")
+    assert not out.exists()

@@ -42,6 +42,14 @@ __all__ = ["DistilledTreeClassifier", "DistilledBoostingClassifier"]
 
 _SEED_MAX = 2**31 - 1
 
+#: ``max_leaf_nodes="auto"``: the leaf budgets tried, the share of the rows held
+#: out to judge them, how far below the best agreement the chosen one may be,
+#: and the random stream of the held-out rows.
+AUTO_BUDGETS = (2, 4, 8, 16, 32, 64)
+AUTO_HOLDOUT = 0.2
+AUTO_TOLERANCE = 0.01
+AUTO_STREAM = 104729
+
 
 def _numeric_columns(schema: TabularSchema) -> set[str]:
     return {c.name for c in schema.columns if not c.is_categorical}
@@ -201,11 +209,22 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                 f"(its classes: {self.classes_.tolist()})"
             )
 
+        auto_size = self._auto_size()
         if getattr(self, "chunk_size", None) is not None:
             from treedistill.distill._streaming import fit_streamed
 
             fit_streamed(self, frame, y, y_index, rng, seed)
             return self
+        if auto_size:
+            self._choose_size(frame, y, y_index, w, seed)
+        X_enc, q_train, q_true, w_all = self._transfer(frame, y, y_index, w, rng)
+        self._fit_student(X_enc, q_train, q_true, w_all, seed)
+        return self
+
+    def _transfer(self, frame, y, y_index, w, rng):
+        """The transfer set of ``frame``: its encoded rows, the softened labels
+        the splits are chosen on, the teacher's own labels and the row weights."""
+        teacher_in = self._teacher_input(frame)
         n_aug = int(round(self.augment_factor * len(frame)))
         if w is None:
             extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
@@ -237,6 +256,9 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             pd.concat([frame, extra], ignore_index=True) if len(extra) else frame,
             warn_unseen=False,
         )
+        return X_enc, q_train, q_true, w_all
+
+    def _fit_student(self, X_enc, q_train, q_true, w_all, seed) -> None:
         self.student_ = self._make_student(seed)
         if w_all is None:
             self.student_.fit(X_enc, q_train)
@@ -244,7 +266,13 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         else:
             self.student_.fit(X_enc, q_train, sample_weight=w_all)
             self._finish_student(X_enc, q_true, w_all)
-        return self
+
+    def _auto_size(self) -> bool:
+        """Hook: whether ``fit`` chooses the student's size itself."""
+        return False
+
+    def _choose_size(self, frame, y, y_index, w, seed) -> None:
+        """Hook: choose the student's size (see ``max_leaf_nodes="auto"``)."""
 
     def _check_weights(self, frame, y, sample_weight):
         """Checked weights; rows of weight 0 dropped from ``frame``, ``y`` and them."""
@@ -471,8 +499,15 @@ class DistilledTreeClassifier(_BaseDistiller):
         does not change what the model predicts: the leaves still report the
         teacher's own, unweighted distribution.
     max_depth : int, default=None
-    max_leaf_nodes : int, default=16
-        Size of the tree (best-first growth); set both or either.
+    max_leaf_nodes : int or "auto", default=16
+        Size of the tree (best-first growth); set both or either. ``"auto"``
+        chooses the size from the size curve: 20% of the rows (a seeded draw)
+        are held out, trees of 2, 4, 8, 16, 32 and 64 leaves are grown on the
+        others, and the smallest budget whose agreement with the teacher's class
+        on the held-out rows (weighted with ``sample_weight``) is within 1 point
+        of the best is chosen; the tree is then grown on all rows with that
+        budget, exactly as ``max_leaf_nodes=<that budget>`` would grow it
+        (``max_leaf_nodes_``, ``size_curve_``). Not with ``chunk_size``.
     min_samples_leaf : int, default=1
         Minimum rows of the transfer set in a leaf.
     builder : {"exact", "hist", "auto"}, default="auto"
@@ -553,6 +588,11 @@ class DistilledTreeClassifier(_BaseDistiller):
         Display name of each class, in ``classes_`` order.
     class_order_ : ndarray of int
         Positions in ``classes_`` in display order.
+    max_leaf_nodes_ : int
+        With ``max_leaf_nodes="auto"``: the budget chosen.
+    size_curve_ : dict
+        With ``max_leaf_nodes="auto"``: the rule, the held-out agreement of each
+        budget (``points``), the best and the chosen budget.
 
     Examples
     --------
@@ -571,7 +611,11 @@ class DistilledTreeClassifier(_BaseDistiller):
         **_BaseDistiller._parameter_constraints,
         "criterion": [StrOptions(set(CRITERIA))],
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
-        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "max_leaf_nodes": [
+            Interval(Integral, 2, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "builder": [StrOptions(set(BUILDERS))],
         "search": [StrOptions(set(SEARCHES))],
@@ -636,10 +680,13 @@ class DistilledTreeClassifier(_BaseDistiller):
             )
 
     def _make_student(self, seed):
+        budget = self.max_leaf_nodes
+        if budget == "auto":
+            budget = self._budget
         common = dict(
             criterion=self.criterion,
             max_depth=self.max_depth,
-            max_leaf_nodes=self.max_leaf_nodes,
+            max_leaf_nodes=budget,
             min_samples_leaf=self.min_samples_leaf,
             random_state=seed,
             builder=self.builder,
@@ -651,6 +698,74 @@ class DistilledTreeClassifier(_BaseDistiller):
         if self.search == "tao":
             return SearchedSoftTree(n_starts=self.n_starts, **common)
         return SoftTree(**common)
+
+    def _auto_size(self) -> bool:
+        if self.max_leaf_nodes != "auto":
+            return False
+        if self.chunk_size is not None:
+            raise ParameterError(
+                "max_leaf_nodes='auto' is not available with chunk_size",
+                parameter="max_leaf_nodes",
+            )
+        return True
+
+    def _choose_size(self, frame, y, y_index, w, seed) -> None:
+        """``max_leaf_nodes="auto"``: the size curve on held-out rows, and the
+        smallest budget within ``AUTO_TOLERANCE`` of the best agreement."""
+        n = len(frame)
+        n_hold = int(round(AUTO_HOLDOUT * n))
+        if n_hold < 1 or n - n_hold < 2:
+            raise ParameterError(
+                f"max_leaf_nodes='auto' holds out {AUTO_HOLDOUT:.0%} of the rows to "
+                f"choose the size; {n} rows are too few",
+                parameter="max_leaf_nodes",
+            )
+        # Its own random stream: the tree fit afterwards is the one an integer
+        # max_leaf_nodes of the chosen size gives.
+        rng = np.random.default_rng(None if seed is None else [seed, AUTO_STREAM])
+        order = rng.permutation(n)
+        hold, grow = np.sort(order[:n_hold]), np.sort(order[n_hold:])
+        held = frame.iloc[hold].reset_index(drop=True)
+        t_cls = np.argmax(
+            teacher_logits(self.teacher_, self._teacher_input(held), self.batch_size),
+            axis=1,
+        )
+        X_held = self.schema_.encode(held, warn_unseen=False)
+        w_held = np.ones(n_hold) if w is None else w[hold]
+        transfer = self._transfer(
+            frame.iloc[grow].reset_index(drop=True),
+            y[grow],
+            y_index[grow],
+            None if w is None else w[grow],
+            rng,
+        )
+        curve = []
+        for budget in AUTO_BUDGETS:
+            self._budget = budget
+            self._fit_student(*transfer, seed)
+            agree = np.argmax(self.student_.predict_proba(X_held), axis=1) == t_cls
+            curve.append(
+                {
+                    "max_leaf_nodes": budget,
+                    "n_leaves": self.student_.get_n_leaves(),
+                    "agreement": float(np.average(agree, weights=w_held)),
+                }
+            )
+        best = max(point["agreement"] for point in curve)
+        chosen = next(p for p in curve if p["agreement"] >= best - AUTO_TOLERANCE)
+        self._budget = self.max_leaf_nodes_ = chosen["max_leaf_nodes"]
+        self.size_curve_ = {
+            "rule": (
+                f"the smallest leaf budget whose agreement with the teacher on "
+                f"{n_hold} held-out rows ({AUTO_HOLDOUT:.0%}, not used to grow the "
+                f"trees) is within {100 * AUTO_TOLERANCE:g} point of the best"
+            ),
+            "n_held_out": n_hold,
+            "weighted": w is not None,
+            "points": curve,
+            "best": best,
+            "chosen": chosen["max_leaf_nodes"],
+        }
 
     def _finish_student(self, X_enc, q_true, sample_weight=None) -> None:
         self.search_ = str(getattr(self.student_, "search_", "greedy"))

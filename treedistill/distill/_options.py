@@ -112,7 +112,9 @@ class DistillParams:
         The students' distillation parameters.
     student : {"tree", "boosted", "both"}
     max_leaf_nodes, max_depth, criterion :
-        The tree student's size and split criterion.
+        The tree student's size (``max_leaf_nodes="auto"``: chosen from the size
+        curve, see :class:`~treedistill.DistilledTreeClassifier`) and split
+        criterion.
     chunk_size :
         Build the tree student's transfer set this many rows at a time, in
         bounded memory (``None``: all at once).
@@ -188,7 +190,7 @@ class DistillParams:
     augmentation: str = "munge"
     augment_factor: float | None = None
     student: str = "tree"
-    max_leaf_nodes: int | None = 16
+    max_leaf_nodes: int | str | None = 16
     max_depth: int | None = None
     criterion: str = "entropy"
     chunk_size: int | None = None
@@ -349,6 +351,13 @@ class DistillParams:
                         f"monotone_constraints is not available with {name}",
                         parameter="monotone_constraints",
                     )
+        if self.max_leaf_nodes == "auto":
+            for name in ("chunk_size", "dask"):
+                if getattr(self, name) is not None:
+                    raise ParameterError(
+                        f"max_leaf_nodes 'auto' is not available with {name}",
+                        parameter="max_leaf_nodes",
+                    )
 
     # ---------------------------------------------------------------- derived
     def positive_label(self, classes: Sequence):
@@ -489,7 +498,10 @@ def check_parameter(cls, name: str, value, *, parameter: str | None = None) -> N
 
 def _constraint_message(parameter: str, value, constraints) -> str:
     for c in constraints:
-        if isinstance(c, StrOptions):
+        if isinstance(c, StrOptions) and (
+            isinstance(value, str)
+            or not any(isinstance(i, Interval) for i in constraints)
+        ):
             allowed = ", ".join(sorted(c.options))
             return f"{parameter} must be one of {allowed}; got {value!r}"
     interval = next(c for c in constraints if isinstance(c, Interval))

@@ -1,5 +1,5 @@
-"""Row weights and monotone constraints in a run: the weights read from a column,
-and the report's two sections about them.
+"""Row weights, monotone constraints and a size chosen from the curve in a run:
+the weights read from a column, and the report's sections about them.
 
 ``weights``: the column the weights came from, their total, and the students'
 held-out fidelity with the held-out rows weighted
@@ -11,6 +11,9 @@ against the same student fit without them, on the held-out rows, weighted when
 the run is), and probes of the teacher and of the students along each
 constrained column (:func:`treedistill.measures._monotone.monotone_probe`): the
 share of held-out rows whose risk moves the wrong way by more than 1 point.
+
+``size_choice``: with ``max_leaf_nodes="auto"``, the tree student's rule, size
+curve and chosen budget (its ``size_curve_``).
 """
 
 from __future__ import annotations
@@ -121,8 +124,8 @@ def fit_weights(weights: dict) -> dict:
 
 
 def control_sections(params, models: dict, split: tuple, weights: dict, positive):
-    """The report's ``weights`` and ``monotone`` sections a run asks for (none
-    for a run without weights or constraints)."""
+    """The report's ``weights``, ``monotone`` and ``size_choice`` sections a run
+    asks for (none for a run without weights, constraints or an automatic size)."""
     out = {}
     X_train, X_test, y_train, y_test = split
     w_train, w_test = weights.get("train"), weights.get("test")
@@ -141,6 +144,9 @@ def control_sections(params, models: dict, split: tuple, weights: dict, positive
             positive=pos,
             flag_rate=rate,
         )
+    tree = models.get("tree")
+    if tree is not None and tree.get_params().get("max_leaf_nodes") == "auto":
+        out["size_choice"] = plain(tree.size_curve_)
     if params.monotone_constraints:
         out["monotone"] = monotone_section(
             models, X_train, y_train, X_test, w_train=w_train, w_test=w_test
