@@ -470,7 +470,7 @@ def _check_config_item(key: str, item, param: click.Parameter, path: str) -> Non
             param.type, (click.types.IntParamType, click.types.FloatParamType)
         )
         and item not in getattr(param.type, "words", ())
-    )::  # values are not converted: "8" is text, as 3.9 is not a whole number
+    ):  # values are not converted: "8" is text, as 3.9 is not a whole number
         raise click.UsageError(
             f"key {key!r} in --config file {path!r}: {item!r} is text, not a "
             f"number; write it without quotes"
