@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.conftest import (
     write_csv,
 )
 from treedistill.exceptions import SavedRunError
+from treedistill.report._render import md as md_escape
 from treedistill.runs._card import TO_FILL, model_card, render_card_markdown
 
 
@@ -118,3 +120,57 @@ def test_card_command(run, tmp_path):
     assert invoke("card", run, "--out", out, "--force").exit_code == 0
     refused(invoke("card", tmp_path / "nothing"), "does not exist")
     assert tree_sha(run) == before
+
+
+def test_subgroup_performance_is_rederived_from_the_held_out_rows(run):
+    import numpy as np
+    import pandas as pd
+
+    report = json.loads((run / "report.json").read_text())
+    card = model_card(run, subgroup=["sex", "age"], bands={"age": [50, 65]})
+    item = _item(card, "subgroup_performance")
+    assert item["tripod"] == ["23a", "14"]
+    groups = {g["label"]: g for g in item["values"]["groups"]}
+    assert list(groups)[2:] == ["age <= 50", "50 < age <= 65", "age > 65"]
+    data = pd.read_csv(run.parent / "cohort.csv")
+    held = data.iloc[pd.read_csv(run / "held_out_rows.csv")["row"].to_numpy() - 1]
+    women = held[held["sex"] == "female"]
+    g = groups["sex = female"]
+    assert g["n"] == len(women)
+    assert g["n_outcome"] == int((women["risk"] == "high").sum())
+    assert (
+        sum(groups[b]["n"] for b in ("age <= 50", "50 < age <= 65", "age > 65"))
+        == (report["data"]["n_test"])
+    )
+    old = held[held["age"] > 65]
+    assert groups["age > 65"]["outcome_rate"]["value"] == pytest.approx(
+        np.mean(old["risk"] == "high")
+    )
+
+
+def test_shareable_card_suppresses_every_small_count(run):
+    report = json.loads((run / "report.json").read_text())
+    card = model_card(run, subgroup=["sex", "smoker"], min_count=11)
+    md = render_card_markdown(card)
+    assert "**Shareable form:** every count, rate and rule from fewer than 11" in md
+    small_rules = [r for r in report["rules"] if r["n_test"] < 11]
+    assert small_rules
+    for rule in small_rules:
+        assert md_escape(rule["text"]) not in md
+    assert "suppressed (fewer than 11 held-out rows)" in md
+    for n in re.findall(r"n = (\d+)", md):
+        assert int(n) >= 11, n
+    for g in _item(card, "subgroup_performance")["values"]["groups"]:
+        assert g["n"] >= 11
+    full = render_card_markdown(model_card(run, subgroup=["sex", "smoker"]))
+    assert all(md_escape(r["text"]) in full for r in small_rules)
+
+
+def test_card_command_shareable_and_subgroups(run):
+    result = invoke("card", run, "--shareable", "--subgroup", "sex", "--bands", "x=1")
+    assert result.exit_code == 0, result.output
+    assert "**Shareable form:**" in result.stdout
+    assert "Performance and fairness per subgroup" in result.stdout
+    refused(invoke("card", run, "--shareable", "--min-count", "0"), "--min-count")
+    refused(invoke("card", run, "--subgroup", "nope"), "--subgroup", "'nope'")
+    refused(invoke("card", run, "--bands", "age"), "--bands")

@@ -70,10 +70,15 @@ def _example_rule(report: Mapping) -> Mapping | None:
     positive = report["operating_points"].get("positive_class")
     if positive is not None:
         rules = [r for r in rules if str(r.get("prediction")) == str(positive)]
-    rules = [r for r in rules if (r.get("n_test") or 0) > 0] or rules
+    rules = [r for r in rules if _count(r.get("n_test")) > 0]
     if not rules:
         return None
-    return max(rules, key=lambda r: (r.get("n_test") or 0, -int(r["rule"])))
+    return max(rules, key=lambda r: (_count(r.get("n_test")), -int(r["rule"])))
+
+
+def _count(n) -> int:
+    """A count, or 0 for one that is missing or suppressed (``"<11"``)."""
+    return int(n) if isinstance(n, (int, float)) else 0
 
 
 def plain_summary(report: Mapping) -> str:

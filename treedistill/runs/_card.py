@@ -9,17 +9,17 @@ lines to fill in, never guessed.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from treedistill.common._files import atomic_write_text, sha256_file
 from treedistill.common._json import dumps
 from treedistill.common._version import __version__
-from treedistill.exceptions import SavedRunError
+from treedistill.exceptions import ParameterError, SavedRunError
 from treedistill.report._format import ci, estimate_text, pct
 from treedistill.report._plain import plain_summary
 from treedistill.report._render import md
+from treedistill.runs._compare import _config
 from treedistill.runs._outdir import Staging, check_out_dir
 from treedistill.runs._saved import read_report
 
@@ -27,6 +27,7 @@ __all__ = [
     "CARD_VERSION",
     "TO_FILL",
     "card_json",
+    "SHAREABLE_MIN_COUNT",
     "model_card",
     "render_card_markdown",
     "write_card",
@@ -58,24 +59,6 @@ TO_FILL = (
 
 def _q(path) -> str:
     return repr(os.fspath(path))
-
-
-def _config(run: Path) -> dict:
-    path = run / "config.json"
-    if not path.is_file():
-        raise SavedRunError(
-            f"{_q(run)} has no config.json: is it a treedistill run directory?",
-            path=run,
-        )
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SavedRunError(
-            f"{_q(path)} is not valid JSON ({exc})", path=path
-        ) from None
-    if not isinstance(doc, dict):
-        raise SavedRunError(f"{_q(path)} does not hold a config object", path=path)
-    return doc
 
 
 def _item(key, title, tripod, lines, values=None) -> dict:
@@ -393,23 +376,196 @@ def _limitations_item(report: dict, config: dict) -> dict:
     return _item("limitations", "Limitations measured", ["26"], lines)
 
 
-def model_card(run_dir: str | os.PathLike) -> dict:
+#: The usual public-health rule: no count, rate or rule from fewer rows leaves.
+SHAREABLE_MIN_COUNT = 11
+
+
+def _small(n, k) -> bool:
+    return isinstance(n, (int, float)) and 0 < n < k
+
+
+def _suppress(report: dict, k: int) -> dict:
+    """A copy of ``report`` with every count under ``k`` (and the rates and rules
+    made of such counts) replaced by ``"<k"``, ``None`` or a suppression note."""
+    import copy
+
+    r = copy.deepcopy(report)
+    hidden = f"<{k}"
+    for rule in r.get("rules") or []:
+        if (rule.get("n_test") or 0) < k:
+            rule.update(text=f"suppressed (fewer than {k} held-out rows)",
+                        conditions=[], n_test=hidden, coverage_test=None)  # fmt: skip
+    data = r["run"]["data"]
+    for c in data.get("classes") or []:
+        if _small(c.get("count"), k):
+            c["count"] = hidden
+    for c in data.get("columns") or []:
+        if _small(c.get("n_missing"), k):
+            c.update(n_missing=hidden, missing_share=None)
+    r["data"]["test_class_counts"] = [
+        hidden if _small(n, k) else n for n in r["data"].get("test_class_counts") or []
+    ]
+    for g in r["subgroups"].get("rows") or []:
+        if _small(g.get("n"), k):
+            g["n"] = hidden
+            g["models"] = {name: {"agreement": None, "agreement_ci": None}
+                           for name in g.get("models") or {}}  # fmt: skip
+    summary = r["summary"]
+    op = summary.get("operating_point") or {}
+    for key in ("flagged_agreement", "overlap"):
+        if op.get(key) and (op[key].get("n") or 0) < k:
+            op[key] = None
+    if _small((summary.get("worst_rule") or {}).get("n"), k):
+        summary["worst_rule"] = {}
+    return r
+
+
+def _subgroup_item(run: Path, report: dict, columns, bands, k: int | None) -> dict:
+    """Performance and fairness per subgroup, re-derived from the run's held-out
+    rows (the run's data file, teacher and tree)."""
+    from treedistill.report._format import pct as p
+    from treedistill.report._subgroup_section import gap_sentences, subgroup_performance
+    from treedistill.runs._compare import (
+        _band_start,
+        _groups,
+        _held_out,
+        _load,
+        _proba,
+    )
+
+    ops = report["operating_points"]
+    if ops.get("positive_class") is None or len(report["data"]["classes"]) != 2:
+        return _item("subgroup_performance", "Performance per subgroup", ["23a", "14"],
+                     ["Measured for two classes only."])  # fmt: skip
+    loaded = _load(run)
+    from treedistill.data._tables import read_table
+
+    frame = read_table(loaded.data_path)
+    held = _held_out(loaded, frame)
+    rows = frame.iloc[held]
+    teacher, tree = _proba(loaded, rows)
+    pos = int(ops["positive_index"])
+    target = report["run"]["data"]["target"]
+    truth = rows[target].astype(str).to_numpy() == str(ops["positive_class"])
+    groups, banded = {}, {}
+    for column in columns:
+        if column not in frame.columns:
+            raise ParameterError(
+                f"subgroup column {column!r} is not a column of the data",
+                parameter="subgroup",
+            )
+        labels, how = _groups(rows, column, (bands or {}).get(column))
+        groups[column] = labels.to_numpy()
+        if how == "bands":
+            banded[column] = sorted(
+                {str(v) for v in groups[column]} - {"(missing)"}, key=_band_start
+            )
+    model = report["summary"]["model"]
+    row = next(r for r in report["fidelity"]["held_out"] if r["key"] == model)
+    points = [
+        {"kind": op["kind"], "value": op["value"],
+         "teacher_cut": op["teacher_cut"], "tree_cut": op["student_cut"]}
+        for op in row["measures"]["operating_points"]
+    ]  # fmt: skip
+    min_n = int(report["summary"].get("min_n") or 10)
+    table = subgroup_performance(
+        groups, truth, teacher[:, pos], tree[:, pos], points, min_n=min_n, order=banded
+    )
+    lines = [
+        "Per group of held-out rows: outcome rate; at each operating point the "
+        "teacher's and the tree's flag rate, sensitivity, specificity and PPV "
+        "against the truth (95% Wilson intervals); calibration in the large (mean "
+        "risk minus outcome rate); agreement of the tree with the teacher.",
+    ]
+
+    def est(e) -> str:
+        if e["value"] is None:
+            return "—"
+        if k is not None and (e["n"] < k or _small(round(e["value"] * e["n"]), k)):
+            return "suppressed"
+        return f"{p(e['value'])} ({p(e['low'])}–{p(e['high'])})"
+
+    for g in table:
+        name = g["label"]
+        if k is not None and g["n"] < k:
+            lines.append(f"{name}: suppressed (fewer than {k} rows)")
+            continue
+        text = (
+            f"{name}{' (small)' if g['small'] else ''}: n = {g['n']}, outcome rate "
+            f"{est(g['outcome_rate'])}, agreement {est(g['agreement'])}"
+        )
+        for op in g["operating_points"]:
+            where = (f"P >= {op['value']:g}" if op["kind"] == "threshold"
+                     else f"top {p(op['value'])}")  # fmt: skip
+            for who in ("teacher", "tree"):
+                m = op[who]
+                cal = m["calibration_in_the_large"]
+                if k is not None and _small(g["n_outcome"], k):
+                    cal = None  # with the mean risk it would give the count
+                text += (
+                    f"; {who} at {where}: flags {est(m['flag_rate'])}, sensitivity "
+                    f"{est(m['sensitivity'])}, specificity {est(m['specificity'])}, "
+                    f"PPV {est(m['ppv'])}, calibration "
+                    f"{'—' if cal is None else format(cal, '+.3f')}"
+                )
+        lines.append(text)
+
+    def speakable(g) -> bool:  # no count under k behind a gap sentence
+        if k is None:
+            return True
+        first = g["operating_points"][0] if g["operating_points"] else {}
+        counts = [g["n"], g["n_outcome"]] + [
+            round(first[w]["flag_rate"]["value"] * g["n"])
+            for w in ("teacher", "tree")
+            if first
+        ]
+        return g["n"] >= k and not any(_small(c, k) for c in counts)
+
+    gaps = gap_sentences([g for g in table if speakable(g)], min_count=k)
+    lines.extend(gaps)
+    if k is not None:
+        table = [g for g in table if g["n"] >= k]
+    return _item(
+        "subgroup_performance", "Performance and fairness per subgroup",
+        ["23a", "14"], lines,
+        {"groups": table, "gaps": gaps, "min_n": min_n,
+         "bands": {c: (bands or {}).get(c) for c in columns}},
+    )  # fmt: skip
+
+
+def model_card(
+    run_dir: str | os.PathLike,
+    *,
+    subgroup: list[str] | None = None,
+    bands: dict[str, list[float]] | None = None,
+    min_count: int | None = None,
+) -> dict:
     """The model card of a run directory, as a JSON-serialisable dict.
 
     ``items`` follow TRIPOD+AI; ``to_fill`` lists the items only a person can
-    fill in. Raises :class:`~treedistill.exceptions.SavedRunError` for a folder
-    that is not a complete run.
+    fill in. ``subgroup`` adds performance and fairness per group of those data
+    columns (re-derived from the run's held-out rows; a numeric column in bands
+    at ``bands[col]``, else its quartiles). ``min_count`` makes the shareable
+    form: every count, rate and rule from fewer rows is suppressed (the card
+    never holds a patient row). Raises
+    :class:`~treedistill.exceptions.SavedRunError` for a folder that is not a
+    complete run.
     """
     run = Path(run_dir)
+    if min_count is not None and int(min_count) < 1:
+        raise ParameterError(
+            f"min_count must be at least 1; got {min_count!r}", parameter="min_count"
+        )
     report = read_report(run)
     config = _config(run)
     try:
+        shown = report if min_count is None else _suppress(report, int(min_count))
         items = [
-            *_data_items(report, config),
-            *_model_items(run, report, config),
-            *_performance_items(report),
-            _explain_item(report),
-            _limitations_item(report, config),
+            *_data_items(shown, config),
+            *_model_items(run, shown, config),
+            *_performance_items(shown),
+            _explain_item(shown),
+            _limitations_item(shown, config),
         ]
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise SavedRunError(
@@ -417,13 +573,16 @@ def model_card(run_dir: str | os.PathLike) -> dict:
             f"({type(exc).__name__}: {exc}): it was changed or is incomplete",
             path=run / "report.json",
         ) from None
+    if subgroup:
+        items.insert(-2, _subgroup_item(run, report, list(subgroup), bands, min_count))
     return {
         "card_version": CARD_VERSION,
         "standard": "TRIPOD+AI (2024)",
         "run": run.name,
         "target": report["run"]["data"]["target"],
         "treedistill": __version__,
-        "plain_summary": plain_summary(report),
+        "shareable_min_count": min_count,
+        "plain_summary": plain_summary(shown),
         "items": items,
         "to_fill": [
             {"tripod": item, "title": title, "to_do": f"TO DO: {what}"}
@@ -446,6 +605,16 @@ def render_card_markdown(card: dict) -> str:
         f"numbers of {md(card['standard'])}. Items only a person can fill in are "
         "listed under *To fill in*; nothing there is guessed.",
         "",
+        *(
+            [
+                f"**Shareable form:** every count, rate and rule from fewer than "
+                f"{card['shareable_min_count']} rows is suppressed; the card holds "
+                "no patient row.",
+                "",
+            ]
+            if card.get("shareable_min_count")
+            else []
+        ),
         "## In plain words",
         "",
         md(card["plain_summary"]),
@@ -465,12 +634,16 @@ def render_card_markdown(card: dict) -> str:
 
 
 def write_card(
-    run_dir: str | os.PathLike, out: str | os.PathLike, *, force: bool = False
+    run_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    force: bool = False,
+    **card_options,
 ) -> list[Path]:
     """Write ``card.md`` and ``card.json`` of a run into the new folder ``out``
     (the rule of every output folder: new or empty, or with ``force`` a folder
     treedistill wrote; written whole or not at all)."""
-    card = model_card(run_dir)
+    card = model_card(run_dir, **card_options)
     target = check_out_dir(out, force, keep=[Path(run_dir) / "report.json"])
     staging = Staging(target, force=force)
     try:

@@ -60,9 +60,21 @@ class _Run:
 
 
 def _config(run: Path) -> dict:
-    from treedistill.runs._card import _config as read_config
-
-    return read_config(run)
+    path = run / "config.json"
+    if not path.is_file():
+        raise SavedRunError(
+            f"{_q(run)} has no config.json: is it a treedistill run directory?",
+            path=run,
+        )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SavedRunError(
+            f"{_q(path)} is not valid JSON ({exc})", path=path
+        ) from None
+    if not isinstance(doc, dict):
+        raise SavedRunError(f"{_q(path)} does not hold a config object", path=path)
+    return doc
 
 
 def _data_path(run: Path, config: dict) -> Path:

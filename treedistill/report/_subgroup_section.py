@@ -1,0 +1,171 @@
+"""Performance and fairness per subgroup, for a binary outcome.
+
+For each group of rows: its size, the outcome rate, the teacher's and the tree's
+flag rates at each operating point, sensitivity, specificity and PPV of each
+against the truth (Wilson 95% intervals), calibration in the large (mean
+predicted risk minus the outcome rate) and fidelity (agreement of the tree's
+class with the teacher's; share of the teacher's flagged rows the tree flags).
+The largest gaps between groups of a column are said in words; groups under
+``min_n`` rows are marked small and never named in those sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from treedistill.measures._fidelity import wilson
+
+__all__ = ["gap_sentences", "subgroup_performance"]
+
+
+def _rate(mask: np.ndarray, of: np.ndarray) -> dict:
+    return wilson(float(np.sum(mask & of)), float(np.sum(of)))
+
+
+def _model_measures(flags: np.ndarray, truth: np.ndarray, risk: np.ndarray) -> dict:
+    return {
+        "flag_rate": wilson(float(flags.sum()), float(len(flags))),
+        "sensitivity": _rate(flags, truth),
+        "specificity": _rate(~flags, ~truth),
+        "ppv": _rate(truth, flags),
+        "calibration_in_the_large": (
+            None if len(risk) == 0 else float(np.mean(risk) - np.mean(truth))
+        ),
+    }
+
+
+def subgroup_performance(
+    groups: Mapping[str, Sequence],
+    truth: np.ndarray,
+    teacher_risk: np.ndarray,
+    tree_risk: np.ndarray,
+    operating_points: Sequence[Mapping],
+    *,
+    min_n: int = 10,
+    order: Mapping[str, Sequence[str]] | None = None,
+) -> list[dict]:
+    """Per group, the measures of the module docstring.
+
+    ``groups`` maps a column name to each row's group label; ``truth`` is a bool
+    array (the row has the positive outcome); the risks are P(positive) of the
+    teacher and the tree; each operating point is ``{"kind", "value",
+    "teacher_cut", "tree_cut"}`` (a row is flagged when its risk is at least
+    the model's cut). ``order`` gives a column's groups in the order to list
+    them (default: sorted, missing last); their labels are then the level
+    alone (a band names its column), else ``column = level``.
+    """
+    truth = np.asarray(truth, dtype=bool)
+    teacher_risk = np.asarray(teacher_risk, dtype=np.float64)
+    tree_risk = np.asarray(tree_risk, dtype=np.float64)
+    out = []
+    for column, labels in groups.items():
+        labels = np.asarray([str(v) for v in labels], dtype=object)
+        levels = sorted(set(labels) - {"(missing)"})
+        if order and column in order:
+            levels = [str(v) for v in order[column] if str(v) in set(labels)]
+        if "(missing)" in set(labels) and "(missing)" not in levels:
+            levels.append("(missing)")
+        for level in levels:
+            rows = labels == level
+            n = int(rows.sum())
+            t, pt, ps = truth[rows], teacher_risk[rows], tree_risk[rows]
+            entry = {
+                "column": column,
+                "level": level,
+                "label": (
+                    level
+                    if order and column in order and level != "(missing)"
+                    else f"{column} = {level}"
+                ),
+                "n": n,
+                "small": n < min_n,
+                "n_outcome": int(t.sum()),
+                "outcome_rate": wilson(float(t.sum()), float(n)),
+                "agreement": wilson(float(np.sum((pt >= 0.5) == (ps >= 0.5))), n),
+                "operating_points": [],
+            }
+            for op in operating_points:
+                ft, fs = pt >= float(op["teacher_cut"]), ps >= float(op["tree_cut"])
+                entry["operating_points"].append(
+                    {
+                        "kind": op["kind"],
+                        "value": op["value"],
+                        "teacher": _model_measures(ft, t, pt),
+                        "tree": _model_measures(fs, t, ps),
+                        "flagged_agreement": _rate(fs, ft),
+                    }
+                )
+            out.append(entry)
+    return out
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * float(x):.1f}%"
+
+
+def _shown(estimate: Mapping, min_count: int | None) -> bool:
+    """Whether a rate may be said: with ``min_count``, neither its count nor
+    its denominator is under it (a count of 0 may be said)."""
+    if min_count is None or estimate["value"] is None:
+        return True
+    hits = round(estimate["value"] * estimate["n"])
+    return estimate["n"] >= min_count and not 0 < hits < min_count
+
+
+def gap_sentences(
+    rows: Sequence[Mapping], *, model: str = "teacher", min_count: int | None = None
+) -> list[str]:
+    """The largest gap in ``model``'s flag rate (first operating point) and in
+    the tree's sensitivity between groups of each column, in words; with
+    ``min_count``, no rate made of a smaller count is said."""
+    out = []
+    columns = list(dict.fromkeys(r["column"] for r in rows))
+    for column in columns:
+        big = [r for r in rows if r["column"] == column and not r["small"]]
+        big = [
+            r
+            for r in big
+            if not r["operating_points"]
+            or (
+                _shown(r["outcome_rate"], min_count)
+                and _shown(r["operating_points"][0][model]["flag_rate"], min_count)
+            )
+        ]
+        if len(big) < 2 or not big[0]["operating_points"]:
+            continue
+
+        def flag(r):
+            return r["operating_points"][0][model]["flag_rate"]["value"]
+
+        low, high = min(big, key=flag), max(big, key=flag)
+        if flag(high) and flag(low) is not None and low is not high:
+            ratio = flag(low) / flag(high)
+            who = "teacher" if model == "teacher" else "tree"
+            out.append(
+                f"The {who} flags {low['label']} at {ratio:.2f} times the "
+                f"rate of {high['label']} ({_pct(flag(low))} vs "
+                f"{_pct(flag(high))}; outcome rates "
+                f"{_pct(low['outcome_rate']['value'])} vs "
+                f"{_pct(high['outcome_rate']['value'])})."
+            )
+
+        def sens(r):
+            v = r["operating_points"][0]["tree"]["sensitivity"]["value"]
+            return -1.0 if v is None else v
+
+        with_cases = [
+            r
+            for r in big
+            if sens(r) >= 0
+            and _shown(r["operating_points"][0]["tree"]["sensitivity"], min_count)
+        ]
+        if len(with_cases) >= 2:
+            lo, hi = min(with_cases, key=sens), max(with_cases, key=sens)
+            if sens(hi) - sens(lo) > 0:
+                out.append(
+                    f"The tree finds {_pct(sens(lo))} of the outcomes in {lo['label']} "
+                    f"and {_pct(sens(hi))} in {hi['label']}."
+                )
+    return out
