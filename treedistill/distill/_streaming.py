@@ -588,6 +588,17 @@ def check_streamable(model) -> None:
             "chunk_size needs search='greedy' (TAO revisits the whole transfer set)",
             parameter="search",
         )
+    if getattr(model, "monotone_constraints", None):
+        raise ParameterError(
+            "monotone_constraints is not available with chunk_size or on Dask "
+            "(the histogram tree grown there has no bounds)",
+            parameter="monotone_constraints",
+        )
+    if getattr(model, "max_leaf_nodes", None) == "auto":
+        raise ParameterError(
+            "max_leaf_nodes='auto' is not available with chunk_size or on Dask",
+            parameter="max_leaf_nodes",
+        )
 
 
 def _tree_params(model, seed) -> dict:

@@ -81,6 +81,11 @@ def _check(model, ddf, target, sample_rows) -> None:
             parameter="model",
         )
     check_inputs(model, ddf, target, "distill_boosted_dask")
+    if model.monotone_constraints:
+        raise ParameterError(
+            "monotone_constraints is not available on Dask",
+            parameter="monotone_constraints",
+        )
     if (
         isinstance(sample_rows, bool)
         or not isinstance(sample_rows, Integral)
