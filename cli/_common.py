@@ -124,7 +124,7 @@ def _unexpected(exc: BaseException) -> None:
 
 
 # Library messages name parameters (``keep=['id']``); shown here as options.
-_LIST_PARAMETER = re.compile(r"\b(keep|drop)=\[([^\]]*)\]")
+_LIST_PARAMETER = re.compile(r"\b(keep|drop|categorical_features)=\[([^\]]*)\]")
 
 
 def as_options(text: str) -> str:
@@ -132,7 +132,7 @@ def as_options(text: str) -> str:
 
     def option(m: re.Match) -> str:
         names = [n.strip().strip("'\"") for n in m.group(2).split(",") if n.strip()]
-        return f"--{m.group(1)} {','.join(names)}"
+        return f"{flag_of(m.group(1))} {','.join(names)}"
 
     return _LIST_PARAMETER.sub(option, text)
 

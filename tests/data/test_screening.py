@@ -298,7 +298,8 @@ def test_small_integer_codes_are_suggested_as_categorical():
     assert checks["codes"][0]["values"] == [1, 2, 3, 4]
     line = next(t["text"] for t in checks["lines"] if "whole numbers" in t["text"])
     assert "categorical_features=['cp', 'histology']" in line
-    assert "--categorical cp,histology" in line
+    assert "--categorical" not in line  # the command line says it its own way
+    assert _common.as_options(line).count("--categorical cp,histology") == 1
     assert "cp is 4" in line
     none = screen_data(X[["age", "bmi", "sex"]], y, {}, target="y")
     assert none["codes"] == []
@@ -375,3 +376,32 @@ def test_prepare_data_leaves_an_identifier_out_and_says_so_unasked():
     assert summary["dropped_columns"] == {"id": "looks like an identifier"}
     X, _, _ = prepare_data(frame.assign(y=y), "y", keep=["id"])
     assert list(X.columns) == ["id", "age", "bmi"]
+
+
+def test_cli_suggests_its_own_option_for_code_columns(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 160
+    frame = pd.DataFrame(
+        {
+            "cp": rng.integers(1, 5, n),
+            "age": rng.integers(20, 90, n),
+            "bmi": rng.normal(28, 4, n).round(1),
+        }
+    )
+    frame["y"] = np.where((frame["cp"] == 4) | (frame["age"] > 70), "yes", "no")
+    path = tmp_path / "codes.csv"
+    frame.to_csv(path, index=False)
+    args = ["distill", str(path), "--target", "y", "--out", str(tmp_path / "o")]
+    fast = ["--augment-factor", "1", "--skip", "shap,size-curve,stability"]
+    result = CliRunner().invoke(cli, [*args, *fast])
+    assert result.exit_code == 0, result.output
+    shown = [ln for ln in result.stderr.splitlines() if "whole numbers" in ln]
+    assert len(shown) == 1 and "--categorical cp" in shown[0], result.stderr
+    assert "categorical_features" not in shown[0]
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    lines = [c["text"] for c in report["run"]["data_checks"]["lines"]]
+    code = [t for t in lines if "whole numbers" in t]
+    assert len(code) == 1  # the report speaks the library's name
+    assert (
+        "categorical_features=['cp']" in code[0] and 'rules read "cp is 4"' in code[0]
+    )

@@ -40,6 +40,7 @@ __all__ = [
     "LEAK_MAX_ROWS",
     "check_lines",
     "code_columns",
+    "code_line",
     "leak_scores",
     "screen_data",
     "screen_features",
@@ -83,7 +84,8 @@ def code_columns(X: pd.DataFrame, declared=()) -> list[dict]:
     return out
 
 
-def _code_line(codes: list[dict]) -> str:
+def code_line(codes: list[dict]) -> str:
+    """The data-checks line on columns that look like codes (:func:`code_columns`)."""
     names = [c["column"] for c in codes]
     shown = ", ".join(
         f"{c['column']} ({', '.join(map(str, c['values'][:6]))}"
@@ -94,9 +96,8 @@ def _code_line(codes: list[dict]) -> str:
     return (
         f'columns of a few whole numbers are split as quantities ("{names[0]} > '
         f'{codes[0]["values"][0]}"): {shown}; if they are codes of categories, '
-        f"declare them categorical (categorical_features={names!r}; on the command "
-        f"line --categorical {','.join(names)}) and the rules read "
-        f'"{names[0]} is {codes[0]["values"][-1]}"'
+        f"declare them categorical (categorical_features={names!r}) and the rules "
+        f'read "{names[0]} is {codes[0]["values"][-1]}"'
     )
 
 
@@ -325,7 +326,7 @@ def check_lines(checks: Mapping) -> list[dict]:
             }
         )
     if checks.get("codes"):
-        lines.append({"level": "note", "text": _code_line(checks["codes"])})
+        lines.append({"level": "note", "text": code_line(checks["codes"])})
     lines.append(
         {
             "level": "note",

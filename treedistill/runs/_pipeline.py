@@ -49,6 +49,7 @@ from treedistill.common._text import name_list
 from treedistill.distill._options import DistillParams
 from treedistill.exceptions import (
     DataError,
+    DataWarning,
     IdentifierColumnWarning,
     LeakageWarning,
     ParameterError,
@@ -235,7 +236,7 @@ def _read_data(state: _State) -> None:
 def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
     """Features, labels, row labels, summary and data checks of a read table."""
     from treedistill.data._prepare import prepare_data
-    from treedistill.data._screening import screen_data
+    from treedistill.data._screening import code_line, screen_data
 
     params = state.params
     _check_keep_row_id(params, frame)
@@ -277,6 +278,8 @@ def prepare_frame(state: _State, frame: pd.DataFrame) -> None:
         categorical_features=params.categorical_features,
     )
     early += [(leak["text"], LeakageWarning) for leak in state.checks["leaks"]]
+    if state.checks.get("codes"):
+        early.append((code_line(state.checks["codes"]), DataWarning))
     # Said now, before the teacher is trained (the command line prints them).
     for text, category in early:
         warnings.warn(text, category, stacklevel=4)
