@@ -122,8 +122,11 @@ def predict(
     """Predict DATA with a saved student: writes the input rows plus the columns
     prediction, proba_<class> for each class and, for a tree, rule_id (the leaf
     id of the rule that fired, as printed by `treedistill rules`). DATA itself is
-    never modified. Text cells that a spreadsheet would run as formulas (starting
-    with =, +, -, @) are written with a leading apostrophe."""
+    never modified. The input rows are written as the file gives them: a CSV
+    cell's text as it is (24 stays 24, N/A stays N/A, the header as written), a
+    Parquet file's columns as stored with its named index (patient_id) as the
+    first column(s). Text cells that a spreadsheet would run as formulas
+    (starting with =, +, -, @) are written with a leading apostrophe."""
     from treedistill import (
         load_run_student,
         predict_frame,
@@ -149,6 +152,8 @@ def predict(
     )
     frame = read_table(data)
     result = predict_frame(bundle, frame, flag=flag)
+    said = result.attrs.get("flag")
+    result = _as_given(data, frame, result, quiet)
     extra = ignored_columns(bundle, frame)
     if extra and not quiet:
         click.echo(
@@ -164,7 +169,35 @@ def predict(
         added += ", flagged"
     echo(f"wrote {len(result)} rows with {added} to {out}", quiet)
     if flag is not None:
-        echo(_flag_line(result.attrs["flag"], len(result)), quiet)
+        echo(_flag_line(said, len(result)), quiet)
+
+
+def _as_given(data, frame, result, quiet: bool):
+    """The predictions beside the input rows as the file gives them (see
+    ``predict --help``); the cleaned rows, with a note, when those cannot be
+    matched to them."""
+    import pandas as pd
+
+    from treedistill.data._raw import input_rows
+    from treedistill.exceptions import DataError
+
+    rows = input_rows(data, len(frame))
+    added = [c for c in result.columns if c not in frame.columns]
+    if rows is None:
+        if not quiet:
+            click.echo(
+                "Note: the input rows are written as read (numbers parsed, missing "
+                "markers such as N/A left empty, spaces trimmed)",
+                err=True,
+            )
+        return result
+    clash = [c for c in added if c in rows.columns]
+    if clash:
+        raise DataError(
+            f"the data already has a column {clash[0]!r}; rename it before predicting",
+            column=clash[0],
+        )
+    return pd.concat([rows, result[added].reset_index(drop=True)], axis=1)
 
 
 def _flag_line(flag: dict, n: int) -> str:

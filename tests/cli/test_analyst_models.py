@@ -304,3 +304,36 @@ def test_export_refuses_two_flag_options(rare_run, tmp_path):
     )  # fmt: skip
     refused(result, "--threshold", "--flag-rate")
     assert not out.exists()
+
+
+def test_predict_keeps_the_input_rows_as_given(rare_run, tmp_path):
+    run, rows = rare_run
+    frame = pd.read_csv(rows).head(5)
+    text = rows.read_text().splitlines()
+    given = tmp_path / "given.csv"
+    # a whole number in a column with decimals, a missing marker, padded text
+    lines = [text[0], *text[1:6]]
+    cells = lines[2].split(",")
+    age = frame.columns.get_loc("age")
+    cells[age] = "N/A"
+    lines[2] = ",".join(cells)
+    given.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "p.csv"
+    assert invoke("predict", run, given, "--out", out).exit_code == 0
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    source = pd.read_csv(given, dtype=str, keep_default_na=False)
+    assert written[list(source.columns)].equals(source)
+    assert written.loc[1, "age"] == "N/A"
+
+
+def test_predict_keeps_a_parquet_index(rare_run, tmp_path):
+    run, rows = rare_run
+    frame = pd.read_csv(rows).set_index("patient")
+    frame.to_parquet(tmp_path / "rows.parquet")
+    out = tmp_path / "p.csv"
+    assert (
+        invoke("predict", run, tmp_path / "rows.parquet", "--out", out).exit_code == 0
+    )
+    written = pd.read_csv(out)
+    assert written.columns[0] == "patient"
+    assert written["patient"].tolist() == frame.index.tolist()
