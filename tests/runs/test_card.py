@@ -174,3 +174,8 @@ def test_card_command_shareable_and_subgroups(run):
     refused(invoke("card", run, "--shareable", "--min-count", "0"), "--min-count")
     refused(invoke("card", run, "--subgroup", "nope"), "--subgroup", "'nope'")
     refused(invoke("card", run, "--bands", "age"), "--bands")
+
+
+def test_the_target_is_not_listed_as_a_prepared_column(run):
+    lines = _item(model_card(run), "preparation")["lines"]
+    assert not any(line.startswith("risk:") for line in lines)

@@ -103,7 +103,7 @@ def _data_items(report: dict, config: dict) -> list[dict]:
         _item(
             "preparation", "Data preparation and checks", ["7"],
             [*(f"{c['column']}: {c['action']}" for c in rd.get("columns") or []
-               if c.get("action") not in (None, "kept")),
+               if c.get("action") not in (None, "kept", "target")),
              *(line["text"] for line in checks.get("lines") or [])],
             {"dropped_columns": rd.get("dropped_columns") or [],
              "identifiers": checks.get("identifiers") or [],
