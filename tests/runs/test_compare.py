@@ -191,3 +191,29 @@ def test_compare_command(runs, tmp_path):
     assert "They disagree most where" in result.stdout
     assert (out / "compare.html").is_file()
     assert sha(a / "report.json") == before
+
+
+@pytest.mark.browser
+def test_compare_html_in_a_browser_runs_no_script_and_fetches_nothing(doc, tmp_path):
+    import re
+
+    from tests.report.test_browser import BROWSER_OWN_HOSTS, _run_chromium
+
+    injected = "sex<script>document.title='pwned'</script>"
+    evil = json.loads(json.dumps(doc))
+    evil["subgroups"][0]["label"] = injected
+    evil["disagreement"]["rules"][0]["where"] = injected
+    out = tmp_path / "cmp"
+    write_compare(evil, out)
+    result = _run_chromium(
+        tmp_path / "profile", "--enable-logging=stderr", "--v=1", "--dump-dom",
+        (out / "compare.html").as_uri(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    assert re.search(r"<title>(.*?)</title>", dom).group(1) == "treedistill comparison"
+    assert "<script" not in dom.lower()
+    assert "Where they disagree, as rules" in dom
+    for url in re.findall(r"NotifyBeforeURLRequest: (\S+)", result.stderr):
+        host = re.sub(r"^[a-z]+://([^/:?]+).*$", r"\1", url)
+        assert host.endswith(BROWSER_OWN_HOSTS), f"the page fetched {url}"
