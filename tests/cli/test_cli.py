@@ -95,6 +95,7 @@ def test_every_command_has_help_ending_with_an_example():
         assert text.rindex("Example") > text.rindex("--help"), name
     assert set(cli.commands) == {
         "train-teacher", "distill", "report", "rules", "predict", "demo", "export",
+        "card", "compare",
     }  # fmt: skip
 
 
