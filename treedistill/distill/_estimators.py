@@ -563,6 +563,15 @@ class DistilledTreeClassifier(_BaseDistiller):
         and refuses a text column of dates, as a run does; unlike a run it never
         leaves a column out (leave it out of ``X``, as
         :func:`~treedistill.prepare_data` does, or name it here to keep it).
+    monotone_constraints : dict or None, default=None
+        ``{column: 1 or -1}`` for a two-class problem: the student's risk (the
+        probability of the last class in the display order, see
+        ``class_names``) may only rise (1) or fall (-1) as that numeric column
+        rises, every other column held fixed. The exact builder grows the tree
+        under the constraints (scikit-learn's ``monotonic_cst``); for every
+        builder the leaf values are then bounded by propagation
+        (:func:`treedistill.distill._students.bound_monotone`). Needs
+        ``search="greedy"``; not with ``chunk_size``.
     batch_size : int, default=16384
         Rows per teacher call while labelling.
     random_state : int, RandomState or None, default=None
@@ -815,6 +824,9 @@ class DistilledBoostingClassifier(_BaseDistiller):
     learning_rate : float, default=0.3
     n_jobs : int, default=None
         Threads for xgboost.
+    monotone_constraints : dict or None, default=None
+        As in :class:`DistilledTreeClassifier`, passed to xgboost's
+        ``monotone_constraints`` (two classes).
 
     Attributes
     ----------
