@@ -187,3 +187,31 @@ def test_a_teacher_without_weights_is_refused_when_it_must_be_fit():
         DistilledTreeClassifier(KNeighborsClassifier()).fit(
             X, Y, sample_weight=np.ones(len(X))
         )
+
+
+def test_an_unweighted_fit_grows_the_tree_it_grew_before_weights():
+    """Pinned: the tree this fit gave before row weights and monotone
+    constraints existed (their code paths leave an unweighted fit alone)."""
+    from treedistill.datasets import make_clinical_cohort
+
+    X, y = make_clinical_cohort(300, missing_rate=0.05, random_state=0)
+    X = X[["age", "sbp", "glucose", "bmi", "creatinine", "cholesterol"]]
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    model = DistilledTreeClassifier(
+        teacher, max_leaf_nodes=6, augment_factor=2, random_state=0
+    ).fit(X, y)
+    tree, names = model.student_.tree_, model.feature_names_out_
+    splits = [
+        (names[f], float(t)) if f >= 0 else None
+        for f, t in zip(tree.feature, tree.threshold, strict=True)
+    ]
+    assert splits == [
+        ("glucose", 141.2), ("sbp", 151.0), ("age", 62.0), ("bmi", 29.9),
+        None, None, None, ("sbp", 134.0), None, None, None,
+    ]  # fmt: skip
+    np.testing.assert_allclose(
+        model.student_.value_[:, 1],
+        [0.832726, 0.922166, 0.552919, 0.696215, 0.138385, 0.901161, 0.297503,
+         0.942954, 0.664955, 0.95861, 0.910887],
+        atol=5e-7,
+    )  # fmt: skip
