@@ -217,3 +217,27 @@ def test_compare_html_in_a_browser_runs_no_script_and_fetches_nothing(doc, tmp_p
     for url in re.findall(r"NotifyBeforeURLRequest: (\S+)", result.stderr):
         host = re.sub(r"^[a-z]+://([^/:?]+).*$", r"\1", url)
         assert host.endswith(BROWSER_OWN_HOSTS), f"the page fetched {url}"
+
+
+def test_three_classes_compare_without_operating_points(tmp_path):
+    from tests.conftest import REPO, trained_teacher
+
+    frame = pd.read_csv(REPO / "data" / "clinical_cohort_3class.csv").iloc[:600]
+    data = write_csv(frame, tmp_path / "k3.csv")
+    teacher = trained_teacher(data, tmp_path / "t.pt", max_epochs=3, hidden="8")
+    runs = []
+    for name, leaves in (("a", "16"), ("b", "8")):
+        result = invoke(
+            "distill", data, "--target", "risk", "--teacher", teacher, "--out",
+            tmp_path / name, "--augment-factor", "1", "--skip", "shap,stability",
+            "--max-leaf-nodes", leaves, "--quiet",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs.append(tmp_path / name)
+    doc = compare_runs(*runs, n_synthetic=200, subgroup=["sex"])
+    assert doc["positive_class"] is None
+    assert "operating_points" not in doc["teachers"]["held_out"]
+    assert doc["teachers"]["held_out"]["agreement"]["value"] == 1.0  # one teacher
+    assert all(set(g["runs"]["a"]) == {"agreement"} for g in doc["subgroups"])
+    assert "## Per subgroup" in render_compare(doc, html=False)
+    assert "Per subgroup" in render_compare(doc, html=True)

@@ -546,7 +546,7 @@ def compare_runs(
     positive = (
         ops.get("positive_index") if ops.get("positive_class") is not None else None
     )
-    threshold = float(ops.get("threshold", 0.5))
+    threshold = float(ops.get("threshold") or 0.5)  # None for 3+ classes
     flag_rate = ops.get("flag_rate")
     held_rows = frame.iloc[common]
     y_held = y_all[common]
@@ -602,7 +602,10 @@ def compare_runs(
         subgroups = list(dict.fromkeys(
             [*a.report["subgroups"].get("columns", []),
              *b.report["subgroups"].get("columns", [])]))  # fmt: skip
-    thresholds = {"a": threshold, "b": float(b.report["operating_points"]["threshold"])}
+    thresholds = {
+        "a": threshold,
+        "b": float(b.report["operating_points"].get("threshold") or 0.5),
+    }
     groups = _subgroups(
         subgroups, frame, common, y_held, {"a": (ta, sa), "b": (tb, sb)},
         positive, thresholds, bands,
