@@ -41,7 +41,9 @@ def test_write_report_writes_four_self_contained_files(report_binary, tmp_path):
     assert len(srcs) >= 6
     svg_prefix = "data:image/svg+xml;base64,"
     svgs = [src for src in srcs if src.startswith(svg_prefix)]
-    assert len(svgs) == 1  # the tree, drawn as vector
+    # the tree, drawn as vector (and in parts for paper when too wide for it)
+    parts = html.count('class="fig tree tree-part print-only"')
+    assert len(svgs) == 1 + parts
     root = ElementTree.fromstring(base64.b64decode(svgs[0][len(svg_prefix) :]))
     assert root.tag.endswith("svg") and float(root.get("width").rstrip("pt")) > 100
     for src in srcs:
