@@ -56,6 +56,9 @@ def test_weights_and_constraints_run_and_are_reported(files, tmp_path):
     assert "### Row weights" in md and "### Monotone constraints" in md
     assert "Rows are weighted by column w" in md
     assert "Teacher: rows moving the wrong way" in md
+    html = (out / "report.html").read_text()
+    assert 'id="weights"' in html and 'id="monotone"' in html
+    assert "rows. Flag rate" in " ".join(html.split())
     config = json.loads((out / "config.json").read_text())
     assert "w" not in report["data"]["columns"][0]["name"]
     assert json.dumps(config).count('"weight_column": "w"') >= 1
