@@ -156,6 +156,26 @@ def test_grid_search_passes_weights_to_fit():
     assert search.best_estimator_.student_.get_n_leaves() <= 8
 
 
+def test_metadata_routing_routes_the_weights_to_fit():
+    import sklearn
+
+    w = np.random.default_rng(2).integers(1, 3, len(X)).astype(float)
+    seen = []
+
+    class Spy(DistilledTreeClassifier):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(None if sample_weight is None else float(np.sum(sample_weight)))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = Spy(TEACHER, augment_factor=1, random_state=0)
+        est.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
+        GridSearchCV(est, {"max_leaf_nodes": [4, 8]}, cv=3).fit(X, Y, sample_weight=w)
+    # 2 candidates x 3 folds, then the refit on all rows: each got its rows' weights
+    assert len(seen) == 7 and all(s is not None for s in seen)
+    assert seen[-1] == pytest.approx(w.sum())
+
+
 @pytest.mark.parametrize(
     "weights, message",
     [
