@@ -104,7 +104,7 @@ def test_constraints_need_two_classes(files, tmp_path):
             "distill", files["three"], "--target", "risk", "--out", out, *FAST,
             "--monotone", "age:1",
         ),
-        "--monotone", "binary",
+        "--monotone", "binary", "3 classes",
     )  # fmt: skip
     assert not out.exists()
 

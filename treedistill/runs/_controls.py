@@ -50,7 +50,8 @@ _COMPARED = ("agreement", "flagged_agreement", "spearman", "flag_auc")
 
 def check_columns(params, frame: pd.DataFrame) -> None:
     """Refuse, before any work, a ``weight_column`` or a constrained column that
-    is not in the data, and a constrained column that is not numeric."""
+    is not in the data, a constrained column that is not numeric, and
+    constraints on a target without exactly two classes."""
     names = {str(c).strip(): c for c in frame.columns}
     column = params.weight_column
     if column is not None and str(column).strip() not in names:
@@ -58,6 +59,15 @@ def check_columns(params, frame: pd.DataFrame) -> None:
             f"weight_column {column!r} is not in the data", parameter="weight_column"
         )
     left_out = {*map(str, params.drop), params.target, params.weight_column}
+    target = names.get(str(params.target).strip())
+    if params.monotone_constraints and target is not None:
+        n_classes = frame[target].dropna().nunique()
+        if n_classes != 2:
+            raise ParameterError(
+                f"monotone_constraints needs a binary outcome; target "
+                f"{params.target!r} has {n_classes} classes",
+                parameter="monotone_constraints",
+            )
     for column in params.monotone_constraints or {}:
         key = str(column).strip()
         if key not in names or key in left_out:
