@@ -76,11 +76,12 @@ def invoke(*args):
 
 def error_line(result) -> str:
     """The one ``Error: ...`` line a failing command printed on stderr (besides
-    the ``[i/n] stage…`` progress lines before it)."""
+    the ``[i/n] stage…`` progress lines before it, their ``  (stage: 1.0 s)``
+    endings after a warning, and ``Warning: ...`` lines about the inputs)."""
     lines = [
         line
         for line in result.stderr.strip().splitlines()
-        if not re.match(r"\[\d+/\d+\] ", line)
+        if not re.match(r"\[\d+/\d+\] |Warning: |\s+\(.+: [\d.]+ s\)$", line)
     ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: "), lines[0]
