@@ -15,10 +15,8 @@ from pathlib import Path
 
 import click
 
-from treedistill.common._json import plain
-from treedistill.common._text import show_controls
+from treedistill.distill._choices import FITTED_KINDS as STUDENT_KINDS
 from treedistill.exceptions import TreedistillError
-from treedistill.runs._saved import STUDENT_KINDS
 
 DEBUG_ENV = "TREEDISTILL_DEBUG"
 EXIT_OK = 0
@@ -29,6 +27,8 @@ EXIT_INPUT = 2
 def one_line(text: object) -> str:
     """``text`` on one line (runs of whitespace made single spaces), with direction
     controls shown visibly escaped."""
+    from treedistill.common._text import show_controls
+
     return show_controls(" ".join(str(text).split()))
 
 
@@ -266,6 +266,8 @@ class StageProgress:
 def echo(message: str, quiet: bool) -> None:
     """Print to stdout unless ``quiet`` (direction controls shown escaped)."""
     if not quiet:
+        from treedistill.common._text import show_controls
+
         click.echo(show_controls(message))
 
 
@@ -277,6 +279,8 @@ def warn(message: str, quiet: bool) -> None:
 
 def print_json(obj) -> None:
     """One JSON object on stdout."""
+    from treedistill.common._json import plain
+
     click.echo(json.dumps(plain(obj), sort_keys=True, allow_nan=False))
 
 

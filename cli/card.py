@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from treedistill.cli._common import echo
-from treedistill.common._text import show_controls
 
 
 @click.command(
@@ -85,4 +84,6 @@ def card(
         return
     doc = model_card(run_dir, **options)
     text = card_json(doc) if as_json else render_card_markdown(doc)
+    from treedistill.common._text import show_controls
+
     click.echo(show_controls(text), nl=False)

@@ -19,13 +19,13 @@ from treedistill.cli._common import (
     target_option,
     warn,
 )
+from treedistill.distill._choices import HELP_DEFAULTS
 from treedistill.distill._options import (
     AUGMENTATIONS,
     CRITERIA,
     ENSEMBLE_METHODS,
     STUDENT_KINDS,
     DistillParams,
-    student_defaults,
 )
 
 
@@ -94,7 +94,7 @@ def parse_monotone(value) -> dict[str, int] | None:
 DEMO_DIR = "treedistill-demo"
 DEMO_ROWS = 2000
 _FIELDS = {f.name: f for f in dataclasses.fields(DistillParams)}
-TREE, BOOSTED = student_defaults("tree"), student_defaults("boosted")
+TREE, BOOSTED = HELP_DEFAULTS["tree"], HELP_DEFAULTS["boosted"]
 
 
 def default(name: str):

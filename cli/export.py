@@ -10,8 +10,7 @@ from treedistill.cli._common import (
     quiet_warnings,
     student_kind_option,
 )
-from treedistill.export._saved import FORMATS
-from treedistill.export._sql import SQL_DIALECTS
+from treedistill.export._names import FORMATS, SQL_DIALECTS
 
 
 @click.command(

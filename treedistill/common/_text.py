@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is made safe, not for a line
+    import pandas as pd
 
 __all__ = [
     "DIRECTION_CONTROLS",
@@ -66,6 +68,8 @@ def csv_safe(value):
 
 def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and column names are :func:`csv_safe`."""
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
         column = out[name]

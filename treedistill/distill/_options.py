@@ -17,43 +17,43 @@ from functools import cache
 from numbers import Integral, Real
 from pathlib import Path
 
-import numpy as np
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
+from treedistill.distill._choices import (
+    AUGMENTATIONS,
+    CRITERIA,
+    ENSEMBLE_METHODS,
+    STUDENT_KINDS,
 )
-
-from treedistill.common._json import plain
-from treedistill.distill._estimators import (
-    DistilledBoostingClassifier,
-    DistilledTreeClassifier,
-)
-from treedistill.distill._students import CRITERIA
-from treedistill.distill._transfer import AUGMENTERS
 from treedistill.exceptions import ParameterError
+
+# numpy, scikit-learn and the estimators are imported where they are used, so
+# that the command line builds its options (and prints its help) without them.
 
 __all__ = [
     "AUGMENTATIONS",
     "CRITERIA",
     "ENSEMBLE_METHODS",
-    "STUDENT_CLASSES",
     "SKIPPABLE",
     "STUDENT_KINDS",
     "DistillParams",
     "check_operating_points",
     "check_refits",
     "check_skip",
+    "student_class",
     "student_defaults",
 ]
 
-STUDENT_KINDS = ("tree", "boosted", "both")
-STUDENT_CLASSES = {
-    "tree": DistilledTreeClassifier,
-    "boosted": DistilledBoostingClassifier,
-}
-AUGMENTATIONS = (*AUGMENTERS, "none")
-ENSEMBLE_METHODS = ("arithmetic", "geometric")
+
+def student_class(kind: str):
+    """The estimator class of a student kind (``"tree"`` or ``"boosted"``)."""
+    from treedistill.distill._estimators import (
+        DistilledBoostingClassifier,
+        DistilledTreeClassifier,
+    )
+
+    return {"tree": DistilledTreeClassifier, "boosted": DistilledBoostingClassifier}[
+        kind
+    ]
+
 
 # Run parameter -> estimator parameter, per student kind (the rest share names).
 _RENAMED = {"boosted": {"boost_depth": "max_depth"}}
@@ -78,7 +78,7 @@ _RECORDED_WHEN_SET = ("weight_column", "monotone_constraints", "teacher_classes"
 @cache
 def student_defaults(kind: str) -> dict:
     """The constructor defaults of a student class, read once from its signature."""
-    return STUDENT_CLASSES[kind]().get_params(deep=False)
+    return student_class(kind)().get_params(deep=False)
 
 
 def _default(kind: str, name: str):
@@ -224,6 +224,8 @@ class DistillParams:
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the first parameter with a bad value."""
+        import numpy as np
+
         if not isinstance(self.target, str) or not self.target.strip():
             raise ParameterError(
                 f"target must name a column, got {self.target!r}", parameter="target"
@@ -262,7 +264,7 @@ class DistillParams:
             )
 
     def _check_student(self, kind: str) -> None:
-        cls = STUDENT_CLASSES[kind]
+        cls = student_class(kind)
         renamed = _RENAMED.get(kind, {})
         for name in (*_SHARED, *_OWN[kind]):
             value = getattr(self, name)
@@ -365,6 +367,8 @@ class DistillParams:
 
         Raises :class:`ParameterError` when it names none of them.
         """
+        import numpy as np
+
         if self.positive_class is None:
             return None
         labels = list(np.asarray(classes).tolist())
@@ -417,10 +421,12 @@ class DistillParams:
 
     def make_student(self, kind: str, teacher):
         """An unfitted student of ``kind`` with this run's parameters."""
-        return STUDENT_CLASSES[kind](teacher, **self.student_params(kind))
+        return student_class(kind)(teacher, **self.student_params(kind))
 
     def to_dict(self) -> dict:
         """The parameters as plain JSON values (paths as given, sequences as lists)."""
+        from treedistill.common._json import plain
+
         out = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
         for name in _RECORDED_WHEN_SET:  # runs without them record what they did
             if not out[name]:
@@ -446,6 +452,8 @@ def _choice(name: str, value, allowed: Sequence[str]) -> None:
 
 
 def _real(name: str, value) -> None:
+    import numpy as np
+
     if isinstance(value, bool) or not isinstance(value, (Real, np.number)):
         raise ParameterError(f"{name} must be a number, got {value!r}", parameter=name)
     if not math.isfinite(float(value)):
@@ -459,6 +467,8 @@ MAX_SEED = 2**32 - 1
 
 
 def _integer(name: str, value, low: int) -> None:
+    import numpy as np
+
     if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
         raise ParameterError(
             f"{name} must be a whole number, got {value!r}", parameter=name
@@ -474,6 +484,9 @@ def check_parameter(cls, name: str, value, *, parameter: str | None = None) -> N
     one-line message written from the constraint (``alpha must be in [0, 1], got 2``).
     Non-finite numbers are refused even where the range is open.
     """
+    import numpy as np
+    from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+
     parameter = parameter or name
     constraints = cls._parameter_constraints[name]
     intervals = [c for c in constraints if isinstance(c, Interval)]
@@ -497,6 +510,9 @@ def check_parameter(cls, name: str, value, *, parameter: str | None = None) -> N
 
 
 def _constraint_message(parameter: str, value, constraints) -> str:
+    import numpy as np
+    from sklearn.utils._param_validation import Interval, StrOptions
+
     for c in constraints:
         if isinstance(c, StrOptions) and (
             isinstance(value, str)
@@ -514,7 +530,7 @@ def _constraint_message(parameter: str, value, constraints) -> str:
     return f"{parameter} must be {_describe(interval)}, got {_g(value)}"
 
 
-def _describe(interval: Interval) -> str:
+def _describe(interval) -> str:
     lo, hi, closed = interval.left, interval.right, interval.closed
     if lo is not None and hi is not None:
         left = "[" if closed in ("left", "both") else "("
@@ -552,6 +568,8 @@ def check_skip(skip) -> list[str]:
 
 def check_refits(n_refits) -> int:
     """``stability_refits`` as an int: 0 (off) or at least 2."""
+    import numpy as np
+
     ok = isinstance(n_refits, (int, np.integer)) and not isinstance(n_refits, bool)
     if not ok or n_refits == 1 or n_refits < 0:
         raise ParameterError(

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.tree import BaseDecisionTree, DecisionTreeClassifier, DecisionTreeRegressor
 
+from treedistill.distill._choices import CRITERIA
 from treedistill.distill._hist_tree import HistTree, descend
 from treedistill.distill._thresholds import snap_thresholds
 from treedistill.teachers._soften import softmax
@@ -45,7 +46,6 @@ __all__ = [
     "bound_monotone",
 ]
 
-CRITERIA = ("entropy", "gini")
 BUILDERS = ("exact", "hist", "auto")
 # builder="auto" grows the tree on histograms from this many rows up.
 AUTO_HIST_ROWS = 50_000

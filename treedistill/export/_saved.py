@@ -9,11 +9,11 @@ from __future__ import annotations
 from treedistill.exceptions import ParameterError
 from treedistill.export._common import EXPORTABLE
 from treedistill.export._common import WHAT as _WHAT
+from treedistill.export._names import FORMATS
 
 __all__ = ["FORMATS", "export_saved"]
 
 #: The formats and the file each one writes.
-FORMATS = ("sql", "onnx", "python")
 
 
 def _kinds_in(folder) -> list[str]:

@@ -29,12 +29,12 @@ import numpy as np
 from treedistill.exceptions import DataError, ParameterError
 from treedistill.export._common import TreeSpec, tree_spec
 from treedistill.export._flag import resolve_flag
+from treedistill.export._names import SQL_DIALECTS
 
 __all__ = ["SQL_DIALECTS", "to_sql"]
 
 #: Supported SQL dialects. ``ansi`` is standard SQL (it runs in SQLite, DuckDB and
 #: PostgreSQL); ``duckdb`` adds ``isnan`` so float NaN counts as missing.
-SQL_DIALECTS = ("ansi", "duckdb", "sqlite")
 _INDENT = "  "
 # Columns are qualified with the table's alias: SQLite reads an unknown quoted
 # name as a text literal, a qualified one is an error.

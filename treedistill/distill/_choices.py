@@ -1,0 +1,36 @@
+"""The names a distillation's options choose from, and the defaults the command
+line shows in its help.
+
+Plain Python only (no numerical library), so that ``treedistill --help`` and a
+mistyped option answer at once. The modules that act on these names import them
+from here; ``tests/distill/test_choices.py`` checks the defaults against the
+estimators' own signatures.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AUGMENTATIONS",
+    "CRITERIA",
+    "ENSEMBLE_METHODS",
+    "FITTED_KINDS",
+    "HELP_DEFAULTS",
+    "STUDENT_KINDS",
+]
+
+#: What a run fits: one kind of student or both.
+STUDENT_KINDS = ("tree", "boosted", "both")
+#: The kinds of fitted students a run folder holds.
+FITTED_KINDS = ("tree", "boosted")
+#: Augmenters of the transfer set (``treedistill.distill._transfer.AUGMENTERS``),
+#: and no augmentation.
+AUGMENTATIONS = ("munge", "jitter", "box", "none")
+#: Split criteria of the tree student.
+CRITERIA = ("entropy", "gini")
+#: How the distributions of several teachers are combined.
+ENSEMBLE_METHODS = ("arithmetic", "geometric")
+#: The student defaults the command line's help names, per kind.
+HELP_DEFAULTS = {
+    "tree": {"temperature": 1.0, "augment_factor": 20.0},
+    "boosted": {"temperature": 1.0, "augment_factor": 5.0},
+}
