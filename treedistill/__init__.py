@@ -24,7 +24,19 @@ Entry points:
   line runs it, into a run directory; :func:`predict_saved`, :func:`render_report`
   and :func:`load_run_student` work on finished runs;
 - :func:`fidelity`, :func:`agreement`, :func:`stability`: the measures;
-- :func:`to_sql`, :func:`to_onnx`, :func:`to_python`: exports.
+- :func:`to_sql`, :func:`to_onnx`, :func:`to_python`: exports;
+- :func:`plot_tree`: the tree student drawn as the report draws it.
+
+In a notebook, three lines (a fitted estimator, a saved student and a run's
+:class:`DistillResult` show their tree and headline numbers when displayed;
+``repr`` gives a few lines that fit a terminal)::
+
+    model = DistilledTreeClassifier(max_leaf_nodes=8).fit(X, y)
+    model  # the tree drawing, size, objective, classes
+    svg = plot_tree(model)  # the drawing as SVG (format="figure": matplotlib)
+
+Jupyter shows them when ``treedistill`` is imported after IPython has started (as
+in any notebook); otherwise call :func:`enable_notebook_display`.
 
 Where to add things: a teacher format in ``teachers/_teachers.py`` and
 ``teachers/_teacher_files.py``; a student in ``distill/_students.py`` (offered by
@@ -38,6 +50,7 @@ The public names below load on first use, so ``import treedistill`` is cheap.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from treedistill.common._version import __version__ as __version__
 
@@ -68,6 +81,7 @@ _PUBLIC = {
     "monotone_probe": "treedistill.measures._monotone",
     "munge": "treedistill.distill._transfer",
     "predict_frame": "treedistill.runs._saved",
+    "plot_tree": "treedistill.report._notebook",
     "predict_saved": "treedistill.runs._saved",
     "prepare_data": "treedistill.data._prepare",
     "read_report": "treedistill.runs._saved",
@@ -96,7 +110,7 @@ _PUBLIC = {
     "write_predictions": "treedistill.runs._saved",
 }
 
-__all__ = sorted([*_PUBLIC, "__version__"], key=str.lower)
+__all__ = sorted([*_PUBLIC, "__version__", "enable_notebook_display"], key=str.lower)
 
 
 def __getattr__(name: str):
@@ -111,3 +125,53 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_PUBLIC})
+
+
+#: The objects Jupyter shows as HTML (module, class), registered by name so that
+#: nothing is imported before one of them is displayed.
+_NOTEBOOK_TYPES = (
+    ("treedistill.distill._estimators", "DistilledTreeClassifier"),
+    ("treedistill.distill._estimators", "DistilledBoostingClassifier"),
+    ("treedistill.distill._bundle", "StudentBundle"),
+)
+
+
+def _notebook_html(obj):
+    from treedistill.report._notebook import notebook_html
+
+    return notebook_html(obj)
+
+
+def enable_notebook_display(shell=None) -> bool:
+    """Show fitted estimators and saved students as HTML in Jupyter.
+
+    Registers the tree drawing and the headline numbers with IPython's HTML
+    formatter (ahead of scikit-learn's own diagram, which unfitted estimators
+    keep). Done on ``import treedistill`` when IPython is already running;
+    call it when treedistill was imported first. :class:`DistillResult` shows
+    itself without it.
+
+    Parameters
+    ----------
+    shell : IPython shell, default=None
+        ``get_ipython()`` when None.
+
+    Returns
+    -------
+    bool
+        Whether an IPython shell was found and the display registered.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        get = getattr(ipython, "get_ipython", None)
+        shell = get() if get is not None else None
+    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
+    if not formatters or "text/html" not in formatters:
+        return False
+    for module, name in _NOTEBOOK_TYPES:
+        formatters["text/html"].for_type_by_name(module, name, _notebook_html)
+    return True
+
+
+if "IPython" in sys.modules:
+    enable_notebook_display()

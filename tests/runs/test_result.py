@@ -44,3 +44,24 @@ def test_summary_and_description():
     )
     assert text[1] == "  sweep: T=0.25 agrees best"
     assert text[-1] == f"report: {Path('run') / 'report.html'}"
+
+
+def test_repr_fits_a_terminal_and_html_needs_no_report():
+    fid = {"agreement": 0.9, "agreement_ci": [0.8, 0.95], "kl": 0.1, "n": 100}
+    result = DistillResult(
+        out_dir=Path("run"),
+        files=["report.html"],
+        models={"boosted": _model(n_trees=lambda: 10)},
+        fidelity={"boosted": fid},
+        sweep={},
+        report={},
+        timings={},
+    )
+    lines = repr(result).splitlines()
+    assert lines[0] == "DistillResult: run"
+    assert "  boosted student: 10 trees; temperature 0.25, alpha 0" in lines
+    assert all(len(line) <= 80 for line in lines)
+    html = result._repr_html_()
+    assert "<strong>DistillResult: run</strong>" in html
+    assert "agrees with the teacher on 90.0% of 100 held-out rows" in html
+    assert "<img" not in html  # no tree in the report: no drawing

@@ -47,6 +47,7 @@ from treedistill.distill._student_doc import (
     schema_from_json,
     tree_from_json,
 )
+from treedistill.distill._summary import fitted_summary
 from treedistill.exceptions import SavedRunError
 from treedistill.teachers._soften import (
     decision_from_logits,
@@ -192,10 +193,7 @@ class StudentBundle:
         return self.schema_.feature_names_out
 
     def __repr__(self) -> str:
-        return (
-            f"StudentBundle(kind={self.kind!r}, classes={self.classes_.tolist()!r}, "
-            f"n_features_in={self.n_features_in_}, path={str(self.path)!r})"
-        )
+        return fitted_summary(self)
 
 
 def _match_level_types(frame: pd.DataFrame, schema: TabularSchema) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.data._screening import already_screened, screen_features
 from treedistill.distill._rules import resolve_class_names
 from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
+from treedistill.distill._summary import fitted_summary
 from treedistill.distill._tao import SEARCHES, SearchedSoftTree
 from treedistill.distill._transfer import AUGMENTERS, augment, augment_weights
 from treedistill.exceptions import ParameterError
@@ -439,6 +440,13 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         """Names of the student's input columns (``col=level`` for categories)."""
         check_is_fitted(self, "schema_")
         return self.schema_.feature_names_out
+
+    def __repr__(self, N_CHAR_MAX=700) -> str:
+        """scikit-learn's repr before ``fit``; after it, the fitted student in a
+        few lines that fit a terminal (size, classes, objective, settings)."""
+        if not hasattr(self, "student_"):
+            return super().__repr__(N_CHAR_MAX=N_CHAR_MAX)
+        return fitted_summary(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

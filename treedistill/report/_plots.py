@@ -524,6 +524,14 @@ def _fit(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _count_line(node: dict) -> str:
+    """The rows a box holds: held-out rows in a report; a live model drawn on
+    its own (``n_test`` None) counts its transfer set."""
+    if node.get("n_test") is None:
+        return f"n={node['n_transfer']} transfer"
+    return f"n={node['n_test']} held-out"
+
+
 def _leaf_lines(node: dict, classes: list, wrap: int) -> list[str]:
     # The predicted class by its display name (``classes`` are the names).
     title = str(classes[int(np.argmax(node["distribution"]))])
@@ -535,7 +543,7 @@ def _leaf_lines(node: dict, classes: list, wrap: int) -> list[str]:
     for j in order[: min(3, len(dist))]:
         pct = f" {100 * dist[j]:.0f}%"
         lines.append(_fit(str(classes[j]), wrap - len(pct)) + pct)
-    lines.append(f"n={node['n_test']} held-out")
+    lines.append(_count_line(node))
     return lines
 
 
@@ -548,7 +556,7 @@ def _split_lines(node: dict, wrap: int) -> list[str]:
         # where a missing value goes, inside the box (an edge label this long
         # would not fit between the boxes)
         lines.append(_fit(f"missing: {node[f'{side}_label']}", wrap))
-    lines.append(f"n={node['n_test']} held-out")
+    lines.append(_count_line(node))
     return lines
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from treedistill.report._lead import lead_lines
+from treedistill.report._notebook import notebook_html, notebook_text
 
 __all__ = ["DistillResult"]
 
@@ -44,6 +45,15 @@ class DistillResult:
     report: dict
     timings: dict
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """The run folder, the headline and each student's size, in 80 columns."""
+        return notebook_text(self)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the headline, each student's size and objective, and the
+        tree as the report draws it."""
+        return notebook_html(self)
 
     def summary(self) -> dict:
         """A small JSON-serialisable summary for scripts.
