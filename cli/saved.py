@@ -19,28 +19,77 @@ from treedistill.cli._common import (
     epilog="""\b
 Example:
   treedistill report run1
-  treedistill report run1 --out run1-rendered"""
+  treedistill report run1 --out run1-rendered
+  treedistill report run1 --out run1-t30 --threshold 0.3
+  treedistill report run1 --out run1-named --class-names '0=no stroke,1=stroke'"""
 )
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Where to write the files (default: RUN_DIR itself); a new or empty folder.",
+    help="Where to write the files (default: RUN_DIR itself); a new or empty folder. "
+    "Required with the options below: a new run folder.",
+)
+@click.option(
+    "--class-names",
+    metavar="LABEL=NAME,...",
+    default=None,
+    help="Re-derive the run with these class names (as distill takes them).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    metavar="P",
+    help="Re-derive the run at this probability threshold, in (0, 1).",
+)
+@click.option(
+    "--flag-rate",
+    type=float,
+    default=None,
+    metavar="R",
+    help="Re-derive the run at this flag rate, in (0, 1).",
+)
+@click.option(
+    "--positive-class",
+    metavar="LABEL",
+    default=None,
+    help="Re-derive the run flagging this class.",
 )
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace an --out folder that treedistill wrote (never any other folder).",
+    help="Replace an --out folder that treedistill wrote (never any other folder, "
+    "never RUN_DIR).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def report(run_dir, out, force, quiet) -> None:
+def report(
+    run_dir, out, class_names, threshold, flag_rate, positive_class, force, quiet
+) -> None:
     """Re-render report.html, report.md and rules.txt from RUN_DIR/report.json
     (no model or data needed). A report.json that was changed, is incomplete or
-    comes from another schema version is refused, naming what is missing."""
+    comes from another schema version is refused, naming what is missing.
+
+    With --class-names, --threshold, --flag-rate or --positive-class the run is
+    re-derived into a new run folder --out: from the data file and teacher it
+    recorded (each checked against its sha256), its trained teacher.pt and every
+    other option of its config.json, with only those changed. The same seed
+    refits the same students; every section of the report is computed at the new
+    decisions, and the new folder records the run it comes from."""
+    quiet_warnings(quiet)
+    decisions = {
+        "--class-names": class_names,
+        "--threshold": threshold,
+        "--flag-rate": flag_rate,
+        "--positive-class": positive_class,
+    }
+    given = [name for name, value in decisions.items() if value is not None]
+    if given:
+        _rederive(run_dir, out, given, force, quiet, decisions)
+        return
     from treedistill import render_report
 
-    quiet_warnings(quiet)
     written = render_report(run_dir, out, force=force)
     names = ", ".join(sorted(Path(p).name for p in written))
     in_place = out is None or Path(out).resolve() == Path(run_dir).resolve()
@@ -48,6 +97,36 @@ def report(run_dir, out, force, quiet) -> None:
         " and updated their sha256 in its .treedistill-run.json" if in_place else ""
     )
     echo(f"wrote {names} to {Path(out) if out else Path(run_dir)}{record}", quiet)
+
+
+def _rederive(run_dir, out, given, force, quiet, decisions) -> None:
+    """``report --out NEWDIR`` with other decisions: the run re-derived."""
+    from treedistill import rerender_run
+    from treedistill.cli._common import StageProgress, warn
+    from treedistill.cli.distill import parse_class_names
+
+    if out is None or (
+        Path(out).exists() and Path(out).resolve() == Path(run_dir).resolve()
+    ):
+        raise click.UsageError(
+            f"{given[0]} re-derives the run into a new folder: give --out NEWDIR "
+            "(the run's own report is never replaced by other decisions)"
+        )
+    with StageProgress(quiet) as progress:
+        result = rerender_run(
+            run_dir,
+            out,
+            class_names=parse_class_names(decisions["--class-names"]),
+            threshold=decisions["--threshold"],
+            flag_rate=decisions["--flag-rate"],
+            positive_class=decisions["--positive-class"],
+            force=force,
+            progress=progress,
+        )
+    for note in result.warnings:
+        warn(note, quiet)
+    echo(result.report["run"]["rederived_from"]["text"], quiet)
+    echo(result.describe(), quiet)
 
 
 @click.command(

@@ -21,8 +21,9 @@ Entry points:
 - :class:`DistilledTreeClassifier` / :class:`DistilledBoostingClassifier`:
   scikit-learn estimators (fit a teacher or take one prefit, distil, predict);
 - :func:`run_distill` with :class:`DistillParams`: the whole job, as the command
-  line runs it, into a run directory; :func:`predict_saved`, :func:`render_report`
-  and :func:`load_run_student` work on finished runs;
+  line runs it, into a run directory; :func:`predict_saved`, :func:`render_report`,
+  :func:`rerender_run` (the run again at other class names, threshold or flag
+  rate, as a new run folder) and :func:`load_run_student` work on finished runs;
 - :func:`fidelity`, :func:`agreement`, :func:`stability`: the measures;
 - :func:`to_sql`, :func:`to_onnx`, :func:`to_python`: exports;
 - :func:`plot_tree`: the tree student drawn as the report draws it.
@@ -87,6 +88,7 @@ _PUBLIC = {
     "read_report": "treedistill.runs._saved",
     "read_table": "treedistill.data._tables",
     "render_report": "treedistill.runs._saved",
+    "rerender_run": "treedistill.runs._rerender",
     "Rule": "treedistill.distill._rules",
     "rule_numbers": "treedistill.distill._rules",
     "run_distill": "treedistill.runs._run",

@@ -139,6 +139,10 @@ class _State:
     positive: object = None
     config_extra: dict = field(default_factory=dict)  # more entries of config.json
     weights: dict = field(default_factory=dict)  # row weights: "all", "train", "test"
+    # A re-derived run (see runs/_rerender.py): "teacher_file", the teacher an
+    # earlier run trained and saved, used as that run's own; "teacher_info", how
+    # that run recorded it; "record", what report.json and config.json say of it.
+    rederive: dict = field(default_factory=dict)
 
 
 def staged_run(out: Path, force: bool, distill) -> DistillResult:
@@ -168,7 +172,13 @@ def staged_run(out: Path, force: bool, distill) -> DistillResult:
     return result
 
 
-def _distill(params: DistillParams, staging: Staging, progress, notes) -> DistillResult:
+def _distill(
+    params: DistillParams,
+    staging: Staging,
+    progress,
+    notes,
+    rederive: dict | None = None,
+) -> DistillResult:
     kinds = params.student_kinds()
     stages = ["read data", "split", "teacher"]
     stages += ["sweep"] if params.sweep else []
@@ -177,6 +187,9 @@ def _distill(params: DistillParams, staging: Staging, progress, notes) -> Distil
     state = _State(
         params, Path(params.data), [Path(p) for p in params.teacher], list(notes)
     )
+    if rederive:
+        state.rederive = dict(rederive)
+        state.config_extra["rederived_from"] = rederive["record"]
     clock("read data")
     _read_data(state)
     clock("split")
@@ -397,6 +410,10 @@ def _get_teacher(state: _State) -> None:
                 {"name": p.name, "sha256": sha256_file(p)} for p in state.teacher_paths
             ],
         }
+    elif state.rederive.get("teacher_file"):
+        # The teacher an earlier run trained on these same training rows.
+        teacher = load_teacher([state.rederive["teacher_file"]])
+        info = dict(state.rederive["teacher_info"])
     else:
         teacher = train_teacher(
             X_train,
@@ -586,6 +603,8 @@ def _run_info(state: _State, data_sha: str) -> dict:
     }
     if state.sweeps:
         info["sweep"] = plain(state.sweeps)
+    if state.rederive:
+        info["rederived_from"] = plain(state.rederive["record"])
     return info
 
 
