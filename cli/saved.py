@@ -140,6 +140,7 @@ def rules(source) -> None:
     """Print the rules of a saved tree student, one per line.
 
     SOURCE is a run directory (its tree student is used) or a student JSON file.
+    A binary leaf names the risk of the run's positive class, as rules.txt does.
     """
     from treedistill import export_rules, find_student, load_run_student
     from treedistill.exceptions import SavedRunError
@@ -153,7 +154,18 @@ def rules(source) -> None:
             "students only",
             path=path,
         )
-    echo(export_rules(bundle).rstrip("\n"), quiet=False)
+    positive = _run_positive(source, len(bundle.classes_))
+    echo(export_rules(bundle, positive=positive).rstrip("\n"), quiet=False)
+
+
+def _run_positive(source, k: int) -> int | None:
+    """The positive class (its index) of the run ``source`` belongs to, as its
+    report.json records it: the class whose risk the report's rules name."""
+    from treedistill.runs._flags import run_operating_points
+
+    index = (run_operating_points(source) or {}).get("positive_index")
+    ok = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < k
+    return index if ok and k == 2 else None
 
 
 @click.command(
@@ -191,7 +203,8 @@ Example:
     "--positive-class",
     default=None,
     metavar="LABEL",
-    help="The class flagged (default: the run's positive class).",
+    help="The class flagged, by label or by its --class-names name (default: "
+    "the run's positive class).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
@@ -199,7 +212,8 @@ def predict(
     student, data, out, kind, threshold, flag_rate, positive_class, force, quiet
 ) -> None:
     """Predict DATA with a saved student: writes the input rows plus the columns
-    prediction, proba_<class> for each class and, for a tree, rule_id (the leaf
+    prediction, proba_<class> for each class (by the run's --class-names names,
+    in its class order, when it has them) and, for a tree, rule_id (the leaf
     id of the rule that fired, as printed by `treedistill rules`). DATA itself is
     never modified. The input rows are written as the file gives them: a CSV
     cell's text as it is (24 stays 24, N/A stays N/A, the header as written), a
@@ -215,7 +229,7 @@ def predict(
     from treedistill.common._text import name_list
     from treedistill.runs._flags import resolve_flagging, run_operating_points
     from treedistill.runs._outdir import check_out_file
-    from treedistill.runs._saved import ignored_columns
+    from treedistill.runs._saved import ignored_columns, positive_label
     from treedistill.runs._verify import protected_files
 
     quiet_warnings(quiet)
@@ -223,10 +237,10 @@ def predict(
     out = check_out_file(out, force, keep=keep, suffixes=(".csv",))
     bundle = load_run_student(student, kind)
     flag = resolve_flagging(
-        list(bundle.classes_),
+        bundle.classes_.tolist(),
         threshold=threshold,
         flag_rate=flag_rate,
-        positive_class=positive_class,
+        positive_class=positive_label(bundle, positive_class),
         ops=run_operating_points(student),
     )
     frame = read_table(data)
@@ -281,7 +295,7 @@ def _as_given(data, frame, result, quiet: bool):
 
 def _flag_line(flag: dict, n: int) -> str:
     """What ``flagged`` holds, in one line."""
-    positive = flag["positive"]
+    positive = flag.get("positive_name", flag["positive"])
     count = f"{flag['n_flagged']:g} of {n} rows flagged"
     if flag["kind"] == "threshold":
         return f"{count}: P({positive}) >= {flag['value']:g}"

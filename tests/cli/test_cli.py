@@ -543,15 +543,16 @@ def test_predict_adds_columns_and_rule_ids(run, work, cohort_csv):
 
 def test_rules_prints_the_tree_rules(run):
     out_dir, _ = run
-    expected = export_rules(load_student(out_dir / "student-tree.json")).strip()
+    report = json.loads((out_dir / "report.json").read_text())
+    positive = report["operating_points"]["positive_index"]  # the risk rules.txt names
+    expected = export_rules(
+        load_student(out_dir / "student-tree.json"), positive=positive
+    ).strip()
     for source in (out_dir, out_dir / "student-tree.json"):
         result = invoke("rules", source)
         assert result.exit_code == 0, result.output
         assert result.stdout.strip() == expected
-        assert (
-            result.stdout.count("IF ")
-            == json.loads((out_dir / "report.json").read_text())["tree"]["n_leaves"]
-        )
+        assert result.stdout.count("IF ") == report["tree"]["n_leaves"]
     result = invoke("rules", out_dir / "student-boosted.json")
     assert result.exit_code == 2 and "boosted" in error_line(result)
     result = invoke("rules", out_dir / "nothing")

@@ -91,6 +91,12 @@ def test_class_names_give_display_names_and_order():
         resolve_class_names(["mid"], ["high", "low"])
     with pytest.raises(ParameterError, match="given twice"):
         resolve_class_names([0, "0"], [0, 1])
+    # one name for two classes would make the predictions' columns ambiguous
+    with pytest.raises(ParameterError, match="the name 'a' is given to two classes"):
+        resolve_class_names({1: "a", 2: "a"}, [1, 2])
+    with pytest.raises(ParameterError, match="the name '2' is given to two classes"):
+        resolve_class_names({1: "2"}, [1, 2])
+    assert resolve_class_names({1: "2", 2: "1"}, [1, 2])[0] == ["2", "1"]
 
 
 def test_categorical_features_by_name_index_or_mask():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
+from treedistill.report import render_markdown
 from treedistill.report._display import (
     measure_table,
     operating_line,
+    ordered_confusion,
     per_class_table,
     size_objective,
 )
@@ -53,3 +57,25 @@ def test_tables_of_the_binary_report(report_binary):
     assert text.startswith(f"Judged by {goal['label']} on held-out rows")
     assert f"is {goal['budget']} (" in text
     assert "The tree in this report has 8 leaves (its max_leaf_nodes is 8" in text
+
+
+def test_class_order_orders_the_confusion_and_per_class_tables(report_binary):
+    report = copy.deepcopy(report_binary["report"])
+    assert report["data"]["classes"] == ["high", "low"]
+    report["data"]["class_names"] = ["high risk", "low risk"]
+    report["data"]["class_order"] = [1, 0]  # low first
+    m = report["confusion"]["matrices"]["tree"]
+    ordered = ordered_confusion(report)
+    assert ordered["labels"] == ["low risk", "high risk"]
+    assert ordered["matrices"]["tree"] == [[m[1][1], m[1][0]], [m[0][1], m[0][0]]]
+    assert [row[0] for row in per_class_table(report)["rows"]] == [
+        "low risk",
+        "high risk",
+    ]
+    md = render_markdown(report)
+    assert "classes: low risk, high risk" in md
+    assert "| teacher \\\\ student | low risk | high risk | " in md
+    assert f"| low risk | {m[1][1]} | {m[1][0]} | " in md
+    assert f"| high risk | {m[0][1]} | {m[0][0]} | " in md
+    per_class = md[md.index("Per class, tree") :]
+    assert per_class.index("| low risk |") < per_class.index("| high risk |")

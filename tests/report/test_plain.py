@@ -49,6 +49,7 @@ def _report(**summary):
     return {
         "summary": {**base, **summary},
         "operating_points": {"positive_class": "stroke"},
+        "data": {"classes": ["low", "stroke"]},
         "tree": {"nodes": nodes},
         "rules": rules,
     }
@@ -70,6 +71,16 @@ def test_paragraph_says_what_the_model_relies_on_and_how_far_to_trust_it():
     assert "right for 94 in 100" in text
     for jargon in ("fidelity", "CI", "AUC", "KL", "SHAP"):
         assert jargon not in text
+
+
+def test_the_paragraph_names_the_classes_by_their_names():
+    report = _report()
+    report["data"]["class_names"] = ["no stroke", "stroke within a year"]
+    text = plain_summary(report)
+    assert "are flagged as stroke within a year (about 8 in 100" in text
+    assert "the model flags as stroke within a year, the tree flags 19" in text
+    report["operating_points"]["positive_class"] = None
+    assert "are predicted no stroke (about 60 in 100" in plain_summary(report)
 
 
 def test_a_faithful_tree_names_no_weak_rule():

@@ -112,6 +112,33 @@ def test_load_and_predict_with_a_saved_run(finished, cohort):
     assert len(predict_saved(out, X.iloc[:5], kind="boosted")) == 5
 
 
+def test_predictions_speak_the_class_names_in_their_order(finished, cohort, tmp_path):
+    work = finished
+    X, _ = cohort
+    out = work / "named"
+    params = DistillParams(
+        data=work / "cohort.csv", target="risk", out=out, teacher=[work / "hgb.skops"],
+        augment_factor=1.0, max_leaf_nodes=6, skip=["shap", "size-curve", "stability"],
+        class_names={"low": "well", "high": "ill"},  # display order: low, high
+    )  # fmt: skip
+    run_distill(params)
+    frame = predict_saved(out, X, flag_rate="run")
+    assert list(frame.columns[-5:]) == [
+        "prediction", "proba_well", "proba_ill", "rule_id", "flagged",
+    ]  # fmt: skip
+    ill = frame["proba_ill"] > frame["proba_well"]
+    assert (frame["prediction"] == ill.map({True: "ill", False: "well"})).all()
+    flag = frame.attrs["flag"]
+    assert flag["positive"] == "high" and flag["positive_name"] == "ill"
+    by_name = predict_saved(out, X, threshold=0.5, positive_class="well")
+    assert (by_name["flagged"] == (by_name["proba_well"] >= 0.5)).all()
+    written = pd.read_csv(write_predictions(frame, tmp_path / "p.csv"))
+    assert set(written["prediction"]) <= {"ill", "well"}
+    # a run without class names keeps the labels
+    plain = predict_frame(load_student(work / "out" / "student-tree.json"), X)
+    assert set(plain["prediction"]) <= {"high", "low"}
+
+
 def test_predictions_csv_neutralises_formulas(tmp_path):
     frame = pd.DataFrame(
         {"name": ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "ok"],

@@ -377,6 +377,12 @@ def resolve_class_names(spec, classes) -> tuple[list[str], np.ndarray]:
         if name is not None:
             names[pos] = str(name)
     order += [i for i in range(len(classes)) if i not in order]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ParameterError(
+            f"class_names: the name {twice!r} is given to two classes",
+            parameter="class_names",
+        )
     return names, np.asarray(order, dtype=np.intp)
 
 
@@ -557,15 +563,17 @@ def extract_rules(model, *, positive: int | None = None) -> list[Rule]:
     return rules
 
 
-def export_rules(model, *, decimals: int = 2) -> str:
+def export_rules(model, *, decimals: int = 2, positive: int | None = None) -> str:
     """The rules of a fitted tree student as readable text, one rule per line.
 
     Each line reads ``Rule <n>: IF <conditions> THEN <class>  [<leaf>; covers …%
     of the transfer set]``, conditions in the data's own units and category
     names; ``<n>`` is the rule number of :func:`rule_numbers`. Coverage is
     counted on the transfer set (real and augmented rows), not on held-out rows.
+    ``positive`` (index of a binary problem's positive class, as in
+    :func:`extract_rules`) is the class whose risk each leaf names.
     """
-    rules = extract_rules(model)
+    rules = extract_rules(model, positive=positive)
     names, order, _ = _class_display(model)
     exact = _is_exact(model)
     lines = []

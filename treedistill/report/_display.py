@@ -11,8 +11,10 @@ from treedistill.report._format import num, pct
 
 __all__ = [
     "OBJECTIVE_SHORT",
+    "class_order",
     "measure_table",
     "operating_line",
+    "ordered_confusion",
     "per_class_table",
     "size_objective",
 ]
@@ -141,6 +143,7 @@ def per_class_table(report: dict) -> dict | None:
     if row is None or not row.get("measures"):
         return None
     classes = _names(report)
+    order = class_order(report)
     rows = [
         [
             str(classes[c["class_index"]]),
@@ -149,7 +152,10 @@ def per_class_table(report: dict) -> dict | None:
             _ci_text(c["recall"]),
             _ci_text(c["precision"]),
         ]
-        for c in row["measures"]["per_class"]
+        for c in sorted(
+            row["measures"]["per_class"],
+            key=lambda c: order.index(c["class_index"]),
+        )
     ]
     return {
         "model": name,
@@ -183,6 +189,31 @@ def size_objective(report: dict) -> str | None:
             f"run) and scores {pct(value)} on the same measure."
         )
     return text
+
+
+def class_order(report: dict) -> list[int]:
+    """The classes' display order (``data["class_order"]``: positions in
+    ``data["classes"]``), else their own order."""
+    data = report["data"]
+    k = len(data["classes"])
+    order = [int(i) for i in data.get("class_order") or range(k)]
+    return order if sorted(order) == list(range(k)) else list(range(k))
+
+
+def ordered_confusion(report: dict) -> dict:
+    """``report["confusion"]`` with its rows and columns in the classes' display
+    order and labelled by their display names."""
+    order = class_order(report)
+    names = _names(report)
+    confusion = report["confusion"]
+    return {
+        **confusion,
+        "labels": [names[i] for i in order],
+        "matrices": {
+            name: [[m[i][j] for j in order] for i in order]
+            for name, m in confusion["matrices"].items()
+        },
+    }
 
 
 def _names(report: dict) -> list:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from treedistill.report._lead import name_of_label
+
 __all__ = ["condition_words", "plain_summary"]
 
 _BETWEEN = re.compile(r"^(?P<lo>\S+) < (?P<col>.+?) <= (?P<hi>\S+)$")
@@ -86,6 +88,8 @@ def plain_summary(report: Mapping) -> str:
     words, and how often the tree gives the model's answer."""
     summary = report["summary"]
     positive = report["operating_points"].get("positive_class")
+    if positive is not None:
+        positive = name_of_label(report, positive)
     sentences = []
     tree = report.get("tree") or {}
     columns = _main_columns(tree)
@@ -106,7 +110,7 @@ def plain_summary(report: Mapping) -> str:
         verb = (
             f"are flagged as {positive}"
             if positive is not None
-            else (f"are predicted {rule['prediction']}")
+            else (f"are predicted {name_of_label(report, rule['prediction'])}")
         )
         if words:
             sentences.append(f"For example, patients with {words} {verb}{where}.")

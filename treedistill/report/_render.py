@@ -17,8 +17,10 @@ from treedistill.common._text import show_controls
 from treedistill.report import _plots
 from treedistill.report._display import (
     OBJECTIVE_SHORT,
+    class_order,
     measure_table,
     operating_line,
+    ordered_confusion,
     per_class_table,
     size_objective,
 )
@@ -179,6 +181,8 @@ def _context(report, *, images: bool) -> dict:
         "r": report,
         "models": order,
         "classes": classes,
+        "class_order": class_order(report),
+        "confusion": ordered_confusion(report),
         "summary_sentences": report["summary"]["sentences"],
         "n_alert": report["summary"].get("n_alert", 0),
         "ops_line": operating_line(report),
@@ -203,11 +207,9 @@ def _context(report, *, images: bool) -> dict:
     }
     if images:
         labels = {row["key"]: row["label"] for row in report["fidelity"]["held_out"]}
-        confusion = dict(report["confusion"])
+        confusion = ordered_confusion(report)
         confusion["matrices"] = {
-            n: report["confusion"]["matrices"][n]
-            for n in order
-            if n in report["confusion"]["matrices"]
+            n: confusion["matrices"][n] for n in order if n in confusion["matrices"]
         }
         calibration = dict(report["calibration"])
         curves = report["calibration"]["curves"]

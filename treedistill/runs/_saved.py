@@ -125,6 +125,10 @@ def load_run_student(path: str | os.PathLike, kind: str | None = None):
 def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
     """``frame`` with the columns ``prediction``, ``proba_<class>`` and ``rule_id``.
 
+    With class names (``class_names`` of the run or the student),
+    ``prediction`` holds the class's name and the probability columns are named
+    for the names, in the classes' display order (``proba_die``, ``proba_live``);
+    without, the labels (see :func:`output_classes`).
     ``rule_id`` (the number of the rule a row falls under, as in ``rules.txt``,
     the report and :func:`treedistill.rule_numbers`) is added for tree students
     only. ``flag`` (from :func:`treedistill.runs._flags.resolve_flagging`) adds
@@ -135,7 +139,8 @@ def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
     names already in ``frame`` are refused rather than overwritten.
     """
     classes = list(np.asarray(bundle.classes_).tolist())
-    added = ["prediction"] + [f"proba_{c}" for c in classes]
+    shown, order = output_classes(bundle)
+    added = ["prediction"] + [f"proba_{shown[j]}" for j in order]
     if bundle.kind == "tree":
         added.append("rule_id")
     if flag is not None:
@@ -149,9 +154,9 @@ def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
     _warn_unseen_missing(bundle, frame)
     proba = np.asarray(bundle.predict_proba(frame), dtype=np.float64)
     out = frame.copy()
-    out["prediction"] = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    for j, c in enumerate(classes):
-        out[f"proba_{c}"] = proba[:, j]
+    out["prediction"] = np.asarray(shown, dtype=object)[np.argmax(proba, axis=1)]
+    for j in order:
+        out[f"proba_{shown[j]}"] = proba[:, j]
     if bundle.kind == "tree":
         with warnings.catch_warnings():
             # the same rows were just encoded, and any unseen category warned about
@@ -160,8 +165,44 @@ def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
         number = rule_numbers(bundle)
         out["rule_id"] = np.array([number[int(v)] for v in leaves], dtype=np.int64)
     if flag is not None:
-        _add_flags(out, proba[:, classes.index(flag["positive"])], flag)
+        index = classes.index(flag["positive"])
+        _add_flags(out, proba[:, index], {**flag, "positive_name": shown[index]})
     return out
+
+
+def output_classes(bundle) -> tuple[list, list[int]]:
+    """What ``prediction`` holds for each class (in ``classes_`` order) and the
+    order of the ``proba_<class>`` columns (positions in ``classes_``).
+
+    With class names recorded (``class_names`` of the run or the student), the
+    names, else the labels; the display order recorded, else the labels' order.
+    """
+    classes = list(np.asarray(bundle.classes_).tolist())
+    names = getattr(bundle, "class_names_", None)
+    order = getattr(bundle, "class_order_", None)
+    if names is None or order is None:
+        return classes, list(range(len(classes)))
+    names, order = [str(n) for n in names], [int(i) for i in order]
+    if names == [str(c) for c in classes] or len(set(names)) != len(names):
+        names = classes
+    return names, order
+
+
+def positive_label(bundle, positive_class):
+    """``positive_class`` as a label of ``bundle``: a class's name (from
+    ``class_names``) names its label; anything else is given back as it is."""
+    if positive_class is None:
+        return None
+    classes = list(np.asarray(bundle.classes_).tolist())
+    if any(c == positive_class or str(c) == str(positive_class) for c in classes):
+        return positive_class
+    shown, _ = output_classes(bundle)
+    named = [
+        c
+        for c, name in zip(classes, shown, strict=True)
+        if str(name) == str(positive_class)
+    ]
+    return named[0] if len(named) == 1 else positive_class
 
 
 def unseen_missing(bundle, frame: pd.DataFrame) -> tuple[int, dict[str, int]]:
@@ -190,7 +231,7 @@ def _warn_unseen_missing(bundle, frame: pd.DataFrame) -> None:
     warnings.warn(
         f"{rows} of {len(frame)} rows have a missing value in a column that had "
         f"none in training ({shown}{more}): the student never saw such rows; each "
-        f"follows the rule that says so (\"... or {first} is missing\"), check "
+        f'follows the rule that says so ("... or {first} is missing"), check '
         "these rows",
         DataWarning,
         stacklevel=3,
@@ -231,7 +272,7 @@ def predict_saved(
 
     ``threshold`` or ``flag_rate`` (a number, or ``"run"`` for the run's own, read
     from its report.json) adds the ``flagged`` column for ``positive_class``
-    (default: the run's positive class)."""
+    (default: the run's positive class; a label or, with class names, a name)."""
     from treedistill.data._tables import read_table
     from treedistill.runs._flags import resolve_flagging, run_operating_points
 
@@ -241,7 +282,7 @@ def predict_saved(
         list(np.asarray(bundle.classes_).tolist()),
         threshold=threshold,
         flag_rate=flag_rate,
-        positive_class=positive_class,
+        positive_class=positive_label(bundle, positive_class),
         ops=run_operating_points(student),
     )
     return predict_frame(bundle, frame, flag=flag)
