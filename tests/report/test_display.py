@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 from treedistill.report import render_markdown
 from treedistill.report._display import (
@@ -79,3 +80,6 @@ def test_class_order_orders_the_confusion_and_per_class_tables(report_binary):
     assert f"| high risk | {m[0][1]} | {m[0][0]} | " in md
     per_class = md[md.index("Per class, tree") :]
     assert per_class.index("| low risk |") < per_class.index("| high risk |")
+    # the rules' class distributions too
+    assert re.search(r"\| low risk \d+% · high risk \d+% \|", md)
+    assert not re.search(r"high risk \d+% · low risk", md)

@@ -62,19 +62,28 @@ def value(x) -> str:
     return str(x)
 
 
-def dist(distribution, classes, digits: int = 0) -> str:
-    """A class distribution as ``low 96% · high 4%`` (classes in their order)."""
+def _in_order(classes, values, order) -> list:
+    """``(class, value)`` pairs, in ``order`` (positions) when given."""
+    pairs = list(zip(classes, values, strict=False))
+    if order is None:
+        return pairs
+    return [pairs[i] for i in order if i < len(pairs)]
+
+
+def dist(distribution, classes, digits: int = 0, order=None) -> str:
+    """A class distribution as ``low 96% · high 4%`` (classes in ``order``, the
+    display order, else their own)."""
     if not distribution:
         return "—"
     return " · ".join(
         f"{c} {100 * float(p):.{digits}f}%"
-        for c, p in zip(classes, distribution, strict=False)
+        for c, p in _in_order(classes, distribution, order)
     )
 
 
-def probs(p, classes) -> str:
-    """Probabilities as ``low 0.12 / high 0.88``."""
-    return " / ".join(f"{c} {float(v):.2f}" for c, v in zip(classes, p, strict=False))
+def probs(p, classes, order=None) -> str:
+    """Probabilities as ``low 0.12 / high 0.88`` (classes in ``order``, if given)."""
+    return " / ".join(f"{c} {float(v):.2f}" for c, v in _in_order(classes, p, order))
 
 
 def is_records(x) -> bool:
@@ -295,6 +304,7 @@ def render_rules(report: Mapping) -> str:
     if not rules:
         return "No tree student in this report: there are no rules to list.\n"
     classes = class_names(report)
+    order = class_order(report)
     lines = rules_header(report)
     for r in rules:
         cov = pct(r["coverage_test"]) if r.get("coverage_test") is not None else "—"
@@ -302,7 +312,7 @@ def render_rules(report: Mapping) -> str:
         lines.append(
             one_line(
                 f"Rule {r['rule']}: {r['text']}  "
-                f"[{r.get('summary') or dist(r['distribution'], classes)}; "
+                f"[{r.get('summary') or dist(r['distribution'], classes, order=order)}; "
                 f"covers {cov} of held-out rows (n={r['n_test']}); "
                 + (f"{focus}; " if focus else "")
                 + f"agreement with the teacher {pct(r['agreement'])}]"
