@@ -318,7 +318,8 @@ Example:
     multiple=True,
     metavar="COL",
     help="Column to audit agreement by (repeatable; default: every categorical "
-    "column).",
+    "column); a named column also gets performance and fairness per group "
+    "(binary outcomes).",
 )
 @click.option(
     "--sweep",

@@ -206,3 +206,33 @@ def test_print_to_pdf_and_screenshots(page, tmp_path):
         )
         assert result.returncode == 0, result.stderr[-2000:]
         assert shot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def fairness_page(tmp_path_factory):
+    """A binary report with performance and fairness by sex and age bands."""
+    _chromium()
+    X_tr, X_te, y_tr, y_te, teacher = cases.cohort()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = {"tree": cases.tree(teacher).fit(X_tr, y_tr)}
+        report = evaluate(
+            models, X_te, y_te, X_tr, y_tr, subgroups=["sex", "age", "ward"],
+            **cases.QUICK, stability_refits=0,
+        )  # fmt: skip
+    assert len(report["fairness"]["groups"]) >= 8
+    out = tmp_path_factory.mktemp("print-fairness")
+    write_report(report, out)
+    return out / "report.html"
+
+
+@pytest.mark.parametrize(
+    ("width", "paper"),
+    [(1200, False), (PAPER["A4"], True), (PAPER["Letter"], True)],
+    ids=["screen-1200", "A4", "Letter"],
+)
+def test_fairness_tables_fit_the_page(fairness_page, tmp_path, width, paper):
+    m = _measure(fairness_page, tmp_path, width, paper=paper)
+    assert m["wide"] == [], f"elements past the page edge: {m['wide']}"
+    assert m["scroll"] <= m["width"]
+    assert m["broken"] == [], "table headers broken inside a word"

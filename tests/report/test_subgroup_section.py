@@ -70,3 +70,101 @@ def test_bands_keep_their_order_and_name_their_column():
     )
     assert [r["label"] for r in rows] == [*bands, "age = (missing)"]
     assert sum(r["n"] for r in rows) == 7
+
+
+# --------------------------------------------------------------------------- #
+# The report's section: evaluate(subgroups=...) and its rendering
+# --------------------------------------------------------------------------- #
+def test_fairness_section_bands_a_numeric_column_and_counts_by_hand():
+    import pandas as pd
+
+    from treedistill.report._subgroup_section import fairness_section
+
+    frame = pd.DataFrame({"sex": SEX, "age": [30, 40, 50, 60, 70, 80, 90]})
+    section = fairness_section(
+        frame, ["sex", "age"], TRUTH, TEACHER, TREE, POINT,
+        model="tree", min_n=1, bands={"age": [55]},
+    )  # fmt: skip
+    # 13 distinct ages are needed for bands; 7 ages are levels
+    assert [g["label"] for g in section["groups"]][:2] == ["sex = f", "sex = m"]
+    assert section["banded"] == []
+    ages = pd.DataFrame({"age": range(20, 34)})  # 14 distinct values: bands
+    t = np.arange(14) % 3 == 0
+    risk = np.linspace(0.05, 0.95, 14)
+    s = fairness_section(ages, ["age"], t, risk, risk, POINT, model="tree",
+                         min_n=5, bands={"age": [25]})  # fmt: skip
+    young, old = s["groups"]
+    assert (young["label"], young["n"], young["small"]) == ("age <= 25", 6, False)
+    assert (old["label"], old["n"]) == ("age > 25", 8)
+    assert young["outcome_rate"] == wilson(2, 6)  # ages 20 and 23
+    assert young["operating_points"][0]["tree"]["flag_rate"] == wilson(0, 6)
+    assert old["operating_points"][0]["teacher"]["sensitivity"] == wilson(2, 3)
+    assert "quartiles" in s["banding"]
+
+
+def _fair_report(subgroups):
+    from tests._report_cases import QUICK, binary_case
+    from treedistill.report import evaluate
+
+    case = binary_case()
+    kw = {**QUICK, "stability_refits": 0, "skip": ["shap"]}
+    return case, evaluate(
+        {"tree": case["models"]["tree"]}, case["X_te"], case["y_te"],
+        case["X_tr"], case["y_tr"], subgroups=subgroups, **kw,
+    )  # fmt: skip
+
+
+def test_report_section_equals_subgroup_performance_on_the_held_out_rows():
+    from treedistill.report._subgroup_section import group_labels
+
+    case, report = _fair_report(["sex", "age"])
+    fz = report["fairness"]
+    assert fz["columns"] == ["sex", "age"] and fz["min_n"] == 10
+    assert fz["banded"] == ["age"]
+    X_te, y_te, tree = case["X_te"], case["y_te"], case["models"]["tree"]
+    ops = report["operating_points"]
+    pos = ops["positive_index"]
+    truth = np.asarray(y_te) == ops["positive_class"]
+    teacher = tree.teacher_proba(X_te)[:, pos]
+    student = tree.predict_proba(X_te)[:, pos]
+    # one group by hand: women at the threshold
+    women = (X_te["sex"] == "female").to_numpy()
+    cut = ops["threshold"]
+    g = next(g for g in fz["groups"] if g["label"] == "sex = female")
+    assert g["n"] == women.sum() and g["n_outcome"] == truth[women].sum()
+    op = g["operating_points"][0]
+    assert op["kind"] == "threshold"
+    ft, fs = teacher[women] >= cut, student[women] >= cut
+    assert op["teacher"]["flag_rate"]["value"] == pytest.approx(ft.mean(), rel=1e-5)
+    sens = (fs & truth[women]).sum() / truth[women].sum()
+    assert op["tree"]["sensitivity"]["value"] == pytest.approx(sens, rel=1e-5)
+    ppv = (ft & truth[women]).sum() / ft.sum()
+    assert op["teacher"]["ppv"]["value"] == pytest.approx(ppv, rel=1e-5)
+    cal = student[women].mean() - truth[women].mean()
+    assert op["tree"]["calibration_in_the_large"] == pytest.approx(cal, abs=1e-5)
+    # every group equals subgroup_performance on the same rows
+    labels = group_labels(X_te, "age", None)[0].to_numpy()
+    assert {g["label"] for g in fz["groups"] if g["column"] == "age"} == {
+        str(v) for v in labels
+    }
+    assert sum(g["n"] for g in fz["groups"] if g["column"] == "age") == len(X_te)
+
+
+def test_report_section_renders_in_both_formats_and_is_absent_without_subgroups():
+    from treedistill.report import render_html, render_markdown
+
+    _, report = _fair_report(["sex", "age"])
+    html, md = render_html(report), render_markdown(report)
+    for text in (html, md):
+        assert "Performance and fairness by subgroup" in text
+        assert "quartiles of the held-out rows" in text
+        assert report["fairness"]["gaps"][0].split(" (")[0] in text.replace("\\", "")
+    women = next(g for g in report["fairness"]["groups"] if g["level"] == "female")
+    rate = women["outcome_rate"]
+    value, low = f"{100 * rate['value']:.1f}%", f"{100 * rate['low']:.1f}"
+    assert f'{value}<br><span class="muted">{low}–' in html
+    assert f"{value} ({low}–" in md
+    _, plain = _fair_report(None)
+    assert "fairness" not in plain
+    assert "Performance and fairness" not in render_html(plain)
+    assert "Performance and fairness" not in render_markdown(plain)

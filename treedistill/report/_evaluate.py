@@ -21,6 +21,7 @@ from treedistill.distill._options import (
     check_skip,
 )
 from treedistill.report._audit import (
+    MIN_N,
     disagreements_section,
     rules_section,
     subgroups_section,
@@ -55,6 +56,7 @@ from treedistill.report._stability_section import (
     stability_section,
     warning_sentences,
 )
+from treedistill.report._subgroup_section import fairness_section
 from treedistill.report._tree_section import tree_section
 
 __all__ = ["evaluate", "SCHEMA_VERSION", "SKIPPABLE"]
@@ -97,7 +99,9 @@ def evaluate(
     X_train, y_train : the real rows the models were fit on
     subgroups : list of str, default=None
         Columns to audit level by level (numeric ones in quartiles when they have
-        more than 10 values). ``None``: every categorical column.
+        more than 10 values). ``None``: every categorical column. When given and
+        the outcome is binary, ``report["fairness"]`` holds performance and
+        fairness per group of these columns (see :func:`fairness_section`).
     size_grid : sequence of int, default=(2, 4, 8, 16, 32, 64)
         Leaf budgets of the fidelity-against-size curve.
     n_synthetic : int, default=5000
@@ -194,6 +198,8 @@ def evaluate(
     report["skipped"] = sorted(skipped)
     report["data"] = _data_section(inputs, include_values, random_state, ops)
     report["operating_points"] = ops.describe()
+    if subgroups is not None:
+        report["fairness"] = _fairness(inputs, report, subgroup_columns, ops)
     if held_out_fidelity is not None:
         held_out_fidelity.update(student_fidelity(report["fidelity"], inputs.names))
     out = plain(report, digits=SIGNIFICANT_DIGITS)
@@ -340,6 +346,34 @@ def _sections(
         ),
         "summary": summary,
     }
+
+
+def _fairness(inputs: Inputs, report: dict, columns, ops: OperatingPoints) -> dict:
+    """Performance and fairness per subgroup of the held-out rows, for the
+    model the report leads with and the teacher, at the report's operating
+    points (binary outcomes only)."""
+    if ops.positive is None:
+        return {"columns": list(columns), "groups": [], "gaps": [],
+                "note": "Measured for two classes only."}  # fmt: skip
+    name = inputs.primary_name
+    row = next(r for r in report["fidelity"]["held_out"] if r["key"] == name)
+    points = [
+        {"kind": op["kind"], "value": op["value"],
+         "teacher_cut": op["teacher_cut"], "tree_cut": op["student_cut"]}
+        for op in row["measures"]["operating_points"]
+    ]  # fmt: skip
+    pos = ops.positive
+    proba = _on_rows(inputs.models[name], inputs, inputs.test, "predict_proba")
+    return fairness_section(
+        inputs.test.frame,
+        columns,
+        inputs.test.y_idx == pos,
+        inputs.test.teacher_proba[:, pos],
+        proba[:, pos],
+        points,
+        model=name,
+        min_n=MIN_N,
+    )
 
 
 def _chosen(inputs: Inputs, agree, proba_test, proba_syn, ops) -> dict | None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from treedistill.common._files import atomic_write_text
 from treedistill.common._text import show_controls
@@ -120,6 +121,31 @@ def one_line(x) -> str:
     return " ".join(str(x).replace("\t", " ").splitlines())
 
 
+def _est(e) -> str:
+    """A Wilson estimate as ``16.7% (12.6–21.8)``; ``—`` without one."""
+    if not e or e.get("value") is None:
+        return "—"
+    if e.get("low") is None or e.get("high") is None:
+        return pct(e["value"])
+    return f"{pct(e['value'])} ({100 * e['low']:.1f}–{100 * e['high']:.1f})"
+
+
+def _est_lines(e):
+    """A Wilson estimate with its interval on a second, muted line (HTML)."""
+    if not e or e.get("value") is None or e.get("low") is None:
+        return _est(e)
+    low, high = f"{100 * e['low']:.1f}", f"{100 * e['high']:.1f}"
+    return markupsafe.Markup(
+        f"{markupsafe.escape(pct(e['value']))}<br>"
+        f'<span class="muted">{markupsafe.escape(low)}–{markupsafe.escape(high)}</span>'
+    )
+
+
+def _signed(x) -> str:
+    """``-0.0037`` → ``-0.004``; ``None`` → ``—``."""
+    return "—" if x is None else f"{float(x):+.3f}"
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -139,6 +165,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         md=md,
         one_line=one_line,
         record_keys=record_keys,
+        est=_est,
+        signed=_signed,
+        est_lines=_est_lines,
     )
     env.tests["records"] = is_records
     return env

@@ -14,10 +14,65 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from treedistill.measures._fidelity import wilson
 
-__all__ = ["gap_sentences", "subgroup_performance"]
+__all__ = [
+    "BANDING",
+    "band_start",
+    "gap_sentences",
+    "group_labels",
+    "subgroup_performance",
+]
+
+# A numeric column with more distinct values than this is cut in bands.
+BAND_ABOVE = 12
+BANDING = (
+    f"a numeric column with more than {BAND_ABOVE} distinct values is cut in bands "
+    "at the given edges, else at the quartiles of the held-out rows"
+)
+
+
+def group_labels(frame: pd.DataFrame, column: str, bands) -> tuple[pd.Series, str]:
+    """Each row's group of ``column`` and ``"bands"`` or ``"levels"``: a numeric
+    column with more than :data:`BAND_ABOVE` distinct values in bands at the edges
+    ``bands`` (default: its quartiles on ``frame``), else its values; a missing
+    value is ``"(missing)"``."""
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values) and values.nunique() > BAND_ABOVE:
+        edges = (
+            list(bands)
+            if bands
+            else list(
+                np.unique(
+                    np.nanquantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75])
+                )
+            )
+        )
+        cuts = [-np.inf, *edges, np.inf]
+        labels = []
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            if lo == -np.inf:
+                labels.append(f"{column} <= {hi:g}")
+            elif hi == np.inf:
+                labels.append(f"{column} > {lo:g}")
+            else:
+                labels.append(f"{lo:g} < {column} <= {hi:g}")
+        groups = pd.cut(values, cuts, labels=labels, right=True).astype(object)
+        return groups.where(values.notna(), "(missing)"), "bands"
+    return values.astype(object).where(values.notna(), "(missing)").astype(
+        str
+    ), "levels"
+
+
+def band_start(label: str) -> float:
+    """Sort key of a band label (``age <= 40``, ``40 < age <= 55``, ``age > 70``)."""
+    head = label.split(" ")[0]
+    try:
+        return float(head)
+    except ValueError:
+        return -np.inf if " <= " in label else np.inf
 
 
 def _rate(mask: np.ndarray, of: np.ndarray) -> dict:
@@ -169,3 +224,43 @@ def gap_sentences(
                     f"and {_pct(sens(hi))} in {hi['label']}."
                 )
     return out
+
+
+def fairness_section(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    truth: np.ndarray,
+    teacher_risk: np.ndarray,
+    tree_risk: np.ndarray,
+    operating_points: Sequence[Mapping],
+    *,
+    model: str,
+    min_n: int,
+    bands: Mapping[str, Sequence[float]] | None = None,
+) -> dict:
+    """Performance and fairness per group of each of ``columns`` of ``frame``
+    (the held-out rows): :func:`subgroup_performance` of ``model`` (the tree
+    student the report leads with) and the teacher, numeric columns grouped by
+    :func:`group_labels` (the rule is :data:`BANDING`), with the largest gaps
+    in words (:func:`gap_sentences`)."""
+    groups, banded = {}, {}
+    for column in columns:
+        labels, how = group_labels(frame, column, (bands or {}).get(column))
+        groups[column] = labels.to_numpy()
+        if how == "bands":
+            banded[column] = sorted(
+                {str(v) for v in groups[column]} - {"(missing)"}, key=band_start
+            )
+    table = subgroup_performance(
+        groups, truth, teacher_risk, tree_risk, operating_points,
+        min_n=min_n, order=banded,
+    )  # fmt: skip
+    return {
+        "columns": list(columns),
+        "model": model,
+        "min_n": int(min_n),
+        "banding": BANDING,
+        "banded": sorted(banded),
+        "groups": table,
+        "gaps": gap_sentences(table),
+    }

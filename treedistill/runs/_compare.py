@@ -27,6 +27,8 @@ from treedistill.measures._fidelity import wilson
 from treedistill.measures._metrics import fidelity
 from treedistill.report._format import pct
 from treedistill.report._render import _environment
+from treedistill.report._subgroup_section import band_start as _band_start
+from treedistill.report._subgroup_section import group_labels as _groups
 from treedistill.runs._outdir import Staging, check_out_dir
 from treedistill.runs._saved import load_run_student, read_report
 
@@ -343,43 +345,6 @@ def _rule_changes(a: _Run, b: _Run, X: pd.DataFrame) -> dict:
     }
     return {"skipped": False, "rules": rows, "new_in_b": new, "counts": counts,
             "n_rows": int(len(X))}  # fmt: skip
-
-
-def _groups(frame: pd.DataFrame, column: str, bands) -> tuple[pd.Series, str]:
-    values = frame[column]
-    if pd.api.types.is_numeric_dtype(values) and values.nunique() > 12:
-        edges = (
-            list(bands)
-            if bands
-            else list(
-                np.unique(
-                    np.nanquantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75])
-                )
-            )
-        )
-        cuts = [-np.inf, *edges, np.inf]
-        labels = []
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-            if lo == -np.inf:
-                labels.append(f"{column} <= {hi:g}")
-            elif hi == np.inf:
-                labels.append(f"{column} > {lo:g}")
-            else:
-                labels.append(f"{lo:g} < {column} <= {hi:g}")
-        groups = pd.cut(values, cuts, labels=labels, right=True).astype(object)
-        return groups.where(values.notna(), "(missing)"), "bands"
-    return values.astype(object).where(values.notna(), "(missing)").astype(
-        str
-    ), "levels"
-
-
-def _band_start(label: str) -> float:
-    """Sort key of a band label (``age <= 40``, ``40 < age <= 55``, ``age > 70``)."""
-    head = label.split(" ")[0]
-    try:
-        return float(head)
-    except ValueError:
-        return -np.inf if " <= " in label else np.inf
 
 
 def _subgroups(columns, frame, held, y_idx, probs, positive, thresholds, bands):
