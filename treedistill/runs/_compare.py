@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from treedistill.common._files import atomic_write_text, sha256_file
+from treedistill.common._files import atomic_write_text
 from treedistill.common._json import dumps, plain
 from treedistill.common._version import __version__
 from treedistill.exceptions import ParameterError, SavedRunError
@@ -31,6 +31,7 @@ from treedistill.report._subgroup_section import band_start as _band_start
 from treedistill.report._subgroup_section import group_labels as _groups
 from treedistill.runs._outdir import Staging, check_out_dir
 from treedistill.runs._saved import load_run_student, read_report
+from treedistill.runs._verify import recorded_input
 
 __all__ = ["COMPARE_VERSION", "compare_runs", "render_compare", "write_compare"]
 
@@ -80,21 +81,12 @@ def _config(run: Path) -> dict:
 
 
 def _data_path(run: Path, config: dict) -> Path:
-    data = config.get("data") or {}
-    path = Path(data["absolute"]) if data.get("absolute") else run / data["path"]
-    if not path.is_file():
-        raise SavedRunError(
-            f"the data file {_q(path)} of run {_q(run)} is not there any more",
-            path=path,
-        )
-    digest = sha256_file(path)
-    if digest != data.get("sha256"):
-        raise SavedRunError(
-            f"the data file {_q(path)} of run {_q(run)} changed since the run "
-            f"(sha256 {digest[:12]}…, recorded {str(data.get('sha256'))[:12]}…)",
-            path=path,
-        )
-    return path
+    return recorded_input(
+        run,
+        config.get("data") or {},
+        what="data",
+        own_copy=bool((config.get("options") or {}).get("copy_data")),
+    )
 
 
 def _teacher(run: Path, config: dict, features: list[str]):
@@ -102,20 +94,10 @@ def _teacher(run: Path, config: dict, features: list[str]):
 
     if config.get("teacher_file"):
         return load_teacher(run / config["teacher_file"])
-    paths = []
-    for item in config.get("teachers") or []:
-        path = Path(item["absolute"])
-        if not path.is_file():
-            raise SavedRunError(
-                f"the teacher file {_q(path)} of run {_q(run)} is not there any more",
-                path=path,
-            )
-        if sha256_file(path) != item.get("sha256"):
-            raise SavedRunError(
-                f"the teacher file {_q(path)} of run {_q(run)} changed since the run",
-                path=path,
-            )
-        paths.append(path)
+    paths = [
+        recorded_input(run, item, what="teacher")
+        for item in config.get("teachers") or []
+    ]
     if not paths:
         raise SavedRunError(
             f"{_q(run / 'config.json')} records no teacher", path=run / "config.json"

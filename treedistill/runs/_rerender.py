@@ -28,7 +28,7 @@ from treedistill.exceptions import (
 from treedistill.runs._outdir import check_out_dir
 from treedistill.runs._pipeline import Progress, _distill, staged_run
 from treedistill.runs._result import DistillResult
-from treedistill.runs._verify import verify_run
+from treedistill.runs._verify import recorded_input, verify_run
 
 __all__ = ["DECISIONS", "rerender_run"]
 
@@ -188,45 +188,22 @@ def _config(run_dir: Path) -> dict:
 
 def _data_file(run_dir: Path, config: dict) -> Path:
     """The run's data file, checked against the sha256 the run recorded."""
-    entry = config["data"]
-    if config["options"].get("copy_data"):
-        path = run_dir / entry["path"]  # the run's own copy, checked by its record
-    else:
-        path = Path(entry.get("absolute") or entry["path"])
-    if not path.is_file():
-        raise DataError(
-            f"data file {_q(path)} of the run {_q(run_dir)} is missing; the run is "
-            "re-derived from that file only",
-            path=path,
-        )
-    if sha256_file(path) != entry.get("sha256"):
-        raise DataError(
-            f"data file {_q(path)} was changed since the run {_q(run_dir)} read it "
-            "(its sha256 is not the one in config.json); the run is re-derived from "
-            "the same data only",
-            path=path,
-        )
-    return path
+    return recorded_input(
+        run_dir,
+        config["data"],
+        what="data",
+        own_copy=bool(config["options"].get("copy_data")),
+        error=DataError,
+        why="the run is re-derived from the same data only",
+    )
 
 
 def _teacher_files(run_dir: Path, config: dict) -> list[Path]:
     """The teacher files the run was given, each checked against its sha256."""
-    out = []
-    for entry in config.get("teachers") or []:
-        path = Path(entry.get("absolute") or entry["path"])
-        if not path.is_file():
-            raise TeacherError(
-                f"teacher file {_q(path)} of the run {_q(run_dir)} is missing",
-                path=path,
-            )
-        if sha256_file(path) != entry.get("sha256"):
-            raise TeacherError(
-                f"teacher file {_q(path)} was changed since the run {_q(run_dir)} "
-                "read it (its sha256 is not the one in config.json)",
-                path=path,
-            )
-        out.append(path)
-    return out
+    return [
+        recorded_input(run_dir, entry, what="teacher", error=TeacherError)
+        for entry in config.get("teachers") or []
+    ]
 
 
 def _plain(value):

@@ -24,6 +24,7 @@ __all__ = [
     "check_run_of",
     "protected_files",
     "read_record",
+    "recorded_input",
     "verify_run",
 ]
 
@@ -162,3 +163,36 @@ def protected_files(source: str | os.PathLike) -> list[Path]:
         if isinstance(value, str) and value:
             out.append(Path(value))
     return out
+
+
+def recorded_input(
+    run_dir: Path,
+    entry: dict,
+    *,
+    what: str,
+    own_copy: bool = False,
+    error: type[Exception] = SavedRunError,
+    why: str = "",
+) -> Path:
+    """An input file a run recorded in config.json (its data file or a teacher
+    file: ``entry`` holds ``path``, ``absolute`` and ``sha256``), checked against
+    the sha256 the run recorded; ``own_copy`` reads the run's own copy
+    (``inputs/``). A missing or changed file raises ``error`` naming it (and
+    ``why``, the reason the file must be the same, when given)."""
+    if own_copy:
+        path = Path(run_dir) / entry["path"]
+    else:
+        path = Path(entry.get("absolute") or Path(run_dir) / entry["path"])
+    tail = f"; {why}" if why else ""
+    if not path.is_file():
+        raise error(
+            f"{what} file {_q(path)} of the run {_q(run_dir)} is missing{tail}",
+            path=path,
+        )
+    if sha256_file(path) != entry.get("sha256"):
+        raise error(
+            f"{what} file {_q(path)} was changed since the run {_q(run_dir)} read it "
+            f"(its sha256 is not the one in config.json){tail}",
+            path=path,
+        )
+    return path
