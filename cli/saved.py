@@ -21,7 +21,8 @@ Example:
   treedistill report run1
   treedistill report run1 --out run1-rendered
   treedistill report run1 --out run1-t30 --threshold 0.3
-  treedistill report run1 --out run1-named --class-names '0=no stroke,1=stroke'"""
+  treedistill report run1 --out run1-named --class-names '0=no stroke,1=stroke'
+  treedistill report run1 --shareable --min-count 11 --out run1-shareable"""
 )
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
@@ -58,6 +59,19 @@ Example:
     help="Re-derive the run flagging this class.",
 )
 @click.option(
+    "--shareable",
+    is_flag=True,
+    help="Write the shareable form into --out: no patient row, and no count, rate "
+    "or rule from fewer than --min-count rows.",
+)
+@click.option(
+    "--min-count",
+    type=int,
+    default=None,
+    metavar="N",
+    help="The smallest count a --shareable report shows.  [default: 11]",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Replace an --out folder that treedistill wrote (never any other folder, "
@@ -65,7 +79,16 @@ Example:
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def report(
-    run_dir, out, class_names, threshold, flag_rate, positive_class, force, quiet
+    run_dir,
+    out,
+    class_names,
+    threshold,
+    flag_rate,
+    positive_class,
+    shareable,
+    min_count,
+    force,
+    quiet,
 ) -> None:
     """Re-render report.html, report.md and rules.txt from RUN_DIR/report.json
     (no model or data needed). A report.json that was changed, is incomplete or
@@ -76,7 +99,11 @@ def report(
     recorded (each checked against its sha256), its trained teacher.pt and every
     other option of its config.json, with only those changed. The same seed
     refits the same students; every section of the report is computed at the new
-    decisions, and the new folder records the run it comes from."""
+    decisions, and the new folder records the run it comes from.
+
+    With --shareable, --out receives the form that can leave the hospital
+    (report.json, report.md, report.html): no patient row, and every count,
+    rate and rule from fewer than --min-count rows suppressed."""
     quiet_warnings(quiet)
     decisions = {
         "--class-names": class_names,
@@ -85,6 +112,9 @@ def report(
         "--positive-class": positive_class,
     }
     given = [name for name, value in decisions.items() if value is not None]
+    if shareable or min_count is not None:
+        _shareable(run_dir, out, given, shareable, min_count, force, quiet)
+        return
     if given:
         _rederive(run_dir, out, given, force, quiet, decisions)
         return
@@ -97,6 +127,30 @@ def report(
         " and updated their sha256 in its .treedistill-run.json" if in_place else ""
     )
     echo(f"wrote {names} to {Path(out) if out else Path(run_dir)}{record}", quiet)
+
+
+def _shareable(run_dir, out, given, shareable, min_count, force, quiet) -> None:
+    """``report --shareable --out DIR``: the run's report in its shareable form."""
+    from treedistill.runs._shareable import DEFAULT_MIN_COUNT, write_shareable_report
+
+    if not shareable:
+        raise click.UsageError("--min-count applies to --shareable only")
+    if given:
+        raise click.UsageError(
+            f"--shareable writes the run's own report; with {given[0]}, re-derive "
+            "the run into a new folder first, then make that folder's shareable form"
+        )
+    if out is None or (
+        Path(out).exists() and Path(out).resolve() == Path(run_dir).resolve()
+    ):
+        raise click.UsageError(
+            "--shareable writes into a new folder: give --out DIR (the run folder "
+            "itself holds patient rows)"
+        )
+    count = DEFAULT_MIN_COUNT if min_count is None else min_count
+    written = write_shareable_report(run_dir, out, min_count=count, force=force)
+    names = ", ".join(Path(p).name for p in written)
+    echo(f"wrote the shareable form ({names}, minimum count {count}) to {out}", quiet)
 
 
 def _rederive(run_dir, out, given, force, quiet, decisions) -> None:

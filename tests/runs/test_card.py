@@ -152,7 +152,8 @@ def test_shareable_card_suppresses_every_small_count(run):
     report = json.loads((run / "report.json").read_text())
     card = model_card(run, subgroup=["sex", "smoker"], min_count=11)
     md = render_card_markdown(card)
-    assert "**Shareable form:** every count, rate and rule from fewer than 11" in md
+    assert md.startswith("# Shareable model card: risk (run run)\n\n> **SHAREABLE FORM")
+    assert "minimum count 11" in md.splitlines()[2]
     small_rules = [r for r in report["rules"] if r["n_test"] < 11]
     assert small_rules
     for rule in small_rules:
@@ -169,7 +170,7 @@ def test_shareable_card_suppresses_every_small_count(run):
 def test_card_command_shareable_and_subgroups(run):
     result = invoke("card", run, "--shareable", "--subgroup", "sex", "--bands", "x=1")
     assert result.exit_code == 0, result.output
-    assert "**Shareable form:**" in result.stdout
+    assert "> **SHAREABLE FORM of this model card, minimum count 11" in result.stdout
     assert "Performance and fairness per subgroup" in result.stdout
     refused(invoke("card", run, "--shareable", "--min-count", "0"), "--min-count")
     refused(invoke("card", run, "--subgroup", "nope"), "--subgroup", "'nope'")

@@ -16,12 +16,25 @@ from treedistill.common._files import atomic_write_text, sha256_file
 from treedistill.common._json import dumps
 from treedistill.common._version import __version__
 from treedistill.exceptions import ParameterError, SavedRunError
-from treedistill.report._format import ci, estimate_text, pct
+from treedistill.report._format import ci as _ci
+from treedistill.report._format import estimate_text as _estimate_text
+from treedistill.report._format import pct as _pct
 from treedistill.report._plain import plain_summary
 from treedistill.report._render import md
 from treedistill.runs._compare import _config
 from treedistill.runs._outdir import Staging, check_out_dir
 from treedistill.runs._saved import read_report
+from treedistill.runs._shareable import (
+    DEFAULT_MIN_COUNT,
+    Suppressor,
+    check_min_count,
+    fair_gaps,
+    header_lines,
+    hidden_groups,
+    shareable_json,
+    shareable_report,
+    suppress_group,
+)
 
 __all__ = [
     "CARD_VERSION",
@@ -57,6 +70,19 @@ TO_FILL = (
 )  # fmt: skip
 
 
+def pct(x) -> str:
+    """A share as text; a suppressed one (a marker) as it is."""
+    return x if isinstance(x, str) else _pct(x)
+
+
+def ci(interval) -> str:
+    return interval if isinstance(interval, str) else _ci(interval)
+
+
+def estimate_text(est) -> str:
+    return est if isinstance(est, str) else _estimate_text(est)
+
+
 def _q(path) -> str:
     return repr(os.fspath(path))
 
@@ -71,15 +97,16 @@ def _item(key, title, tripod, lines, values=None) -> dict:
     }
 
 
-def _teacher_files(run: Path, config: dict) -> list[dict]:
+def _teacher_files(run: Path, config: dict, names_only: bool = False) -> list[dict]:
     if config.get("teacher_file"):
         path = run / config["teacher_file"]
         digest = sha256_file(path) if path.is_file() else None
         return [{"file": config["teacher_file"], "sha256": digest}]
     return [
-        {"file": t.get("path"), "sha256": t.get("sha256")}
+        {"file": Path(t["path"]).name if names_only and t.get("path") else t.get("path"),
+         "sha256": t.get("sha256")}
         for t in config.get("teachers") or []
-    ]
+    ]  # fmt: skip
 
 
 def _data_items(report: dict, config: dict) -> list[dict]:
@@ -87,7 +114,11 @@ def _data_items(report: dict, config: dict) -> list[dict]:
     split = report["run"]["split"]
     data = report["data"]
     checks = report["run"].get("data_checks") or {}
-    source = config.get("data") or {}
+    source = dict(config.get("data") or {})
+    if "shareable" in report:  # the file's name and sha256, not where it lies
+        given = source.get("given") or source.get("path")
+        source = {"given": Path(str(given)).name if given else None,
+                  "sha256": source.get("sha256")}  # fmt: skip
     classes = rd.get("classes") or []
     items = [
         _item(
@@ -165,7 +196,7 @@ def _data_items(report: dict, config: dict) -> list[dict]:
 
 def _model_items(run: Path, report: dict, config: dict) -> list[dict]:
     teacher = config.get("teacher") or {}
-    files = _teacher_files(run, config)
+    files = _teacher_files(run, config, names_only="shareable" in report)
     models = report.get("models") or {}
     lines = [
         f"Teacher: {report['teacher']['description']} ({teacher.get('source', '')})",
@@ -204,6 +235,13 @@ def _model_items(run: Path, report: dict, config: dict) -> list[dict]:
     return [model, full]
 
 
+def _agreement(m: dict) -> str:
+    """Agreement and its interval; a suppressed one once."""
+    if isinstance(m.get("agreement"), str):
+        return m["agreement"]
+    return f"{pct(m.get('agreement'))} {ci(m.get('agreement_ci'))}"
+
+
 def _performance_items(report: dict) -> list[dict]:
     summary = report["summary"]
     ops = report["operating_points"]
@@ -217,10 +255,12 @@ def _performance_items(report: dict) -> list[dict]:
     ]
     for row in held:
         text = f"Held-out, {row['label']}: accuracy {pct(row.get('accuracy'))}"
-        if row.get("roc_auc") is not None:
+        if isinstance(row.get("roc_auc"), str):
+            text += f", ROC AUC {row['roc_auc']}"
+        elif row.get("roc_auc") is not None:
             text += f", ROC AUC {row['roc_auc']:.3f}"
         if row.get("agreement") is not None:
-            text += f", agreement {pct(row['agreement'])} {ci(row.get('agreement_ci'))}"
+            text += f", agreement {_agreement(row)}"
         lines.append(text + f" (n = {row['n']})")
     for row in syn:
         if row.get("agreement") is not None:
@@ -230,14 +270,18 @@ def _performance_items(report: dict) -> list[dict]:
             )
     op = summary.get("operating_point") or {}
     if op.get("flagged_agreement"):
+        where = op.get("reason") or (
+            f"a flag rate of {pct(op.get('value'))}"
+            if op.get("kind") == "flag_rate"
+            else f"threshold {op.get('value')}"
+        )
         lines.append(
-            f"Of the rows the teacher flags at {op.get('reason', 'the threshold')}, "
+            f"Of the rows the teacher flags at {where}, "
             f"the tree flags {estimate_text(op['flagged_agreement'])}"
         )
     groups = [
         f"Subgroup {g['column']} = {g['level']}: agreement "
-        f"{pct(g['models'][summary['model']]['agreement'])} "
-        f"{ci(g['models'][summary['model']].get('agreement_ci'))} (n = {g['n']}"
+        f"{_agreement(g['models'][summary['model']])} (n = {g['n']}"
         f"{', small' if g.get('small') else ''})"
         for g in report["subgroups"].get("rows") or []
         if summary["model"] in (g.get("models") or {})
@@ -340,7 +384,15 @@ def _explain_item(report: dict) -> dict:
 def _limitations_item(report: dict, config: dict) -> dict:
     summary = report["summary"]
     checks = report["run"].get("data_checks") or {}
-    lines = list(summary.get("degenerate") or [])
+    degenerate = summary.get("degenerate")
+    if isinstance(degenerate, bool):  # the shareable form keeps no counted sentence
+        lines = (
+            ["The teacher's decisions on the held-out rows are (nearly) all one "
+             "class or flag no row at the threshold (the full report gives the "
+             "counts)"] if degenerate else []
+        )  # fmt: skip
+    else:
+        lines = list(degenerate or [])
     for leak in checks.get("leaks") or []:
         column = leak.get("column") if isinstance(leak, dict) else leak
         lines.append(f"Possible target leak: {column}")
@@ -358,6 +410,12 @@ def _limitations_item(report: dict, config: dict) -> dict:
             f"numbers are unreliable): {', '.join(small)}"
         )
     n_small_rules = sum(1 for r in report.get("rules") or [] if r.get("small"))
+    n_hidden = sum(1 for r in report.get("rules") or [] if r.get("suppressed"))
+    if n_hidden:
+        lines.append(
+            f"{n_hidden} rules are suppressed in this shareable card (they hold too "
+            "few held-out rows to leave)"
+        )
     if n_small_rules:
         lines.append(
             f"{n_small_rules} rules hold fewer than {summary.get('min_n')} held-out "
@@ -377,52 +435,15 @@ def _limitations_item(report: dict, config: dict) -> dict:
 
 
 #: The usual public-health rule: no count, rate or rule from fewer rows leaves.
-SHAREABLE_MIN_COUNT = 11
+SHAREABLE_MIN_COUNT = DEFAULT_MIN_COUNT
 
 
-def _small(n, k) -> bool:
-    return isinstance(n, (int, float)) and 0 < n < k
-
-
-def _suppress(report: dict, k: int) -> dict:
-    """A copy of ``report`` with every count under ``k`` (and the rates and rules
-    made of such counts) replaced by ``"<k"``, ``None`` or a suppression note."""
-    import copy
-
-    r = copy.deepcopy(report)
-    hidden = f"<{k}"
-    for rule in r.get("rules") or []:
-        if (rule.get("n_test") or 0) < k:
-            rule.update(text=f"suppressed (fewer than {k} held-out rows)",
-                        conditions=[], n_test=hidden, coverage_test=None)  # fmt: skip
-    data = r["run"]["data"]
-    for c in data.get("classes") or []:
-        if _small(c.get("count"), k):
-            c["count"] = hidden
-    for c in data.get("columns") or []:
-        if _small(c.get("n_missing"), k):
-            c.update(n_missing=hidden, missing_share=None)
-    r["data"]["test_class_counts"] = [
-        hidden if _small(n, k) else n for n in r["data"].get("test_class_counts") or []
-    ]
-    for g in r["subgroups"].get("rows") or []:
-        if _small(g.get("n"), k):
-            g["n"] = hidden
-            g["models"] = {name: {"agreement": None, "agreement_ci": None}
-                           for name in g.get("models") or {}}  # fmt: skip
-    summary = r["summary"]
-    op = summary.get("operating_point") or {}
-    for key in ("flagged_agreement", "overlap"):
-        if op.get(key) and (op[key].get("n") or 0) < k:
-            op[key] = None
-    if _small((summary.get("worst_rule") or {}).get("n"), k):
-        summary["worst_rule"] = {}
-    return r
-
-
-def _subgroup_item(run: Path, report: dict, columns, bands, k: int | None) -> dict:
+def _subgroup_item(
+    run: Path, report: dict, columns, bands, s: Suppressor | None
+) -> dict:
     """Performance and fairness per subgroup, re-derived from the run's held-out
-    rows (the run's data file, teacher and tree)."""
+    rows (the run's data file, teacher and tree); with ``s``, the shareable form
+    (every count and rate under its minimum suppressed)."""
     from treedistill.report._format import pct as p
     from treedistill.report._subgroup_section import gap_sentences, subgroup_performance
     from treedistill.runs._compare import (
@@ -478,17 +499,27 @@ def _subgroup_item(run: Path, report: dict, columns, bands, k: int | None) -> di
         "risk minus outcome rate); agreement of the tree with the teacher.",
     ]
 
+    if s is not None:
+        hidden = hidden_groups(table, s)
+        gaps = fair_gaps([g for i, g in enumerate(table) if i not in hidden], s.k)
+        table = [
+            suppress_group(g, s, f"subgroup_performance.groups[{i}]", i in hidden)
+            for i, g in enumerate(table)
+        ]
+    else:
+        gaps = gap_sentences(table)
+
     def est(e) -> str:
+        if isinstance(e, str):
+            return e
         if e["value"] is None:
             return "—"
-        if k is not None and (e["n"] < k or _small(round(e["value"] * e["n"]), k)):
-            return "suppressed"
         return f"{p(e['value'])} ({p(e['low'])}–{p(e['high'])})"
 
     for g in table:
         name = g["label"]
-        if k is not None and g["n"] < k:
-            lines.append(f"{name}: suppressed (fewer than {k} rows)")
+        if isinstance(g["n"], str):
+            lines.append(f"{name}: {g['n']} rows; its numbers are suppressed")
             continue
         text = (
             f"{name}{' (small)' if g['small'] else ''}: n = {g['n']}, outcome rate "
@@ -500,31 +531,14 @@ def _subgroup_item(run: Path, report: dict, columns, bands, k: int | None) -> di
             for who in ("teacher", "tree"):
                 m = op[who]
                 cal = m["calibration_in_the_large"]
-                if k is not None and _small(g["n_outcome"], k):
-                    cal = None  # with the mean risk it would give the count
                 text += (
                     f"; {who} at {where}: flags {est(m['flag_rate'])}, sensitivity "
                     f"{est(m['sensitivity'])}, specificity {est(m['specificity'])}, "
                     f"PPV {est(m['ppv'])}, calibration "
-                    f"{'—' if cal is None else format(cal, '+.3f')}"
+                    f"{'—' if cal is None else cal if isinstance(cal, str) else format(cal, '+.3f')}"
                 )
         lines.append(text)
-
-    def speakable(g) -> bool:  # no count under k behind a gap sentence
-        if k is None:
-            return True
-        first = g["operating_points"][0] if g["operating_points"] else {}
-        counts = [g["n"], g["n_outcome"]] + [
-            round(first[w]["flag_rate"]["value"] * g["n"])
-            for w in ("teacher", "tree")
-            if first
-        ]
-        return g["n"] >= k and not any(_small(c, k) for c in counts)
-
-    gaps = gap_sentences([g for g in table if speakable(g)], min_count=k)
     lines.extend(gaps)
-    if k is not None:
-        table = [g for g in table if g["n"] >= k]
     return _item(
         "subgroup_performance", "Performance and fairness per subgroup",
         ["23a", "14"], lines,
@@ -552,14 +566,12 @@ def model_card(
     complete run.
     """
     run = Path(run_dir)
-    if min_count is not None and int(min_count) < 1:
-        raise ParameterError(
-            f"min_count must be at least 1; got {min_count!r}", parameter="min_count"
-        )
+    if min_count is not None:
+        check_min_count(min_count)
     report = read_report(run)
     config = _config(run)
     try:
-        shown = report if min_count is None else _suppress(report, int(min_count))
+        shown = report if min_count is None else shareable_report(report, min_count)
         items = [
             *_data_items(shown, config),
             *_model_items(run, shown, config),
@@ -573,48 +585,65 @@ def model_card(
             f"({type(exc).__name__}: {exc}): it was changed or is incomplete",
             path=run / "report.json",
         ) from None
+    s = None if min_count is None else Suppressor(min_count)
     if subgroup:
-        items.insert(-2, _subgroup_item(run, report, list(subgroup), bands, min_count))
-    return {
+        items.insert(-2, _subgroup_item(run, report, list(subgroup), bands, s))
+    card = {
         "card_version": CARD_VERSION,
         "standard": "TRIPOD+AI (2024)",
         "run": run.name,
         "target": report["run"]["data"]["target"],
         "treedistill": __version__,
         "shareable_min_count": min_count,
-        "plain_summary": plain_summary(shown),
+        "plain_summary": plain_summary(shown)
+        if min_count is None
+        else shown["plain_summary"],
         "items": items,
         "to_fill": [
             {"tripod": item, "title": title, "to_do": f"TO DO: {what}"}
             for item, title, what in TO_FILL
         ],
     }
+    if s is not None:  # what the report's copy and the subgroup item suppressed
+        info = dict(shown["shareable"])
+        info["suppressed"] = [*info["suppressed"], *s.suppressed]
+        kinds = dict(info["by_kind"])
+        for kind, n in s.summary()["by_kind"].items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        info.update(n_suppressed=len(info["suppressed"]), by_kind=kinds)
+        card["shareable"] = info
+    return card
 
 
 def card_json(card: dict) -> str:
-    """The card as JSON text (sorted keys)."""
-    return dumps(card)
+    """The card as JSON text (sorted keys; a shareable card's ``shareable``
+    entry first)."""
+    return shareable_json(card) if "shareable" in card else dumps(card)
 
 
 def render_card_markdown(card: dict) -> str:
     """The card as Markdown (every value escaped for Markdown)."""
     out = [
-        f"# Model card: {md(card['target'])} (run {md(card['run'])})",
+        f"# {'Shareable model' if card.get('shareable') else 'Model'} card: "
+        f"{md(card['target'])} (run {md(card['run'])})",
         "",
+        *(
+            [
+                *(
+                    f"> **{md(line)}**" if i == 0 else f"> {md(line)}"
+                    for i, line in enumerate(
+                        header_lines(card["shareable"], "model card")
+                    )
+                ),
+                "",
+            ]
+            if card.get("shareable")
+            else []
+        ),  # fmt: skip
         f"Filled from the run by treedistill {md(card['treedistill'])}, item "
         f"numbers of {md(card['standard'])}. Items only a person can fill in are "
         "listed under *To fill in*; nothing there is guessed.",
         "",
-        *(
-            [
-                f"**Shareable form:** every count, rate and rule from fewer than "
-                f"{card['shareable_min_count']} rows is suppressed; the card holds "
-                "no patient row.",
-                "",
-            ]
-            if card.get("shareable_min_count")
-            else []
-        ),
         "## In plain words",
         "",
         md(card["plain_summary"]),
