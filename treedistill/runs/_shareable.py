@@ -172,8 +172,10 @@ class Suppressor:
         if not hidden:
             return hidden
         value = [c if _is_number(c) else 0 for c in counts]
-        while len(hidden) < len(counts) and (
-            len(hidden) < 2 or sum(value[i] for i in hidden) < self.k
+        while (
+            len(hidden) < len(counts)
+            and sum(value[i] for i in hidden) > 0  # hidden zeros tell nobody
+            and (len(hidden) < 2 or sum(value[i] for i in hidden) < self.k)
         ):
             rest = [i for i in range(len(counts)) if i not in hidden]
             hidden.add(min(rest, key=lambda i: (value[i], i)))
