@@ -94,6 +94,7 @@ _PUBLIC = {
     "run_distill": "treedistill.runs._run",
     "save_student": "treedistill.distill._bundle",
     "save_teacher": "treedistill.teachers._teacher_files",
+    "shareable_report": "treedistill.runs._shareable",
     "soft_softmax_objective": "treedistill.distill._students",
     "SoftBoosting": "treedistill.distill._students",
     "soften": "treedistill.teachers._soften",
@@ -110,6 +111,7 @@ _PUBLIC = {
     "train_teacher": "treedistill.teachers._train",
     "weighted_fidelity": "treedistill.measures._weighted",
     "write_predictions": "treedistill.runs._saved",
+    "write_shareable_report": "treedistill.runs._shareable",
 }
 
 __all__ = sorted([*_PUBLIC, "__version__", "enable_notebook_display"], key=str.lower)

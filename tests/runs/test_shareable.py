@@ -336,3 +336,21 @@ def test_the_shareable_card_uses_the_same_suppression(run, report, written):
     for n in re.findall(r"n = (\d+)", md):
         assert int(n) >= K, n
     assert "site = rural: \\<11 rows; its numbers are suppressed" in md
+
+
+def test_a_total_never_gives_a_small_group_back(report):
+    """The summary's weakest subgroup is hidden when its level is (city's count
+    with the total would give rural's)."""
+    changed = json.loads(json.dumps(report))
+    city = next(r for r in changed["subgroups"]["rows"] if r["label"] == "site is city")
+    changed["summary"]["worst_subgroup"] = {
+        "column": "site", "level": "city", "label": city["label"], "n": city["n"],
+        "agreement": city["models"]["tree"]["agreement"],
+        "agreement_ci": city["models"]["tree"]["agreement_ci"],
+    }  # fmt: skip
+    worst = shareable_report(changed, K)["summary"]["worst_subgroup"]
+    assert worst["n"] == RATE_MARKER and worst["agreement"] == RATE_MARKER
+    assert (
+        shareable_report(report, 1)["summary"]["worst_subgroup"]["n"]
+        == (report["summary"]["worst_subgroup"]["n"])
+    )

@@ -434,22 +434,32 @@ def _summary(report: Mapping, s: Suppressor, hide_flag_rate: bool) -> dict:
         }
     worst = summary.get("worst_rule") or {}
     if worst.get("rule") is not None:
-        if s.small(worst.get("n")) or not s.rate_ok(worst.get("agreement"), worst["n"]):
+        if (
+            s.small(worst.get("n"))
+            or not s.rate_ok(worst.get("agreement"), worst["n"])
+            or worst["rule"] in _hidden_rules(report, s)
+        ):
             s._log("summary.worst_rule", "rule")
             worst = {"rule": worst["rule"], "n": s.marker, "agreement": RATE_MARKER}
         else:
             worst = {k: worst.get(k) for k in ("rule", "n", "agreement")}
     group = summary.get("worst_subgroup") or {}
     if group:
+        rows = (report.get("subgroups") or {}).get("rows") or []
+        hide = any(
+            (rows[i].get("column"), rows[i].get("level"))
+            == (group.get("column"), group.get("level"))
+            for i in hidden_groups(rows, s)
+        )
         value, interval = s.with_interval(
             group.get("agreement"), group.get("agreement_ci"), group.get("n"),
-            "summary.worst_subgroup.agreement",
+            "summary.worst_subgroup.agreement", hide,
         )  # fmt: skip
         group = {
             "column": group.get("column"),
             "level": group.get("level"),
             "label": group.get("label"),
-            "n": s.count(group.get("n"), "summary.worst_subgroup.n"),
+            "n": s.count(group.get("n"), "summary.worst_subgroup.n", hide),
             "agreement": value,
             "agreement_ci": interval,
         }
@@ -507,13 +517,24 @@ def _fidelity(report: Mapping, s: Suppressor) -> dict:
     return {"held_out": held, "synthetic": synthetic}
 
 
+def _hidden_rule_positions(rules: Sequence[Mapping], s: Suppressor) -> set[int]:
+    """The rules to suppress: those on fewer than k held-out rows, and as many
+    more as :meth:`Suppressor.hidden` needs (their rows add up to the total)."""
+    counts = [r.get("n_test") for r in rules]
+    return s.hidden(
+        counts, {i for i, n in enumerate(counts) if not _is_number(n) or n < s.k}
+    )
+
+
+def _hidden_rules(report: Mapping, s: Suppressor) -> set:
+    rules = report.get("rules") or []
+    return {rules[i]["rule"] for i in _hidden_rule_positions(rules, s)}
+
+
 def _rules(report: Mapping, s: Suppressor) -> list[dict]:
     total = report["summary"]["n"]
     rules = report.get("rules") or []
-    counts = [r.get("n_test") for r in rules]
-    hidden = s.hidden(
-        counts, {i for i, n in enumerate(counts) if not _is_number(n) or n < s.k}
-    )
+    hidden = _hidden_rule_positions(rules, s)
     out = []
     for i, rule in enumerate(rules):
         at = f"rules[{i}]"
