@@ -28,12 +28,10 @@ from treedistill.runs._shareable import (
     DEFAULT_MIN_COUNT,
     Suppressor,
     check_min_count,
-    fair_gaps,
     header_lines,
-    hidden_groups,
     shareable_json,
     shareable_report,
-    suppress_group,
+    suppress_groups,
 )
 
 __all__ = [
@@ -500,12 +498,7 @@ def _subgroup_item(
     ]
 
     if s is not None:
-        hidden = hidden_groups(table, s)
-        gaps = fair_gaps([g for i, g in enumerate(table) if i not in hidden], s.k)
-        table = [
-            suppress_group(g, s, f"subgroup_performance.groups[{i}]", i in hidden)
-            for i, g in enumerate(table)
-        ]
+        table, gaps = suppress_groups(table, s, "subgroup_performance.groups")
     else:
         gaps = gap_sentences(table)
 

@@ -13,7 +13,10 @@ The rule, with ``min_count`` k (11 is the usual public-health rule):
 - a count from 1 to k - 1 is replaced by ``"<k"`` (a count of 0 describes no
   patient and is shown);
 - a rate (share, agreement, sensitivity, ...) whose denominator or numerator is
-  such a count is replaced by ``"suppressed"``, with its interval;
+  such a count is replaced by ``"suppressed"``, with its interval; for a rate
+  against the outcome (accuracy, outcome rate, prevalence, observed risk, share
+  missing) the rows without count too; in a subgroup, sensitivity, specificity
+  and PPV are suppressed together when any cell of flagged x outcome is small;
 - a rule whose leaf holds fewer than k held-out rows is replaced by a line saying
   so (its conditions, prediction and numbers are left out);
 - counts that add up to a total that is shown (rows per class, per subgroup
@@ -56,6 +59,7 @@ __all__ = [
     "shareable_json",
     "shareable_report",
     "suppress_group",
+    "suppress_groups",
     "write_shareable_report",
 ]
 
@@ -117,17 +121,20 @@ class Suppressor:
             return RATE_MARKER
         return n
 
-    def rate_ok(self, value, n) -> bool:
-        """Whether a rate ``value`` of ``n`` rows may be shown."""
+    def rate_ok(self, value, n, truth: bool = False) -> bool:
+        """Whether a rate ``value`` of ``n`` rows may be shown. ``truth``: a
+        rate against the outcome (accuracy, outcome rate, ...), whose other
+        part (the rows without) is a count of patients too."""
         if value is None:
             return True
         if not _is_number(n) or self.small(n) or not _is_number(value):
             return False
-        return not self.small(round(float(value) * n))
+        hits = round(float(value) * n)
+        return not self.small(hits) and not (truth and self.small(n - hits))
 
-    def rate(self, value, n, field: str):
+    def rate(self, value, n, field: str, truth: bool = False):
         """``value`` (a share of ``n`` rows), or the rate marker."""
-        if self.rate_ok(value, n):
+        if self.rate_ok(value, n, truth):
             return value
         self._log(field, "rate")
         return RATE_MARKER
@@ -141,13 +148,13 @@ class Suppressor:
             self._log(field + "_ci", "rate")
         return RATE_MARKER, (None if interval is None else RATE_MARKER)
 
-    def estimate(self, est, field: str, force: bool = False):
+    def estimate(self, est, field: str, force: bool = False, truth: bool = False):
         """An estimate ``{value, low, high, n}``, or the rate marker."""
         if not isinstance(est, Mapping):
             return None
         if (
             not force
-            and self.rate_ok(est.get("value"), est.get("n"))
+            and self.rate_ok(est.get("value"), est.get("n"), truth)
             and not (est.get("value") is None and self.small(est.get("n")))
         ):
             return {k: est.get(k) for k in ("value", "low", "high", "n")}
@@ -188,6 +195,18 @@ class Suppressor:
         return {"n_suppressed": len(self.suppressed), "by_kind": kinds}
 
 
+def _cells(measures: Mapping) -> list[int]:
+    """The four cells (flagged or not x outcome or not) behind a model's
+    sensitivity and specificity in one group."""
+    out = []
+    for key in ("sensitivity", "specificity"):
+        est = measures.get(key) or {}
+        n = est.get("n") if _is_number(est.get("n")) else 0
+        hits = round(float(est["value"]) * n) if _is_number(est.get("value")) else 0
+        out += [hits, n - hits]
+    return out
+
+
 def suppress_group(
     group: Mapping, s: Suppressor, field: str, hide: bool = False
 ) -> dict:
@@ -197,20 +216,25 @@ def suppress_group(
     (a group whose row count would give back another group's)."""
     n = group.get("n")
     hide = hide or s.small(n)
+    positives = group.get("n_outcome")
+    # the group's rows with and without the outcome: neither may be small
+    hide_outcome = hide or not s.rate_ok(
+        (group.get("outcome_rate") or {}).get("value"), n, truth=True
+    )
     out = {
         "column": group.get("column"),
         "level": group.get("level"),
         "label": group.get("label"),
         "small": bool(group.get("small")),
         "n": s.count(n, f"{field}.n", hide),
-        "n_outcome": s.count(group.get("n_outcome"), f"{field}.n_outcome", hide),
+        "n_outcome": s.count(positives, f"{field}.n_outcome", hide_outcome),
         "outcome_rate": s.estimate(
-            group.get("outcome_rate"), f"{field}.outcome_rate", hide
+            group.get("outcome_rate"), f"{field}.outcome_rate", hide_outcome
         ),
         "agreement": s.estimate(group.get("agreement"), f"{field}.agreement", hide),
         "operating_points": [],
     }
-    hide_cal = hide or s.small(group.get("n_outcome"))
+    hide_cal = hide_outcome
     for i, op in enumerate(group.get("operating_points") or []):
         at = f"{field}.operating_points[{i}]"
         point = {
@@ -222,10 +246,18 @@ def suppress_group(
         }
         for who in ("teacher", "tree"):
             m = op.get(who) or {}
+            # with the margins shown (outcomes, flags), one small cell of
+            # flagged x outcome would give the others: hide all three rates
+            hide_cells = hide_outcome or any(s.small(c) for c in _cells(m))
             point[who] = {
-                key: s.estimate(m.get(key), f"{at}.{who}.{key}", hide)
-                for key in ("flag_rate", "sensitivity", "specificity", "ppv")
+                "flag_rate": s.estimate(
+                    m.get("flag_rate"), f"{at}.{who}.flag_rate", hide
+                )
             }
+            point[who].update(
+                (key, s.estimate(m.get(key), f"{at}.{who}.{key}", hide_cells))
+                for key in ("sensitivity", "specificity", "ppv")
+            )
             point[who]["calibration_in_the_large"] = s.value(
                 m.get("calibration_in_the_large"),
                 hide_cal,
@@ -249,23 +281,107 @@ def hidden_groups(groups: Sequence[Mapping], s: Suppressor) -> set[int]:
     return out
 
 
-def speakable(group: Mapping, k: int) -> bool:
-    """Whether a group may be named in a gap sentence: no count under ``k``
-    behind it (rows, outcomes, flags at the first operating point)."""
-    s_small = lambda c: _is_number(c) and 0 < c < k  # noqa: E731
-    first = (group.get("operating_points") or [{}])[0]
-    counts = [group["n"], group.get("n_outcome")] + [
-        round(first[w]["flag_rate"]["value"] * group["n"])
-        for w in ("teacher", "tree")
-        if first and first[w]["flag_rate"]["value"] is not None
+def _hidden(x) -> bool:
+    return isinstance(x, str)
+
+
+def _hide_outcome(g: dict, s: Suppressor, field: str) -> None:
+    """Suppress a shown group's outcome count and every rate made with it."""
+
+    def hide(holder, key, at):
+        if holder.get(key) is not None and not _hidden(holder[key]):
+            s._log(at, "rate" if key != "n_outcome" else "count")
+            holder[key] = RATE_MARKER
+
+    hide(g, "n_outcome", f"{field}.n_outcome")
+    hide(g, "outcome_rate", f"{field}.outcome_rate")
+    for i, op in enumerate(g["operating_points"]):
+        for who in ("teacher", "tree"):
+            at = f"{field}.operating_points[{i}].{who}"
+            for key in (
+                "sensitivity",
+                "specificity",
+                "ppv",
+                "calibration_in_the_large",
+            ):
+                hide(op[who], key, f"{at}.{key}")
+
+
+def _flagged(g: Mapping, i: int, who: str) -> int:
+    est = g["operating_points"][i][who]["flag_rate"]
+    if not _is_number(est.get("value")) or not _is_number(est.get("n")):
+        return 0
+    return round(float(est["value"]) * est["n"])
+
+
+def suppress_groups(
+    groups: Sequence[Mapping], s: Suppressor, field: str
+) -> tuple[list[dict], list[str]]:
+    """The performance-and-fairness table (as
+    :func:`~treedistill.report._subgroup_section.subgroup_performance` gives it)
+    in its shareable form, and its gap sentences said of shown numbers only.
+
+    Per column, the groups' rows, outcomes and flags add up to totals that are
+    shown elsewhere: where one group's count is suppressed, more are (see
+    :meth:`Suppressor.hidden`) so that none follows from the others."""
+    whole = hidden_groups(groups, s)
+    shown = [
+        suppress_group(g, s, f"{field}[{i}]", i in whole) for i, g in enumerate(groups)
     ]
-    return group["n"] >= k and not any(s_small(c) for c in counts)
+    columns: dict = {}
+    for i, g in enumerate(groups):
+        columns.setdefault(g.get("column"), []).append(i)
+    for where in columns.values():
+        counts = [groups[i].get("n_outcome") for i in where]
+        primary = {j for j, i in enumerate(where) if _hidden(shown[i]["n_outcome"])}
+        for j in s.hidden(counts, primary) - primary:
+            _hide_outcome(shown[where[j]], s, f"{field}[{where[j]}]")
+        for p in range(len(groups[where[0]].get("operating_points") or [])):
+            for who in ("teacher", "tree"):
+                counts = [_flagged(groups[i], p, who) for i in where]
+                primary = {
+                    j
+                    for j, i in enumerate(where)
+                    if _hidden(shown[i]["operating_points"][p][who]["flag_rate"])
+                }
+                for j in s.hidden(counts, primary) - primary:
+                    m = shown[where[j]]["operating_points"][p][who]
+                    s._log(
+                        f"{field}[{where[j]}].operating_points[{p}].{who}.flag_rate",
+                        "rate",
+                    )
+                    m["flag_rate"] = RATE_MARKER
+    return shown, _gaps(groups, shown, s.k)
 
 
-def fair_gaps(groups: Sequence[Mapping], k: int) -> list[str]:
-    """The gap sentences of the unsuppressed table, said only of groups with no
-    count under ``k``."""
-    return gap_sentences([g for g in groups if speakable(g, k)], min_count=k)
+def _gaps(groups: Sequence[Mapping], shown: Sequence[Mapping], k: int) -> list[str]:
+    """The gap sentences of :func:`gap_sentences`, said only of numbers the
+    shareable table shows."""
+    import copy
+
+    view = []
+    for g, out in zip(groups, shown, strict=True):
+        if _hidden(out["n"]) or _hidden(out["outcome_rate"]):
+            continue
+        first = (out["operating_points"] or [None])[0]
+        if first is not None and any(
+            _hidden(first[w]["flag_rate"]) for w in ("teacher", "tree")
+        ):
+            continue
+        g = copy.deepcopy(dict(g))
+        for op, shown_op in zip(
+            g["operating_points"], out["operating_points"], strict=True
+        ):
+            for w in ("teacher", "tree"):
+                if _hidden(shown_op[w]["sensitivity"]):
+                    op[w]["sensitivity"] = {
+                        "value": None,
+                        "low": None,
+                        "high": None,
+                        "n": 0,
+                    }
+        view.append(g)
+    return gap_sentences(view, min_count=k)
 
 
 # ---------------------------------------------------------------------------
@@ -331,12 +447,16 @@ def _run_part(report: Mapping, s: Suppressor) -> dict:
                     "kind": c.get("kind"),
                     "action": c.get("action"),
                     "n_missing": s.count(
-                        c.get("n_missing"), f"run.data.columns[{i}].n_missing"
+                        c.get("n_missing"),
+                        f"run.data.columns[{i}].n_missing",
+                        _is_number(c.get("n_missing"))
+                        and s.small((rows_used or 0) - c["n_missing"]),
                     ),
                     "missing_share": s.rate(
                         c.get("missing_share"),
                         rows_used,
                         f"run.data.columns[{i}].missing_share",
+                        truth=True,  # the rows with a value are a count too
                     ),
                 }
                 for i, c in enumerate(rd.get("columns") or [])
@@ -384,7 +504,7 @@ def _operating_points(report: Mapping, s: Suppressor) -> tuple[dict, bool]:
     ops = report["operating_points"]
     n_train = report["data"].get("n_train")
     prevalence = [
-        s.rate(p, n_train, f"operating_points.prevalence[{i}]")
+        s.rate(p, n_train, f"operating_points.prevalence[{i}]", truth=True)
         for i, p in enumerate(ops.get("prevalence") or [])
     ]
     # a flag rate set to the training prevalence is the prevalence
@@ -472,9 +592,9 @@ def _summary(report: Mapping, s: Suppressor, hide_flag_rate: bool) -> dict:
         "n": s.count(n, "summary.n"),
         "agreement": agreement,
         "agreement_ci": agreement_ci,
-        "accuracy": s.rate(summary.get("accuracy"), n, "summary.accuracy"),
+        "accuracy": s.rate(summary.get("accuracy"), n, "summary.accuracy", True),
         "teacher_accuracy": s.rate(
-            summary.get("teacher_accuracy"), n, "summary.teacher_accuracy"
+            summary.get("teacher_accuracy"), n, "summary.teacher_accuracy", True
         ),
         "synthetic_agreement": summary.get("synthetic_agreement"),
         "kl": summary.get("kl"),
@@ -502,7 +622,7 @@ def _fidelity(report: Mapping, s: Suppressor) -> dict:
                 "kind": row.get("kind"),
                 "n_leaves": row.get("n_leaves"),
                 "n": s.count(n, f"{at}.n"),
-                "accuracy": s.rate(row.get("accuracy"), n, f"{at}.accuracy"),
+                "accuracy": s.rate(row.get("accuracy"), n, f"{at}.accuracy", True),
                 "roc_auc": s.value(row.get("roc_auc"), not auc_ok, f"{at}.roc_auc"),
                 "agreement": agreement,
                 "agreement_ci": interval,
@@ -619,15 +739,12 @@ def _fairness(report: Mapping, s: Suppressor, hide_flag_rate: bool) -> dict | No
     part = report.get("fairness")
     if not part:
         return None
-    groups = []
-    hidden = hidden_groups(part.get("groups") or [], s)
-    for i, g in enumerate(part.get("groups") or []):
-        entry = suppress_group(g, s, f"fairness.groups[{i}]", i in hidden)
+    groups, gaps = suppress_groups(part.get("groups") or [], s, "fairness.groups")
+    for i, entry in enumerate(groups):
         for j, op in enumerate(entry["operating_points"]):
             op["value"] = _op_value(
                 op, hide_flag_rate, s, f"fairness.groups[{i}].operating_points[{j}]"
             )
-        groups.append(entry)
     return {
         "columns": list(part.get("columns") or []),
         "model": part.get("model"),
@@ -635,9 +752,7 @@ def _fairness(report: Mapping, s: Suppressor, hide_flag_rate: bool) -> dict | No
         "banding": part.get("banding"),
         "banded": list(part.get("banded") or []),
         "groups": groups,
-        "gaps": fair_gaps(
-            [g for i, g in enumerate(part.get("groups") or []) if i not in hidden], s.k
-        ),
+        "gaps": gaps,
     }
 
 
@@ -678,7 +793,9 @@ def _calibration(report: Mapping, s: Suppressor) -> dict | None:
                     "mean_predicted": s.value(
                         b.get("mean_predicted"), s.small(b.get("n")), at + ".mean"
                     ),
-                    "observed": s.rate(b.get("observed"), b.get("n"), at + ".observed"),
+                    "observed": s.rate(
+                        b.get("observed"), b.get("n"), at + ".observed", truth=True
+                    ),
                 }
             )
         curves[name] = {
