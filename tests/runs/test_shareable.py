@@ -397,3 +397,14 @@ def test_a_small_cell_of_flags_and_outcomes_hides_the_rates_that_give_it():
                                s, "g")  # fmt: skip
     assert shown[0]["n_outcome"] == "<11" and shown[1]["n_outcome"] == RATE_MARKER
     assert shown[1]["outcome_rate"] == RATE_MARKER and shown[1]["n"] == 300
+
+
+def test_a_confusion_matrix_with_a_small_cell_is_suppressed_whole(report):
+    changed = json.loads(json.dumps(report))
+    changed["confusion"]["matrices"] = {"tree": [[46, 4], [0, 737]]}
+    cells = shareable_report(changed, K)["confusion"]["matrices"]["tree"]
+    # even the 0: with the margins it would give the small cell back
+    assert cells == [[RATE_MARKER, "<11"], [RATE_MARKER, RATE_MARKER]]
+    changed["confusion"]["matrices"] = {"tree": [[46, 14], [0, 737]]}
+    cells = shareable_report(changed, K)["confusion"]["matrices"]["tree"]
+    assert cells == [[46, 14], [0, 737]]

@@ -24,9 +24,8 @@ The rule, with ``min_count`` k (11 is the usual public-health rule):
   too, until at least two are hidden and they hold at least k rows together, so
   that no hidden count follows from the total (such a count reads
   ``"suppressed"``, the whole group or rule with it);
-- in a confusion matrix with a suppressed cell, all cells of the same kind
-  (agreeing or disagreeing) are suppressed, so that the agreement shown does not
-  give the cell back.
+- a confusion matrix with a small cell is suppressed whole (its margins, the
+  rows each model flags, are stated elsewhere).
 """
 
 from __future__ import annotations
@@ -763,17 +762,14 @@ def _confusion(report: Mapping, s: Suppressor) -> dict | None:
     matrices = {}
     for name, matrix in (part.get("matrices") or {}).items():
         cells = [list(row) for row in matrix]
-        for agree in (True, False):  # the diagonal, then the rest, each as a whole
-            where = [
-                (i, j)
+        # its rows and columns add up to the classes each model predicts, which
+        # the report states: one small cell would follow from the others
+        if any(s.small(c) for row in cells for c in row):
+            cells = [
+                [s.count(c, f"confusion.matrices.{name}[{i}][{j}]", True)
+                 for j, c in enumerate(row)]
                 for i, row in enumerate(cells)
-                for j in range(len(row))
-                if (i == j) == agree
-            ]
-            if any(s.small(cells[i][j]) for i, j in where):
-                for i, j in where:
-                    s._log(f"confusion.matrices.{name}[{i}][{j}]", "count")
-                    cells[i][j] = s.marker
+            ]  # fmt: skip
         matrices[name] = cells
     return {"labels": list(part.get("labels") or []), "matrices": matrices}
 
