@@ -1117,7 +1117,7 @@ def _blocks(doc: Mapping) -> list[tuple]:
         ("h", "Data and run"),
         (
             "table",
-            ["", ""],
+            ["Item", "Value"],
             [
                 ["Data file", f"{rd['file']} (sha256 {rd['sha256']})"],
                 *[
