@@ -408,3 +408,17 @@ def test_a_confusion_matrix_with_a_small_cell_is_suppressed_whole(report):
     changed["confusion"]["matrices"] = {"tree": [[46, 14], [0, 737]]}
     cells = shareable_report(changed, K)["confusion"]["matrices"]["tree"]
     assert cells == [[46, 14], [0, 737]]
+
+
+def test_a_flag_rate_that_is_a_small_prevalence_is_suppressed(report):
+    changed = json.loads(json.dumps(report))
+    n_train = changed["data"]["n_train"]
+    ops = changed["operating_points"]
+    ops.update(flag_rate_source="prevalence", flag_rate=5 / n_train)
+    ops["prevalence"] = [5 / n_train, 1 - 5 / n_train]
+    doc = shareable_report(changed, K)
+    assert doc["operating_points"]["prevalence"] == [RATE_MARKER, RATE_MARKER]
+    assert doc["operating_points"]["flag_rate"] == RATE_MARKER
+    points = [op for g in doc["fairness"]["groups"] for op in g["operating_points"]]
+    assert all(op["value"] == RATE_MARKER for op in points if op["kind"] == "flag_rate")
+    assert str(5 / n_train)[:6] not in render_shareable_markdown(doc)

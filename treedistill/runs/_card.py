@@ -210,7 +210,8 @@ def _model_items(run: Path, report: dict, config: dict) -> list[dict]:
         lines.append(
             f"Student {name} ({m.get('type')}): {size}; temperature "
             f"{params.get('temperature')}, alpha {params.get('alpha')}, "
-            f"{params.get('augmentation')} augmentation x{params.get('augment_factor')}"
+            f"{params.get('augmentation')} augmentation x"
+            f"{m.get('augment_factor') or params.get('augment_factor')}"
         )
     model = _item(
         "model", "Model: teacher and students", ["12c"], lines,
@@ -499,6 +500,18 @@ def _subgroup_item(
 
     if s is not None:
         table, gaps = suppress_groups(table, s, "subgroup_performance.groups")
+        # a flag rate that is the training prevalence hides with it
+        prevalence = (ops.get("prevalence") or [None] * (pos + 1))[pos]
+        if ops.get("flag_rate_source") == "prevalence" and not s.rate_ok(
+            prevalence, report["data"].get("n_train"), truth=True
+        ):
+            for i, g in enumerate(table):
+                for j, op in enumerate(g["operating_points"]):
+                    if op["kind"] == "flag_rate":
+                        op["value"] = s.value(
+                            op["value"], True,
+                            f"subgroup_performance.groups[{i}].operating_points[{j}].value",
+                        )  # fmt: skip
     else:
         gaps = gap_sentences(table)
 
@@ -520,7 +533,7 @@ def _subgroup_item(
         )
         for op in g["operating_points"]:
             where = (f"P >= {op['value']:g}" if op["kind"] == "threshold"
-                     else f"top {p(op['value'])}")  # fmt: skip
+                     else f"top {pct(op['value'])}")  # fmt: skip
             for who in ("teacher", "tree"):
                 m = op[who]
                 cal = m["calibration_in_the_large"]
