@@ -19,7 +19,7 @@ from treedistill.cli._common import (
     target_option,
     warn,
 )
-from treedistill.distill._choices import HELP_DEFAULTS
+from treedistill.distill._choices import HELP_DEFAULTS, OBJECTIVES, SEARCHES
 from treedistill.distill._options import (
     AUGMENTATIONS,
     CRITERIA,
@@ -212,6 +212,27 @@ Example:
     "training rows held out), recorded in the report.",
 )
 @click.option("--max-depth", type=int, default=None, help="Depth limit of the tree.")
+@click.option(
+    "--objective",
+    type=click.Choice(OBJECTIVES),
+    default=default("objective"),
+    show_default=True,
+    help="What the tree student is built for: 'agreement' (the teacher's class as "
+    "often as possible: splits on the teacher's class), 'ranking' (the teacher's "
+    "risk order and flags: splits on its softened probabilities), or 'auto' "
+    "(ranking for a binary outcome whose rarer class is under 20% of the "
+    "training rows, agreement otherwise). The report says which and why.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(SEARCHES),
+    default=default("search"),
+    show_default=True,
+    help="How the tree is searched for: 'greedy' (best-first growth), 'prune' "
+    "(grow to 4x the leaf budget, cut back exactly to the subtree of the budget "
+    "with the least loss, refine by TAO), 'tao' (greedy, then TAO), or 'auto' "
+    "(prune for the agreement objective, greedy for ranking).",
+)
 @click.option(
     "--criterion",
     type=click.Choice(CRITERIA),

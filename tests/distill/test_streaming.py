@@ -123,8 +123,10 @@ def _fit(X, y, teacher, **kw):
 
 def test_chunked_fit_with_one_draw_equals_the_in_memory_fit(cohort):
     X, y, teacher = cohort
-    memory = _fit(X, y, teacher)
+    # A chunked fit grows greedily (search "auto" stands for "greedy" there).
+    memory = _fit(X, y, teacher, search="greedy")
     chunked = _fit(X, y, teacher, chunk_size=10_000)
+    assert chunked.search_ == "greedy"
     assert chunked.n_transfer_ == memory.n_transfer_ == 6000
     assert chunked.n_augmented_ == memory.n_augmented_ == 4500
     _assert_same_tree(memory.student_.estimator_, chunked.student_.estimator_)

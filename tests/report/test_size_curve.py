@@ -93,8 +93,9 @@ def _curve(monkeypatch, models, data, refit: bool) -> dict:
     [
         (2, {}),
         (2, {"exact_rules": True, "criterion": "gini"}),
-        (3, {"temperature": 2.0}),
+        (3, {"temperature": 2.0, "objective": "ranking"}),
         (2, {"builder": "hist"}),
+        (3, {"objective": "agreement", "search": "greedy"}),
     ],
 )
 def test_one_growth_curve_equals_refitting_at_every_budget(

@@ -113,6 +113,9 @@ def test_class_names_and_a_flag_rate_change_only_the_names_and_the_flags(work):
         doc["classes"].pop("names", None)
         doc["classes"].pop("order", None)
         doc["params"].pop("class_names", None)
+    # Why the objective was chosen names the rarer class by its display name.
+    assert "(High risk)" in new_doc["objective"].pop("reason")
+    assert "(high)" in old_doc["objective"].pop("reason")
     assert new_doc == old_doc
     rules = (new / "rules.txt").read_text(encoding="utf-8")
     assert "High risk" in rules or "Low risk" in rules

@@ -120,6 +120,11 @@ class StudentBundle:
         and :func:`treedistill.export_rules` accept the bundle.
     params : dict
         The estimator's parameters (the teacher excepted).
+    objective_, objective_reason_ : str or None
+        What a tree student's splits were chosen for (``"agreement"`` or
+        ``"ranking"``) and why; ``None`` in files saved before it was recorded.
+    search_ : str or None
+        The search that built a tree student.
     metadata : dict
         What was passed to :func:`save_student`.
     path : Path
@@ -136,6 +141,12 @@ class StudentBundle:
         self.metadata: dict = dict(document.get("metadata") or {})
         self.teacher_name: str = str(document.get("teacher", ""))
         self.n_transfer_ = int(document.get("n_transfer", 0))
+        objective = document.get("objective")
+        objective = objective if isinstance(objective, dict) else {}
+        self.objective_ = objective.get("name")
+        self.objective_reason_ = objective.get("reason")
+        tree = document.get("tree")
+        self.search_ = tree.get("search") if isinstance(tree, dict) else None
 
     # ------------------------------------------------------------------ input
     def _frame(self, X) -> pd.DataFrame:

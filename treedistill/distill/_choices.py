@@ -15,6 +15,9 @@ __all__ = [
     "ENSEMBLE_METHODS",
     "FITTED_KINDS",
     "HELP_DEFAULTS",
+    "OBJECTIVES",
+    "RARE_PREVALENCE",
+    "SEARCHES",
     "STUDENT_KINDS",
 ]
 
@@ -27,10 +30,21 @@ FITTED_KINDS = ("tree", "boosted")
 AUGMENTATIONS = ("munge", "jitter", "box", "none")
 #: Split criteria of the tree student.
 CRITERIA = ("entropy", "gini")
+#: What the tree student is built for: the teacher's class as often as possible
+#: ("agreement"), the teacher's risk order and flags ("ranking"), or chosen from
+#: the outcome ("auto": ranking for a rare binary outcome, agreement otherwise).
+OBJECTIVES = ("auto", "agreement", "ranking")
+#: A binary outcome is rare when its positive (by default rarer) class holds less
+#: than this share of the training rows: the tree is then built for ranking and
+#: the report leads with flagged patients and ranking.
+RARE_PREVALENCE = 0.2
+#: How the tree student is searched for ("auto": "prune" for the agreement
+#: objective, "greedy" for ranking).
+SEARCHES = ("auto", "greedy", "prune", "tao")
 #: How the distributions of several teachers are combined.
 ENSEMBLE_METHODS = ("arithmetic", "geometric")
 #: The student defaults the command line's help names, per kind.
 HELP_DEFAULTS = {
-    "tree": {"temperature": 1.0, "augment_factor": 20.0},
+    "tree": {"temperature": 1.0, "augment_factor": "auto"},
     "boosted": {"temperature": 1.0, "augment_factor": 5.0},
 }

@@ -24,10 +24,11 @@ from treedistill.data._booleans import resolve_categorical
 from treedistill.data._cleaning import clean_input_frame
 from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.data._screening import already_screened, screen_features
+from treedistill.distill._choices import OBJECTIVES, RARE_PREVALENCE, SEARCHES
 from treedistill.distill._rules import resolve_class_names
 from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill.distill._summary import fitted_summary
-from treedistill.distill._tao import SEARCHES, SearchedSoftTree
+from treedistill.distill._tao import SearchedSoftTree
 from treedistill.distill._transfer import AUGMENTERS, augment, augment_weights
 from treedistill.exceptions import ParameterError
 from treedistill.teachers._soften import (
@@ -50,6 +51,9 @@ AUTO_BUDGETS = (2, 4, 8, 16, 32, 64)
 AUTO_HOLDOUT = 0.2
 AUTO_TOLERANCE = 0.01
 AUTO_STREAM = 104729
+#: ``search="prune"``: the tree is grown best-first to this multiple of the leaf
+#: budget before it is cut back to the budget.
+GROW_FACTOR = 4
 
 
 def _numeric_columns(schema: TabularSchema) -> set[str]:
@@ -200,7 +204,6 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         self.class_names_, self.class_order_ = resolve_class_names(
             self.class_names, self.classes_
         )
-        self.monotone_cst_ = self._monotone_cst()
         y_index = np.searchsorted(self.classes_, y)
         y_index = np.clip(y_index, 0, len(self.classes_) - 1)
         unknown = self.classes_[y_index] != y
@@ -209,6 +212,8 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                 f"y holds label {scalar(y[unknown][0])!r}, which the teacher does not know "
                 f"(its classes: {self.classes_.tolist()})"
             )
+        self._resolve_objective(y_index, w)
+        self.monotone_cst_ = self._monotone_cst()
 
         auto_size = self._auto_size()
         if getattr(self, "chunk_size", None) is not None:
@@ -247,12 +252,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
             ]
         )
         labels = np.concatenate([y_index, np.full(len(extra), -1)])
-        q_train = blend(
-            soften(z + self._split_logit_shift(y), self.temperature),
-            labels,
-            self.alpha,
-        )
-        q_true = blend(soften(z, 1.0), labels, self.alpha)
+        q_train, q_true = self._split_targets(z, labels, self._split_logit_shift(y))
         X_enc = self.schema_.encode(
             pd.concat([frame, extra], ignore_index=True) if len(extra) else frame,
             warn_unseen=False,
@@ -267,6 +267,33 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         else:
             self.student_.fit(X_enc, q_train, sample_weight=w_all)
             self._finish_student(X_enc, q_true, w_all)
+
+    def _split_targets(self, z, labels, shift) -> tuple[np.ndarray, np.ndarray]:
+        """The labels the splits are chosen on and the teacher's own labels
+        (temperature 1, for the leaves) of rows with teacher logits ``z``;
+        ``labels`` holds the true class index of real rows (-1 elsewhere) and
+        ``shift`` the split class weights as a logit shift."""
+        q_true = blend(soften(z, 1.0), labels, self.alpha)
+        if getattr(self, "objective_", None) == "agreement":
+            # The teacher's class of every row: splits are chosen to predict it.
+            q_train = np.zeros_like(q_true)
+            q_train[np.arange(len(q_true)), np.argmax(q_true, axis=1)] = 1.0
+            return q_train, q_true
+        q_train = blend(soften(z + shift, self.temperature), labels, self.alpha)
+        return q_train, q_true
+
+    def _leaves_refit(self) -> bool:
+        """Whether the leaves must be refit to the teacher's own distribution
+        after the splits are chosen (the split labels differ from it)."""
+        return (
+            self.temperature != 1.0
+            or getattr(self, "split_class_weight", None) is not None
+            or getattr(self, "objective_", None) == "agreement"
+        )
+
+    def _resolve_objective(self, y_index, w) -> None:
+        """Hook: set ``objective_`` and ``objective_reason_`` (what the
+        student's splits are chosen for, and why)."""
 
     def _auto_size(self) -> bool:
         """Hook: whether ``fit`` chooses the student's size itself."""
@@ -318,7 +345,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                 "monotone_constraints is not available with chunk_size",
                 parameter=param,
             )
-        if getattr(self, "search", "greedy") != "greedy":
+        if getattr(self, "search", "greedy") not in ("greedy", "auto"):
             raise ParameterError(
                 "monotone_constraints needs search='greedy'", parameter=param
             )
@@ -479,8 +506,21 @@ class DistilledTreeClassifier(_BaseDistiller):
         ``sklearn.frozen.FrozenEstimator``) is used as it is; an unfitted one is
         cloned and fit on ``(X, y)``. Any object with ``classes_`` and one of
         ``predict_logits``, ``decision_function``, ``predict_proba`` will do.
+    objective : {"auto", "agreement", "ranking"}, default="auto"
+        What the tree is built for. ``"agreement"``: to predict the teacher's
+        class as often as possible; the splits are chosen on the teacher's class
+        (argmax) of every transfer row, so ``temperature`` does not change the
+        tree. ``"ranking"``: to rank risk and flag patients as the teacher does;
+        the splits are chosen on the softened labels (``temperature``,
+        ``split_class_weight``). ``"auto"``: ranking for a binary outcome whose
+        rarer class is under 20% of the training rows (weighted with
+        ``sample_weight``; the report's rare-outcome rule) or when
+        ``split_class_weight`` is set, agreement otherwise. Either way the
+        leaves report the teacher's own distribution. ``objective_`` and
+        ``objective_reason_`` say which was used and why.
     temperature : float, default=1.0
-        Softening temperature ``T > 0`` of the labels the splits are chosen on.
+        Softening temperature ``T > 0`` of the labels the splits are chosen on
+        (the ranking objective).
         ``T < 1`` sharpens them, so the split search attends to where the
         teacher's argmax changes; ``T >= 1`` keeps the teacher's graded risk, so
         the tree ranks and flags patients more like the teacher (higher ``T``
@@ -524,12 +564,22 @@ class DistilledTreeClassifier(_BaseDistiller):
         on large transfer sets; thresholds are still midpoints between values of
         the data); ``"auto"`` uses ``"hist"`` when the transfer set has at least
         50,000 rows.
-    search : {"greedy", "tao"}, default="greedy"
+    search : {"auto", "greedy", "prune", "tao"}, default="auto"
         ``"greedy"`` keeps the tree the builder grows. ``"tao"`` then refines it
         by tree alternating optimization: each node's split is re-optimised
-        against the soft loss of the whole tree, deepest nodes first, until no
-        move lowers it (same leaves or fewer; the soft loss on the transfer set is
-        never above the greedy tree's). See ``benchmarks/tree_search.py``.
+        against the loss of the whole tree (the objective's: soft loss for
+        ranking, the number of disagreements with the teacher's class for
+        agreement), deepest nodes first, until no move lowers it (same leaves or
+        fewer; the loss on the transfer set is never above the greedy tree's).
+        ``"prune"`` grows the tree best-first to ``GROW_FACTOR`` (4) times
+        ``max_leaf_nodes``, cuts it back exactly (dynamic programming over the
+        grown tree) to the subtree of at most ``max_leaf_nodes`` leaves with the
+        least loss on the transfer set, then refines it by TAO; the greedy tree of
+        the budget is one of those subtrees, so the loss is never above it.
+        ``"auto"``: ``"prune"`` for the agreement objective, ``"greedy"`` for
+        ranking, and ``"greedy"`` with ``monotone_constraints`` or
+        ``chunk_size``. See ``benchmarks/tree_search.py`` and
+        ``benchmarks/objective.py``.
     n_starts : int, default=1
         With ``search="tao"``: greedy starts, the first the builder's own tree,
         the others rooted on the 2nd, 3rd, ... best column; the greedy tree and
@@ -599,8 +649,13 @@ class DistilledTreeClassifier(_BaseDistiller):
         Rows in the transfer set (real + augmented).
     n_augmented_ : int
     search_ : str
-        The search that built the tree: ``"greedy"``, ``"tao"`` or
+        The search that built the tree: ``"greedy"``, ``"prune"``, ``"tao"`` or
         ``"tao-multistart"``.
+    objective_ : str
+        ``"agreement"`` or ``"ranking"``: what the splits were chosen for.
+    objective_reason_ : str
+        Why, in one sentence (the rule of ``objective="auto"`` and the share it
+        read, or that the objective was set).
     class_names_ : list of str
         Display name of each class, in ``classes_`` order.
     class_order_ : ndarray of int
@@ -635,6 +690,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         ],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "builder": [StrOptions(set(BUILDERS))],
+        "objective": [StrOptions(set(OBJECTIVES))],
         "search": [StrOptions(set(SEARCHES))],
         "n_starts": [Interval(Integral, 1, None, closed="left")],
         "split_class_weight": [StrOptions({"balanced"}), dict, None],
@@ -646,6 +702,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         self,
         teacher=None,
         *,
+        objective="auto",
         temperature=1.0,
         alpha=0.0,
         augmentation="munge",
@@ -655,7 +712,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         max_leaf_nodes=16,
         min_samples_leaf=1,
         builder="auto",
-        search="greedy",
+        search="auto",
         n_starts=1,
         split_class_weight=None,
         exact_rules=True,
@@ -668,6 +725,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         random_state=None,
     ):
         self.teacher = teacher
+        self.objective = objective
         self.temperature = temperature
         self.alpha = alpha
         self.augmentation = augmentation
@@ -696,6 +754,67 @@ class DistilledTreeClassifier(_BaseDistiller):
                 "a readable student"
             )
 
+    def _resolve_objective(self, y_index, w) -> None:
+        """``objective_`` and, in words, ``objective_reason_``."""
+        if self.objective != "auto":
+            if self.objective == "agreement" and self.split_class_weight is not None:
+                raise ParameterError(
+                    "split_class_weight weights the softened labels of the ranking "
+                    "objective; objective='agreement' splits on the teacher's class "
+                    "(leave split_class_weight unset, or use objective='ranking')",
+                    parameter="split_class_weight",
+                )
+            self.objective_ = self.objective
+            self.objective_reason_ = f"objective={self.objective!r} was set"
+            return
+        k = len(self.classes_)
+        weights = np.ones(len(y_index)) if w is None else w
+        share = np.bincount(y_index, weights=weights, minlength=k) / weights.sum()
+        if self.split_class_weight is not None:
+            self.objective_ = "ranking"
+            self.objective_reason_ = (
+                "auto: split_class_weight is set, which weights the softened "
+                "labels of the ranking objective"
+            )
+        elif k == 2 and share.min() < RARE_PREVALENCE:
+            rarer = int(np.argmin(share))
+            self.objective_ = "ranking"
+            self.objective_reason_ = (
+                f"auto: the rarer class ({self.class_names_[rarer]}) is "
+                f"{100 * share[rarer]:.1f}% of the training rows, under "
+                f"{100 * RARE_PREVALENCE:g}%: a rare outcome, so the tree is built "
+                "to rank risk and flag patients as the teacher does"
+            )
+        else:
+            what = (
+                f"{k} classes"
+                if k > 2
+                else f"the rarer class ({self.class_names_[int(np.argmin(share))]}) "
+                f"is {100 * share.min():.1f}% of the training rows, not under "
+                f"{100 * RARE_PREVALENCE:g}%"
+            )
+            self.objective_ = "agreement"
+            self.objective_reason_ = (
+                f"auto: {what}, so the tree is built to predict the teacher's "
+                "class as often as possible"
+            )
+
+    def _resolved_search(self) -> str:
+        """The search ``search="auto"`` stands for: ``"prune"`` for the
+        agreement objective (a leaf budget set, no monotone constraints, not
+        chunked), else ``"greedy"``."""
+        if self.search != "auto":
+            return self.search
+        budget = self.max_leaf_nodes
+        if (
+            getattr(self, "objective_", None) == "agreement"
+            and budget is not None
+            and self.chunk_size is None
+            and not self.monotone_constraints
+        ):
+            return "prune"
+        return "greedy"
+
     def _make_student(self, seed):
         budget = self.max_leaf_nodes
         if budget == "auto":
@@ -712,8 +831,19 @@ class DistilledTreeClassifier(_BaseDistiller):
             common.update(
                 monotonic_cst=self.monotone_cst_, monotone_class=self.monotone_class_
             )
-        if self.search == "tao":
-            return SearchedSoftTree(n_starts=self.n_starts, **common)
+        search = self._resolved_search()
+        loss = "error" if self.objective_ == "agreement" else None
+        if search == "prune":
+            if budget is None:
+                raise ParameterError(
+                    "search='prune' cuts the tree back to max_leaf_nodes: set it",
+                    parameter="search",
+                )
+            return SearchedSoftTree(
+                loss=loss, grow_leaves=GROW_FACTOR * int(budget), **common
+            )
+        if search == "tao":
+            return SearchedSoftTree(n_starts=self.n_starts, loss=loss, **common)
         return SoftTree(**common)
 
     def _auto_size(self) -> bool:
@@ -799,7 +929,7 @@ class DistilledTreeClassifier(_BaseDistiller):
             self.student_.refit_leaves(
                 X_enc, q_true, recount=True, sample_weight=sample_weight
             )
-        elif self.temperature != 1.0 or self.split_class_weight is not None:
+        elif self._leaves_refit():
             self.student_.refit_leaves(X_enc, q_true, sample_weight=sample_weight)
 
     def _student_proba(self, X_enc):

@@ -66,7 +66,14 @@ _CAST = {
     "boost_depth": int,
 }
 _OWN = {
-    "tree": ("criterion", "max_depth", "max_leaf_nodes", "chunk_size"),
+    "tree": (
+        "objective",
+        "search",
+        "criterion",
+        "max_depth",
+        "max_leaf_nodes",
+        "chunk_size",
+    ),
     "boosted": ("n_estimators", "boost_depth"),
 }
 
@@ -111,6 +118,10 @@ class DistillParams:
     temperature, alpha, augmentation, augment_factor :
         The students' distillation parameters.
     student : {"tree", "boosted", "both"}
+    objective, search :
+        What the tree student is built for (``"agreement"``, ``"ranking"`` or
+        ``"auto"``) and how it is searched for; see
+        :class:`~treedistill.DistilledTreeClassifier`.
     max_leaf_nodes, max_depth, criterion :
         The tree student's size (``max_leaf_nodes="auto"``: chosen from the size
         curve, see :class:`~treedistill.DistilledTreeClassifier`) and split
@@ -192,6 +203,8 @@ class DistillParams:
     student: str = "tree"
     max_leaf_nodes: int | str | None = 16
     max_depth: int | None = None
+    objective: str = "auto"
+    search: str = "auto"
     criterion: str = "entropy"
     chunk_size: int | None = None
     weight_column: str | None = None

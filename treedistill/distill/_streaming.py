@@ -50,7 +50,6 @@ from treedistill.distill._thresholds import (
 )
 from treedistill.distill._transfer import augment, munge, munge_neighbours
 from treedistill.exceptions import ParameterError
-from treedistill.teachers._soften import blend, soften
 from treedistill.teachers._teachers import teacher_logits
 
 __all__ = [
@@ -477,9 +476,7 @@ class _Grower:
 def _label_chunk(model, part, labels, shift) -> tuple[np.ndarray, np.ndarray]:
     """Soft labels (split search) and temperature-1 labels (leaves) of one chunk."""
     z = teacher_logits(model.teacher_, model._teacher_input(part), model.batch_size)
-    q_train = blend(soften(z + shift, model.temperature), labels, model.alpha)
-    q_true = blend(soften(z, 1.0), labels, model.alpha)
-    return q_train, q_true
+    return model._split_targets(z, labels, shift)
 
 
 def _augmenter(method: str, frame, schema, repeated: bool):
@@ -583,9 +580,10 @@ def check_streamable(model) -> None:
             "the whole transfer set)",
             parameter="builder",
         )
-    if model.search != "greedy":
+    if model.search not in ("greedy", "auto"):
         raise ParameterError(
-            "chunk_size needs search='greedy' (TAO revisits the whole transfer set)",
+            "chunk_size needs search='greedy' (TAO and pruning revisit the whole "
+            "transfer set)",
             parameter="search",
         )
     if getattr(model, "monotone_constraints", None):
@@ -643,11 +641,7 @@ def fit_streamed(model, frame, y, y_index, rng, seed) -> None:
         if exact:  # thresholds at the data's precision, from the real rows
             real = model.schema_.encode(frame, warn_unseen=False)
             snap_chunked(student, model.schema_, real, spill.chunks("X"))
-        if (
-            exact
-            or model.temperature != 1.0
-            or getattr(model, "split_class_weight", None) is not None
-        ):
+        if exact or model._leaves_refit():
             refit_leaves_chunked(student, spill.chunks("X", "Qt"), recount=exact)
         model.student_ = student
         model.search_ = "greedy"

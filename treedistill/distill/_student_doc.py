@@ -242,6 +242,12 @@ def document(model, metadata: dict | None) -> dict[str, Any]:
         doc["classes"]["order"] = [int(i) for i in model.class_order_]
     if kind == "tree":
         doc["tree"] = _tree_to_json(model.student_)
+        doc["tree"]["search"] = str(getattr(model, "search_", "greedy"))
+        if getattr(model, "objective_", None) is not None:
+            doc["objective"] = {
+                "name": str(model.objective_),
+                "reason": str(model.objective_reason_),
+            }
     else:
         doc["boosted"] = _boosting_to_json(model.student_)
     return doc

@@ -52,10 +52,17 @@ def _classes(model) -> str:
 
 
 def _objective(model, params: dict, kind: str) -> str:
-    out = (
-        f"objective: soft labels at temperature {_num(model.temperature)}, "
-        f"alpha {_num(params.get('alpha', 0.0))}"
-    )
+    objective = getattr(model, "objective_", None)
+    if kind == "tree" and objective == "agreement":
+        out = "objective: agreement (splits on the teacher's class)"
+        if params.get("alpha"):
+            out += f", alpha {_num(params['alpha'])}"
+    else:
+        out = "objective: ranking, " if kind == "tree" and objective else "objective: "
+        out += (
+            f"soft labels at temperature {_num(model.temperature)}, "
+            f"alpha {_num(params.get('alpha', 0.0))}"
+        )
     if kind == "tree" and params.get("criterion"):
         out += f", criterion {params['criterion']}"
     return out

@@ -40,9 +40,8 @@ import numpy as np
 from treedistill.distill._hist_tree import TreeArrays, bin_features, descend
 from treedistill.distill._students import SoftTree
 
-__all__ = ["SEARCHES", "SearchedSoftTree", "refine_tree", "soft_loss"]
+__all__ = ["SearchedSoftTree", "refine_tree", "soft_loss"]
 
-SEARCHES = ("greedy", "tao")
 _CRITERIA = ("gini", "entropy")
 _LEAF = -1
 _TOL = 1e-10
@@ -59,6 +58,8 @@ def soft_loss(Q: np.ndarray, P: np.ndarray, criterion: str) -> np.ndarray:
     """
     if criterion == "gini":
         return ((Q - P) ** 2).sum(axis=1)
+    if criterion == "error":
+        return 1.0 - Q[np.arange(len(Q)), np.argmax(P, axis=1)]
     return -(Q * np.log(np.clip(P, 1e-12, None))).sum(axis=1)
 
 
@@ -67,6 +68,8 @@ def _impurity_sum(S: np.ndarray, criterion: str) -> np.ndarray:
     per-row constant: ``W H(S/W)`` or ``W - |S|^2 / W``."""
     S = np.maximum(S, 0.0)
     W = S.sum(axis=-1)
+    if criterion == "error":
+        return W - S.max(axis=-1)
     if criterion == "entropy":
         logs = np.log(np.where(S > 0, S, 1.0))
         return W * np.log(np.where(W > 0, W, 1.0)) - (S * logs).sum(axis=-1)
@@ -206,10 +209,10 @@ class _Search:
             )
         return found
 
-    def best_leaf_split(self, rows, features=None, each=False):
-        """Best split of a leaf's ``rows`` by the greedy criterion."""
+    def best_leaf_split(self, rows, features=None, each=False, criterion=None):
+        """Best split of a leaf's ``rows`` by the greedy criterion (or ``criterion``)."""
         k = self.Q.shape[1]
-        crit = self.criterion
+        crit = self.criterion if criterion is None else criterion
 
         def score_fn(lft, rgt):
             return _impurity_sum(lft[..., :k], crit) + _impurity_sum(rgt[..., :k], crit)
@@ -366,6 +369,65 @@ def _tree_parts(tree, features: np.ndarray | None = None):
     )
 
 
+def _prune(search: _Search, n_leaves: int) -> None:
+    """Cut the search's tree back to its subtree (same root) of at most
+    ``n_leaves`` leaves with the least loss on its rows, every leaf at the mean
+    of its rows' targets; ties go to the lower soft Gini, then to fewer leaves.
+
+    Exact, by dynamic programming over the tree: the least loss of a node's
+    subtree with ``j`` leaves is the node as a leaf (``j = 1``) or the best
+    share of ``j`` between its children. A tree grown best-first to a larger
+    budget holds the tree grown to ``n_leaves`` as a subtree, so the pruned tree's
+    loss is never above that tree's.
+    """
+    rows = search.node_rows()
+    m, L = search.left.size, int(n_leaves)
+    inf = np.inf
+    primary = np.full((m, L + 1), inf)
+    secondary = np.full((m, L + 1), inf)
+    split_at = np.zeros((m, L + 1), dtype=np.intp)
+    for node in reversed(search._preorder()):
+        S = search.Qw[rows[node]].sum(axis=0)
+        primary[node, 1] = float(_impurity_sum(S, search.criterion))
+        secondary[node, 1] = float(_impurity_sum(S, "gini"))
+        lc, rc = search.left[node], search.right[node]
+        if lc == _LEAF:
+            continue
+        for j in range(2, L + 1):
+            a = primary[lc, 1:j] + primary[rc, j - 1 : 0 : -1]
+            b = secondary[lc, 1:j] + secondary[rc, j - 1 : 0 : -1]
+            if not np.isfinite(a).any():
+                continue
+            lo = a.min()
+            tie = np.flatnonzero(a <= lo + _TOL * (abs(lo) + 1.0))
+            pick = int(tie[np.argmin(b[tie])])
+            primary[node, j], secondary[node, j] = a[pick], b[pick]
+            split_at[node, j] = pick + 1
+    lo = primary[0, 1:].min()
+    tie = np.flatnonzero(primary[0, 1:] <= lo + _TOL * (abs(lo) + 1.0))
+    b = secondary[0, 1:][tie]
+    best = int(tie[np.flatnonzero(b <= b.min() + _TOL * (abs(b.min()) + 1.0))[0]]) + 1
+    keep_left, keep_right, feature, threshold, missing = [], [], [], [], []
+
+    def build(node, j):
+        i = len(feature)
+        feature.append(-2), threshold.append(-2.0), missing.append(False)
+        keep_left.append(_LEAF), keep_right.append(_LEAF)
+        if j == 1:
+            return i
+        jl = int(split_at[node, j])
+        feature[i] = int(search.feature[node])
+        threshold[i] = float(search.threshold[node])
+        missing[i] = bool(search.missing_left[node])
+        keep_left[i] = build(search.left[node], jl)
+        keep_right[i] = build(search.right[node], j - jl)
+        return i
+
+    build(0, best)
+    search.load(keep_left, keep_right, feature, threshold, missing)
+    search.leaf = search.route(np.arange(len(search.X)), 0)
+
+
 def _refine(search: _Search, max_sweeps: int) -> int:
     search.refit()
     sweeps = 0
@@ -386,6 +448,8 @@ def refine_tree(
     max_sweeps: int = 10,
     max_bins: int = 255,
     random_state=None,
+    loss: str | None = None,
+    n_leaves: int | None = None,
 ) -> dict:
     """Refine a fitted :class:`SoftTree` in place by TAO (and multi-start).
 
@@ -420,7 +484,7 @@ def refine_tree(
     X = np.asarray(X, dtype=np.float64)
     Q = np.asarray(Q, dtype=np.float64)
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-    criterion = student.criterion
+    criterion = student.criterion if loss is None else loss
     msl = max(int(student.min_samples_leaf), 1)
     binned, cuts, n_bins = bin_features(X, max_bins, random_state=random_state)
     flat = binned.astype(np.intp) + (np.arange(X.shape[1]) * n_bins)[:, None]
@@ -434,11 +498,20 @@ def refine_tree(
     first.retighten()
     first.refit()
     loss_greedy = first.loss()
+    pruned = None
+    if n_leaves is not None and int(np.sum(first.left == _LEAF)) > int(n_leaves):
+        _prune(first, int(n_leaves))
+        first.refit()
+        pruned = first.loss()
     starts = [first]
     if int(n_starts) > 1:
         # Other starts: the root split on the 2nd, 3rd, ... best column, then
         # greedy growth below it.
-        roots = sorted(first.best_leaf_split(np.arange(len(X)), each=True))
+        roots = sorted(
+            first.best_leaf_split(
+                np.arange(len(X)), each=True, criterion=student.criterion
+            )
+        )
         for split in roots[1 : int(n_starts)]:
             search = _grow(new_search(), student, root_split=split)
             search.refit()
@@ -461,6 +534,7 @@ def refine_tree(
     student.value_ = np.asarray(tree.value[:, 0, :])
     return {
         "loss_greedy": loss_greedy,
+        "loss_pruned": pruned,
         "loss": best_loss,
         "start": best_start,
         "sweeps": [sweeps[i] for i in refined],
@@ -471,7 +545,7 @@ def _grow(search: _Search, student, root_split=None) -> _Search:
     """Grow a tree best-first by the greedy criterion on the binned columns, as
     the builders do, with the root's split given (or the best one)."""
     n = len(search.X)
-    crit, msl = search.criterion, search.msl
+    crit, msl = student.criterion, search.msl
     max_depth = np.inf if student.max_depth is None else int(student.max_depth)
     leaves = student.max_leaf_nodes
     budget = np.inf if leaves is None else int(leaves) - 1
@@ -489,7 +563,7 @@ def _grow(search: _Search, student, root_split=None) -> _Search:
         r = rows_of[node]
         if depth[node] >= max_depth or r.size < 2 * msl:
             return None
-        return search.best_leaf_split(r)
+        return search.best_leaf_split(r, criterion=crit)
 
     push(0, best(0) if root_split is None else root_split)
     while heap and budget > 0:
@@ -558,6 +632,8 @@ class SearchedSoftTree(SoftTree):
         max_bins=255,
         n_starts=1,
         max_sweeps=10,
+        loss=None,
+        grow_leaves=None,
     ):
         super().__init__(
             criterion=criterion,
@@ -570,6 +646,8 @@ class SearchedSoftTree(SoftTree):
         )
         self.n_starts = n_starts
         self.max_sweeps = max_sweeps
+        self.loss = loss
+        self.grow_leaves = grow_leaves
 
     def fit(self, X: np.ndarray, Q: np.ndarray, sample_weight=None) -> SearchedSoftTree:
         """Grow the greedy tree on ``(X, Q)``, then refine it.
@@ -578,7 +656,15 @@ class SearchedSoftTree(SoftTree):
         -------
         self
         """
-        super().fit(X, Q, sample_weight=sample_weight)
+        budget = self.max_leaf_nodes
+        if self.grow_leaves is not None and budget is not None:
+            self.max_leaf_nodes = max(int(self.grow_leaves), int(budget))
+            try:
+                super().fit(X, Q, sample_weight=sample_weight)
+            finally:
+                self.max_leaf_nodes = budget
+        else:
+            super().fit(X, Q, sample_weight=sample_weight)
         self.search_info_ = refine_tree(
             self,
             X,
@@ -588,6 +674,11 @@ class SearchedSoftTree(SoftTree):
             max_sweeps=self.max_sweeps,
             max_bins=self.max_bins,
             random_state=self.random_state,
+            loss=self.loss,
+            n_leaves=None if self.grow_leaves is None else budget,
         )
-        self.search_ = "tao" if int(self.n_starts) <= 1 else "tao-multistart"
+        if self.grow_leaves is not None:
+            self.search_ = "prune"
+        else:
+            self.search_ = "tao" if int(self.n_starts) <= 1 else "tao-multistart"
         return self

@@ -33,7 +33,6 @@ from treedistill.distill._hist_tree import bin_features
 from treedistill.distill._transfer import augment, munge
 from treedistill.exceptions import ParameterError
 from treedistill.measures._fidelity import flag_weights
-from treedistill.teachers._soften import blend, soften
 from treedistill.teachers._teachers import teacher_logits
 
 __all__ = ["stability", "refit_stability", "ROOT_STABLE_SHARE", "TOP_DEPTH"]
@@ -207,8 +206,7 @@ def _pool(model, X, y, rng: np.random.Generator, neighbours=None):
     )
     labels = np.concatenate([labels, np.full(len(extra), -1)])
     shift = model._split_logit_shift(np.asarray(model.classes_) if y is None else y)
-    q_train = blend(soften(z + shift, model.temperature), labels, model.alpha)
-    q_true = blend(soften(z, 1.0), labels, model.alpha)
+    q_train, q_true = model._split_targets(z, labels, shift)
     both = pd.concat([frame, extra], ignore_index=True) if len(extra) else frame
     X_enc = model.schema_.encode(both, warn_unseen=False)
     return X_enc, q_train, q_true, len(frame), len(extra)
@@ -218,7 +216,8 @@ def _pool_bins(model, pool, seed: int):
     """The pool's binning, shared by the refits, when they grow greedy histogram
     trees (``None`` otherwise: each refit then searches as the main fit did)."""
     student = model.student_
-    if getattr(student, "builder_", None) != "hist" or model.search != "greedy":
+    search = getattr(model, "search_", model.search)
+    if getattr(student, "builder_", None) != "hist" or search != "greedy":
         return None
     return bin_features(pool[0], student.max_bins, random_state=seed)
 

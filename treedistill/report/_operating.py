@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from treedistill.common._json import scalar
+from treedistill.distill._choices import RARE_PREVALENCE
 from treedistill.measures._fidelity import flag_weights, operating_point, weighted_auc
 
 __all__ = [
@@ -24,9 +25,6 @@ __all__ = [
     "operating_points",
 ]
 
-#: A binary outcome is rare when its positive class holds less than this share of
-#: the training rows: the report then leads with flagged patients and ranking.
-RARE_PREVALENCE = 0.2
 #: Keys of :func:`treedistill.fidelity`'s result that the report keeps per model.
 MEASURE_KEYS = (
     "positive",

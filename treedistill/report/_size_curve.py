@@ -11,7 +11,7 @@ holds at those nodes (every node of a tree keeps the mean distribution of the ro
 reaching it). So the curve fits each tree once, at the largest budget, and cuts it
 back (:func:`nested_leaves`); ``tests/report/test_size_curve.py`` checks that this
 equals refitting at every budget. A search that refines the grown tree
-(``search="tao"``), monotone constraints or a chunked fit do not nest: those refit
+(``search="tao"`` or ``"prune"``), monotone constraints or a chunked fit do not nest: those refit
 at each budget (``"method": "refit"`` in the result, ``"one growth"`` otherwise).
 
 The refits label the same transfer set (same rows, same seed) at every budget, so
@@ -237,10 +237,11 @@ def nested_leaves(tree, budget: int) -> tuple[np.ndarray, int]:
     return leaf, len(kept) + 1
 
 
-def _nests(params: dict) -> bool:
-    """Whether a student with these settings nests across budgets."""
+def _nests(params: dict, search: str | None = None) -> bool:
+    """Whether a student with these settings (grown by ``search``, the search
+    its fit used) nests across budgets."""
     return (
-        params.get("search", "greedy") == "greedy"
+        (search or params.get("search", "greedy")) == "greedy"
         and params.get("chunk_size") is None
         and not params.get("monotone_constraints")
     )
@@ -391,11 +392,13 @@ def size_curve(
         the tests compare the one-growth curve with).
     """
     params = _tree_params(model, config.seed, LogitTable())
+    # The objective the model was built for, not one chosen again on these rows.
+    if getattr(model, "objective_", None) is not None:
+        params["objective"] = model.objective_
     k = len(inputs.classes)
     X_fit, y_fit, encoded, teacher_class, n_rows = curve_rows(
         inputs, CURVE_ROWS, config.seed
     )
-    nests = _nests(params) and not refit
 
     def fit(budget):
         student = DistilledTreeClassifier(
@@ -407,15 +410,20 @@ def size_curve(
         return student, est, proba
 
     points = []
-    if nests and config.grid:
-        student, est, _ = fit(max(config.grid))
+    nests = False
+    if config.grid:
+        largest = fit(max(config.grid))
+        nests = _nests(params, largest[0].search_) and not refit
+    if nests:
+        student, est, _ = largest
         cols = est.classes_.astype(int)
         for budget in config.grid:
             sized = _cut_sized(student, est, cols, k, budget, inputs)
             points.append(_point(budget, sized, inputs, config.ops))
     else:
         for budget in config.grid:
-            sized = _refit_sized(*fit(budget), inputs)
+            fitted = largest if budget == max(config.grid) else fit(budget)
+            sized = _refit_sized(*fitted, inputs)
             points.append(_point(budget, sized, inputs, config.ops))
     return {
         "points": points,

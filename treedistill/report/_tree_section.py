@@ -17,7 +17,38 @@ SEARCH_TEXT = {
     "soft loss of the whole tree)",
     "tao-multistart": "the best of several greedy starts, each refined by TAO "
     "(lowest soft loss on the transfer set)",
+    "prune": "grown best-first to four times the leaf budget, cut back exactly to "
+    "the subtree of that budget with the lowest soft loss on the transfer set, "
+    "then refined by TAO",
 }
+#: The same for the agreement objective (splits chosen on the teacher's class).
+AGREEMENT_SEARCH_TEXT = {
+    "greedy": "grown greedily (best-first split search on the teacher's class)",
+    "tao": "grown greedily on the teacher's class, then refined by TAO (each split "
+    "re-optimised for the whole tree's disagreement with the teacher)",
+    "tao-multistart": "the best of several greedy starts on the teacher's class, "
+    "each refined by TAO (fewest disagreements on the transfer set)",
+    "prune": "grown best-first on the teacher's class to four times the leaf "
+    "budget, cut back exactly to the subtree of that budget that disagrees least "
+    "with the teacher on the transfer set, then refined by TAO (each split "
+    "re-optimised for the whole tree's disagreement)",
+}
+#: What each objective builds the tree for, in the report's words.
+OBJECTIVE_TEXT = {
+    "agreement": "to predict the teacher's class as often as possible (splits "
+    "chosen on the teacher's class; each leaf still reports the teacher's average "
+    "probabilities)",
+    "ranking": "to rank risk as the teacher does (splits chosen on the teacher's "
+    "softened probabilities)",
+}
+
+
+def search_text(model) -> str:
+    """How the report describes the search that built ``model``'s tree."""
+    search = getattr(model, "search_", "greedy")
+    if getattr(model, "objective_", None) == "agreement":
+        return AGREEMENT_SEARCH_TEXT.get(search, "")
+    return SEARCH_TEXT.get(search, "")
 
 
 def node_depths(tree) -> np.ndarray:
@@ -115,5 +146,8 @@ def tree_section(model, test_leaf: np.ndarray, rule_of_leaf: dict) -> dict:
         "features_used": [names[int(j)] for j in used],
         "columns_used": _columns_used(model.schema_, used),
         "search": getattr(model, "search_", "greedy"),
-        "search_text": SEARCH_TEXT.get(getattr(model, "search_", "greedy"), ""),
+        "search_text": search_text(model),
+        "objective": getattr(model, "objective_", None),
+        "objective_reason": getattr(model, "objective_reason_", None),
+        "objective_text": OBJECTIVE_TEXT.get(getattr(model, "objective_", None), ""),
     }

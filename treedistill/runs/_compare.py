@@ -294,6 +294,11 @@ def _rule_changes(a: _Run, b: _Run, X: pd.DataFrame) -> dict:
             if jac > best:
                 best, best_j = jac, j
         ta = text_a[i]
+        if best_j is None:
+            # A rule no compared row reaches: matched by its text, if B has it.
+            best_j = next(
+                (j for j in sorted(text_b) if text_b[j]["text"] == ta["text"]), None
+            )
         tb = text_b.get(best_j) if best_j is not None else None
         if best_j is not None:
             matched_b.add(best_j)

@@ -81,6 +81,8 @@ class DistillResult:
                 "alpha": float(model.alpha),
             }
             if kind == "tree":
+                entry["objective"] = getattr(model, "objective_", None)
+                entry["objective_reason"] = getattr(model, "objective_reason_", None)
                 entry["leaves"] = int(model.student_.get_n_leaves())
                 entry["depth"] = int(model.student_.get_depth())
             else:
@@ -150,6 +152,11 @@ class DistillResult:
                     f"{entry['n_test']} held-out rows (95% CI {lo:.1%}-{hi:.1%})"
                 ]
             lines += said
+            model = self.models.get(kind)
+            if kind == "tree" and getattr(model, "objective_reason_", None):
+                lines.append(
+                    f"  objective: {model.objective_} ({model.objective_reason_})"
+                )
             if "sweep_reason" in entry:
                 lines.append(f"  sweep: {entry['sweep_reason']}")
         lines.append(f"report: {Path(self.out_dir) / 'report.html'}")

@@ -10,8 +10,13 @@ rows) and picks a setting by a stated objective (``objective``):
   within 0.3 points (at least one row) of the best, the highest mean of
   flagged-patient agreement (flag rate = the positive share of the fit rows) and
   Spearman correlation of teacher and student risk, then agreement, then KL;
-- ``"auto"`` (default): ``"risk"`` when there are two classes and the rarer one is
-  under 15% of the rows, else ``"agreement"``.
+- ``"auto"`` (default): the objective the tree student is built for
+  (``objective`` of :class:`~treedistill.DistilledTreeClassifier`: ``"ranking"``
+  chooses by ``"risk"``); with the student's own ``"auto"``, ``"risk"`` when there
+  are two classes and the rarer one is under 20% of the rows
+  (:data:`~treedistill.distill._choices.RARE_PREVALENCE`, the report's rule), else
+  ``"agreement"``. A tree built for agreement splits on the teacher's class, so
+  the temperature does not change it; the sweep then chooses ``alpha`` alone.
 
 Test rows are never seen: the caller passes the training rows only.
 """
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from treedistill.distill._choices import RARE_PREVALENCE
 from treedistill.exceptions import DataError, ParameterError, TeacherError
 from treedistill.measures._metrics import fidelity
 from treedistill.teachers._soften import soften
@@ -41,8 +47,6 @@ __all__ = [
 DEFAULT_TEMPERATURES = (0.25, 1.0, 2.0, 4.0)
 DEFAULT_ALPHAS = (0.0, 0.3)
 OBJECTIVES = ("auto", "agreement", "risk")
-# "auto" uses the risk objective for a binary outcome rarer than this.
-RARE_SHARE = 0.15
 _CRITERIA = {
     "agreement": "highest validation agreement with the teacher, then lowest KL",
     "risk": (
@@ -211,6 +215,9 @@ def sweep_temperature_alpha(
     if not isinstance(X, pd.DataFrame):
         teacher_in = np.asarray(X_val, dtype=np.float64)
     p_teacher = soften(teacher_logits(teacher, teacher_in))
+    if objective == "auto":
+        built_for = estimator.get_params(deep=False).get("objective", "auto")
+        objective = {"agreement": "agreement", "ranking": "risk"}.get(built_for, "auto")
     objective, positive, flag_rate = _resolve_objective(objective, teacher, y_fit)
 
     table = [
@@ -317,7 +324,7 @@ def _score(
 def _resolve_objective(objective: str, teacher, y_fit) -> tuple:
     """The objective to use, and the positive class index and flag rate for it."""
     labels, counts = np.unique(np.asarray(y_fit), return_counts=True)
-    rare = labels.size == 2 and counts.min() / counts.sum() < RARE_SHARE
+    rare = labels.size == 2 and counts.min() / counts.sum() < RARE_PREVALENCE
     if objective == "auto":
         objective = "risk" if rare else "agreement"
     if objective == "risk" and labels.size != 2:

@@ -51,7 +51,6 @@ from treedistill.distill._students import _node_totals
 from treedistill.distill._thresholds import merge_bounds, snappable_nodes, split_bounds
 from treedistill.distill._transfer import augment
 from treedistill.exceptions import DataError, ParameterError
-from treedistill.teachers._soften import blend, soften
 from treedistill.teachers._teachers import is_fitted, teacher_logits
 
 __all__ = ["DaskPasses", "distill_tree", "refit_on_cluster", "snap_on_cluster"]
@@ -186,8 +185,7 @@ def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
     rows = pd.concat([X, extra], ignore_index=True) if len(extra) else X
     labels = np.concatenate([y_index, np.full(len(extra), -1)])
     z = teacher_logits(model.teacher_, model._teacher_input(rows), model.batch_size)
-    q = blend(soften(z + shift, model.temperature), labels, model.alpha)
-    q_true = blend(soften(z, 1.0), labels, model.alpha)
+    q, q_true = model._split_targets(z, labels, shift)
     return model.schema_.encode(rows, warn_unseen=False), q, q_true, len(X)
 
 
@@ -324,8 +322,7 @@ def distill_tree(
     if exact:
         mark("snap")
         snap_on_cluster(client, parts, student, model.schema_)
-    weighted = getattr(model, "split_class_weight", None) is not None
-    if exact or model.temperature != 1.0 or weighted:
+    if exact or model._leaves_refit():
         # Leaves report the teacher's temperature-1 distribution, as in memory;
         # after snapping, node counts are those of the snapped tree.
         mark("leaves")
