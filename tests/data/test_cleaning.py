@@ -15,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from treedistill import DistilledTreeClassifier
 from treedistill.data._cleaning import clean_input_frame
-from treedistill.exceptions import DataWarning
+from treedistill.exceptions import DataError, DataWarning
 
 
 def _bilirubin(n: int = 60) -> pd.DataFrame:
@@ -159,3 +159,89 @@ def test_commas_that_may_mark_thousands_or_decimals_are_still_refused(tmp_path):
 
     with pytest.raises(DataError, match="column 'x' .* '1,234'"):
         _one_column(tmp_path, ["1,234", "5,678"])
+
+
+# ------------------------------------------- cleaning by distinct values
+def _clean_cell_by_cell(values):
+    """What cleaning a text column means, one cell at a time: the reference."""
+    from treedistill.data._cleaning import MISSING_TOKENS
+
+    out, stripped, tokens, variants = [], 0, {}, {}
+    for v in values:
+        if pd.isna(v):
+            out.append(np.nan)
+            continue
+        text = v if isinstance(v, str) else str(v)
+        cell = text.strip()
+        stripped += cell != text
+        if cell in MISSING_TOKENS:
+            if cell:
+                tokens[cell] = tokens.get(cell, 0) + 1
+            out.append(np.nan)
+            continue
+        variants.setdefault(cell, set()).add(text)
+        out.append(cell)
+    merged = {k: sorted(v) for k, v in sorted(variants.items()) if len(v) > 1}
+    return out, stripped, dict(sorted(tokens.items())), merged
+
+
+@pytest.mark.parametrize("dtype", [object, "string", "str"])
+def test_text_columns_are_cleaned_by_distinct_values_as_cell_by_cell(dtype):
+    from treedistill.data._cleaning import _clean_text
+
+    cells = ["a", " a", "a ", "b", "?", " ?", "NA", "", "  ", None, "b\t", "é"]
+    if dtype is object:
+        cells += [np.nan, 5, True, 1.0, "5", "True"]  # non-text cells: as text
+    rng = np.random.default_rng(0)
+    values = [cells[i] for i in rng.integers(0, len(cells), 300)]
+    series = pd.Series(values, dtype=dtype)
+    cleaned, info = _clean_text(
+        series, "c", from_csv=False, decimal_comma=False, numbers=False
+    )
+    out, stripped, tokens, merged = _clean_cell_by_cell(series.astype(object))
+    assert cleaned.dtype == object and cleaned.index.equals(series.index)
+    assert [None if pd.isna(v) else v for v in cleaned] == [
+        None if pd.isna(v) else v for v in out
+    ]
+    assert all(type(a) is type(b) for a, b in zip(cleaned, out, strict=True))
+    assert info.get("whitespace_stripped", 0) == stripped
+    assert info.get("missing_tokens", {}) == tokens
+    assert list(info.get("missing_tokens", {})) == list(tokens)
+    assert info.get("categories_merged", {}) == merged
+
+
+def test_numbers_in_text_are_read_from_distinct_values_in_row_order():
+    from treedistill.data._cleaning import _clean_text
+
+    series = pd.Series(["7", " 8", "?", "7", None, "8 ", "9"], dtype=object)
+    cleaned, info = _clean_text(series, "n", from_csv=False, decimal_comma=False)
+    np.testing.assert_array_equal(cleaned, [7, 8, np.nan, 7, np.nan, 8, 9])
+    assert cleaned.dtype == np.float64
+    assert info["missing_tokens"] == {"?": 1} and info["whitespace_stripped"] == 2
+    whole = pd.Series(["3", "1", "3"], dtype=object)
+    cleaned, _ = _clean_text(whole, "w", from_csv=False, decimal_comma=False)
+    assert cleaned.dtype == np.int64 and cleaned.tolist() == [3, 1, 3]
+    # the example named is the first cell in row order that shows the problem
+    commas = pd.Series(["12", "5,678", "1,234", "5,678"], dtype=object)
+    with pytest.raises(DataError, match="such as '5,678' whose"):
+        _clean_text(commas, "c", from_csv=True, decimal_comma="unambiguous")
+
+
+def test_clean_input_frame_gives_text_columns_as_codes_and_leaves_the_input():
+    frame = pd.DataFrame(
+        {
+            "s": pd.Series([" x", "y", "?", None, "x"], dtype=object),
+            "n": [1, 2, 3, 4, 5],
+        }
+    )
+    before = frame.copy()
+    codes: dict = {}
+    out = clean_input_frame(frame, numeric={"n"}, codes=codes)
+    where, kept = codes["s"]
+    assert list(kept) == ["x", "y"] and where.tolist() == [0, 1, -1, -1, 0]
+    assert out["s"].tolist()[:2] == ["x", "y"] and out["s"].isna().tolist()[2:4] == [
+        True,
+        True,
+    ]
+    out.loc[0, "n"] = 99  # the caller's frame is never changed
+    pd.testing.assert_frame_equal(frame, before)

@@ -92,14 +92,20 @@ def boolean_values(
     :class:`~treedistill.exceptions.UnseenCategoryWarning`.
     """
     missing = s.isna().to_numpy()
-    values = s.to_numpy(dtype=object)
     false_level = levels[0] if levels[1] == true_level else levels[1]
+    numbers = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
+    if numbers and not any(isinstance(v, str) for v in (true_level, false_level)):
+        values = s.to_numpy()  # a plain numeric column: compared as a whole
+        is_true, is_false = values == true_level, values == false_level
+    else:
+        values = s.to_numpy(dtype=object)
+        is_true, is_false = _equal(values, true_level), _equal(values, false_level)
     out = np.full(len(s), np.nan)
-    out[_equal(values, true_level) & ~missing] = 1.0
-    out[_equal(values, false_level) & ~missing] = 0.0
+    out[is_true & ~missing] = 1.0
+    out[is_false & ~missing] = 0.0
     unseen = np.isnan(out) & ~missing
     if warn_unseen and unseen.any():
-        examples = sorted({str(v) for v in values[unseen]})[:3]
+        examples = sorted({str(v) for v in values[unseen].tolist()})[:3]
         warnings.warn(
             f"column {name!r} holds {int(unseen.sum())} value(s) that are neither "
             f"{false_level!r} nor {true_level!r} (e.g. {', '.join(examples)}); they "

@@ -19,6 +19,7 @@ from treedistill.exceptions import DataError, DataWarning
 
 __all__ = [
     "CLEANING_ATTR",
+    "input_copy",
     "MISSING_TOKENS",
     "MOSTLY_NUMERIC",
     "clean_frame",
@@ -38,6 +39,8 @@ MISSING_TOKENS = frozenset(
 MOSTLY_NUMERIC = 0.9
 #: Where :func:`~treedistill.read_table` keeps its cleaning notes in ``frame.attrs``.
 CLEANING_ATTR = "treedistill.cleaning"
+#: pandas 3 copies on write: a shallow copy can never change the caller's frame.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3},\d{3}$")
 #: Numbers with thousands separators: ``1,234.5`` / ``1,234,567`` (comma groups,
@@ -53,6 +56,12 @@ _GROUPED = {
         re.compile(r"^[+-]?\d+(,\d+)?$"),
     ),
 }
+
+
+def input_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a caller's frame that may be changed without touching theirs
+    (shallow where pandas copies on write, so no cell is copied)."""
+    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def _empty_notes() -> dict[str, Any]:
@@ -113,19 +122,25 @@ def _clean_series(
     return _clean_text(series, name, from_csv=from_csv, decimal_comma=decimal_comma)
 
 
-def _strip_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(present mask, raw text, stripped text) of a text column's present cells."""
+def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as (codes, distinct cells): ``cells[codes]`` is the column.
+
+    Each present cell is taken as text (``str(v)`` for a cell that is not a
+    string); the distinct texts come in the order they first appear and a
+    missing cell has the code ``-1``. Work on the distinct texts, then spread
+    the result with ``np.append(result, missing_value)[codes]``.
+    """
+    codes, uniques = pd.factorize(series)
+    cells = np.asarray(uniques, dtype=object)
+    if all(isinstance(v, str) for v in cells):
+        return np.asarray(codes, dtype=np.intp), cells
+    # not all text: hashing would merge 1, 1.0 and True, whose texts differ
     values = series.to_numpy(dtype=object, na_value=None)
     missing = pd.isna(values)
-    if isinstance(series.dtype, pd.StringDtype):
-        raw = values[~missing]  # every present value is already a str
-    else:
-        raw = np.array(
-            [v if isinstance(v, str) else str(v) for v in values[~missing]],
-            dtype=object,
-        )
-    stripped = np.array([v.strip() for v in raw], dtype=object)
-    return ~missing, raw, stripped
+    text = np.full(len(values), None, dtype=object)
+    text[~missing] = [v if isinstance(v, str) else str(v) for v in values[~missing]]
+    codes, uniques = pd.factorize(text)
+    return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
 def thousands_separator(cells: Any) -> str | None:
@@ -217,29 +232,41 @@ def _clean_text(
     from_csv: bool,
     decimal_comma: bool | str,
     numbers: bool = True,
+    text_codes_out: dict | None = None,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Clean a text column: strip, turn missing markers into NaN, read numbers.
 
-    With ``numbers=False`` the column stays text whatever its values.
+    With ``numbers=False`` the column stays text whatever its values. A column
+    that stays text is ``kept[where]`` (NaN where ``where`` is -1); with a dict
+    ``text_codes_out``, ``text_codes_out[name] = (where, kept)`` is set for it.
     """
     info: dict[str, Any] = {}
-    present, raw, stripped = _strip_cells(series)
-    n_changed = int((raw != stripped).sum())
+    # every step works on the distinct cells, then is spread over the rows
+    codes, raw = text_codes(series)
+    counts = np.bincount(codes[codes >= 0], minlength=len(raw))
+    stripped = np.array([v.strip() for v in raw], dtype=object)
+    changed = np.array([r != t for r, t in zip(raw, stripped, strict=True)], bool)
+    n_changed = int(counts[changed].sum())
     if n_changed:
         info["whitespace_stripped"] = n_changed
-    tokens = np.isin(stripped, list(MISSING_TOKENS))
+    tokens = np.array([v in MISSING_TOKENS for v in stripped], dtype=bool)
     token_counts: dict[str, int] = {}
     if tokens.any():
-        kinds, counts = np.unique(stripped[tokens].astype(str), return_counts=True)
-        token_counts = {
-            str(k): int(c) for k, c in zip(kinds, counts, strict=True) if k != ""
-        }
+        found: dict[str, int] = {}
+        for v, c in zip(stripped[tokens], counts[tokens], strict=True):
+            found[v] = found.get(v, 0) + int(c)
+        token_counts = {k: found[k] for k in sorted(found) if k != ""}
         if token_counts:
             info["missing_tokens"] = token_counts
 
-    present_idx = np.flatnonzero(present)[~tokens]
-    kept = stripped[~tokens]
-    n = len(series)
+    # the kept texts, distinct and in the order they first appear
+    kept_index: dict[str, int] = {}
+    to_kept = np.full(len(raw) + 1, -1, dtype=np.intp)  # last: missing cells
+    for i in np.flatnonzero(~tokens):
+        to_kept[i] = kept_index.setdefault(stripped[i], len(kept_index))
+    kept = np.array(list(kept_index), dtype=object)
+    where = to_kept[codes]  # each row's kept text, -1 where missing
+    present = where >= 0
     numeric, comma = (
         _parse_numbers(kept, decimal_comma, name) if numbers else (None, False)
     )
@@ -251,19 +278,19 @@ def _clean_text(
         if numeric.dtype.kind not in "iuf":  # mixed: floats
             numeric = numeric.astype(np.float64)
         # whole numbers written as such ("7", not "7.0"), none missing: int64
-        if len(present_idx) == n and numeric.dtype.kind == "i":
-            out = numeric.astype(np.int64)
+        if present.all() and numeric.dtype.kind == "i":
+            out = numeric.astype(np.int64)[where]
         else:
-            out = np.full(n, np.nan)
-            out[present_idx] = numeric.astype(np.float64)
+            out = np.append(numeric.astype(np.float64), np.nan)[where]
         if n_changed or token_counts or comma or not from_csv:
             info["text_to_numeric"] = True
         return pd.Series(out, index=series.index, name=series.name), info
 
-    out = np.full(n, np.nan, dtype=object)
-    out[present_idx] = kept
+    out = np.append(kept, np.nan)[where]
+    if text_codes_out is not None:
+        text_codes_out[name] = (where, kept)
     if n_changed:
-        merged = _merged_variants(raw[~tokens], kept)
+        merged = _merged_variants(raw[~tokens], stripped[~tokens])
         if merged:
             info["categories_merged"] = merged
     return pd.Series(out, index=series.index, name=series.name, dtype=object), info
@@ -319,7 +346,11 @@ def clean_frame(
 
 
 def clean_input_frame(
-    frame: pd.DataFrame, *, numeric: set[str] | None = None, warn: bool = False
+    frame: pd.DataFrame,
+    *,
+    numeric: set[str] | None = None,
+    warn: bool = False,
+    codes: dict | None = None,
 ) -> pd.DataFrame:
     """A DataFrame given to an estimator, cleaned as :func:`read_table` cleans files.
 
@@ -340,6 +371,11 @@ def clean_input_frame(
         read as numbers because of missing markers, and for each text column in
         which at least :data:`MOSTLY_NUMERIC` of the values are numbers (naming
         the values that are not).
+    codes : dict, default=None
+        Filled with ``name -> (where, kept)`` for each cleaned column that stays
+        text: the column is ``kept[where]`` (``kept`` its distinct values,
+        ``where`` -1 for a missing cell); :meth:`TabularSchema.encode` takes it
+        to compare each distinct value with the levels once.
 
     Returns
     -------
@@ -357,12 +393,17 @@ def clean_input_frame(
         # of digits without them stays categorical, as the caller typed it
         numbers = _has_markers(s) if numeric is None else str(name) in numeric
         cleaned, info = _clean_text(
-            s, str(name), from_csv=False, decimal_comma=False, numbers=numbers
+            s,
+            str(name),
+            from_csv=False,
+            decimal_comma=False,
+            numbers=numbers,
+            text_codes_out=codes,
         )
         if warn:
             _warn_about_text(str(name), cleaned, info)
         if out is None:
-            out = frame.copy()
+            out = input_copy(frame)
         out[name] = cleaned
     return frame if out is None else out
 

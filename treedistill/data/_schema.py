@@ -212,11 +212,25 @@ class TabularSchema:
         return renamed[self.names]
 
     # ------------------------------------------------------------------ encoding
-    def encode(self, X: pd.DataFrame, *, warn_unseen: bool = True) -> np.ndarray:
-        """Return the float matrix the students split on (original units)."""
+    def encode(
+        self,
+        X: pd.DataFrame,
+        *,
+        warn_unseen: bool = True,
+        codes: dict | None = None,
+        order: str = "C",
+    ) -> np.ndarray:
+        """Return the float matrix the students split on (original units).
+
+        ``codes`` (from :func:`~treedistill.data._cleaning.clean_input_frame`,
+        which cleaned ``X``) gives text columns as distinct values and their
+        positions, so each distinct value is compared with the levels once.
+        ``order="F"`` lays the matrix out column by column (the same values,
+        quicker to fill and to read a column at a time, as a tree does).
+        """
         X = self.conform(X)
         n = len(X)
-        out = np.empty((n, len(self.features)), dtype=np.float64)
+        out = np.empty((n, len(self.features)), dtype=np.float64, order=order)
         j = 0
         for col in self.columns:
             s = X[col.name]
@@ -226,22 +240,15 @@ class TabularSchema:
                 )
                 j += 1
             elif col.is_categorical:
-                missing = s.isna().to_numpy()
-                values = s.to_numpy(dtype=object, na_value=np.nan)
-                known = np.zeros(n, dtype=bool)
-                for level in col.levels:
-                    hit = _equal(values, level)
-                    known |= hit
-                    out[:, j] = hit
-                    out[missing, j] = np.nan
-                    j += 1
-                unseen = ~known & ~missing
-                if col.is_boolean:  # neither of the two values: scored as missing
-                    out[unseen, j - len(col.levels) : j] = np.nan
-                if warn_unseen and unseen.any():
-                    examples = sorted({str(v) for v in values[unseen]})[:3]
+                k = len(col.levels)
+                n_unseen, unseen_values = _encode_levels(
+                    s, col, out[:, j : j + k], (codes or {}).get(col.name)
+                )
+                j += k
+                if warn_unseen and n_unseen:
+                    examples = sorted({str(v) for v in unseen_values})[:3]
                     warnings.warn(
-                        f"column {col.name!r} has {int(unseen.sum())} value(s) not seen "
+                        f"column {col.name!r} has {n_unseen} value(s) not seen "
                         f"in training (e.g. {', '.join(examples)}); they match no "
                         + (
                             "category"
@@ -255,6 +262,51 @@ class TabularSchema:
                 out[:, j] = _numeric_values(s, col.name)
                 j += 1
         return out
+
+
+def _encode_levels(s: pd.Series, col: ColumnInfo, block: np.ndarray, given=None):
+    """Write a categorical column's 0/1 columns (NaN where missing) into
+    ``block``; return the number of values matching no level and those values.
+
+    Each distinct value is compared with the levels once, and the result spread
+    over the rows, where hashing cannot merge values that compare differently
+    (texts, whole numbers, booleans); other columns are compared row by row.
+    ``given`` is ``(codes, distinct)`` of the column when already known.
+    """
+    if given is not None:
+        codes, distinct = given
+    else:
+        codes, distinct = pd.factorize(s)
+        codes = np.asarray(codes, dtype=np.intp)
+        distinct = np.asarray(distinct, dtype=object)
+    if s.dtype.kind in "iub" or all(isinstance(v, str) for v in distinct):
+        hits = np.zeros((len(distinct), len(col.levels)), dtype=bool)
+        for i, level in enumerate(col.levels):
+            hits[:, i] = _equal(distinct, level)
+        unseen = ~hits.any(axis=1)
+        # one row per distinct value, the last for missing cells (codes -1)
+        values = np.vstack([hits, np.zeros((1, len(col.levels)), bool)]).astype(
+            np.float64
+        )
+        values[-1] = np.nan
+        if col.is_boolean:  # neither of the two values: scored as missing
+            values[np.flatnonzero(unseen)] = np.nan
+        for i in range(len(col.levels)):
+            block[:, i] = values[:, i][codes]
+        counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+        return int(counts[unseen].sum()), distinct[unseen]
+    missing = s.isna().to_numpy()
+    values = s.to_numpy(dtype=object, na_value=np.nan)
+    known = np.zeros(len(s), dtype=bool)
+    for i, level in enumerate(col.levels):
+        hit = _equal(values, level)
+        known |= hit
+        block[:, i] = hit
+        block[missing, i] = np.nan
+    unseen = ~known & ~missing
+    if col.is_boolean:  # neither of the two values: scored as missing
+        block[unseen] = np.nan
+    return int(unseen.sum()), values[unseen]
 
 
 def _level_key(v):

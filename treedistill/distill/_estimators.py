@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 
 from treedistill.common._json import scalar
 from treedistill.data._booleans import resolve_categorical
-from treedistill.data._cleaning import clean_input_frame
+from treedistill.data._cleaning import clean_input_frame, input_copy
 from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.data._screening import already_screened, screen_features
 from treedistill.distill._choices import OBJECTIVES, RARE_PREVALENCE, SEARCHES
@@ -86,8 +86,9 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
     }
 
     # ------------------------------------------------------------------ input
-    def _check_X(self, X, *, reset: bool) -> pd.DataFrame:
-        """Validate ``X`` and return it as a frame with the training columns."""
+    def _check_X(self, X, *, reset: bool, codes: dict | None = None) -> pd.DataFrame:
+        """Validate ``X`` and return it as a frame with the training columns
+        (``codes``: see :func:`~treedistill.data._cleaning.clean_input_frame`)."""
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0:
@@ -100,11 +101,11 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
                     "Found array with 0 feature(s) (shape="
                     f"({X.shape[0]}, 0)) while a minimum of 1 is required."
                 )
-            frame = X.copy()
+            frame = input_copy(X)
             frame.columns = [str(c) for c in frame.columns]
             # text cells as read_table reads them: '?' etc. missing, numbers as such
             numeric = None if reset else _numeric_columns(self.schema_)
-            frame = clean_input_frame(frame, numeric=numeric, warn=reset)
+            frame = clean_input_frame(frame, numeric=numeric, warn=reset, codes=codes)
             self._frame_input = True if reset else self._frame_input
             return frame
         allow_nan = get_tags(self).input_tags.allow_nan
@@ -432,14 +433,15 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         return self.temperature * np.log(w)
 
     # ---------------------------------------------------------------- predict
-    def _encode(self, X) -> np.ndarray:
+    def _encode(self, X, order: str = "C") -> np.ndarray:
         check_is_fitted(self, "student_")
-        frame = self._check_X(X, reset=False)
-        return self.schema_.encode(frame)
+        codes: dict = {}  # text columns' distinct values, compared once
+        frame = self._check_X(X, reset=False, codes=codes)
+        return self.schema_.encode(frame, codes=codes, order=order)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from the student, shape (n_samples, n_classes)."""
-        return self._student_proba(self._encode(X))
+        return self._student_proba(self._encode(X, order="F"))
 
     def predict(self, X) -> np.ndarray:
         """Class labels from the student."""
@@ -448,7 +450,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """Student logits: shape (n_samples,) for two classes, else (n, K)."""
-        return decision_from_logits(self._student_logits(self._encode(X)))
+        return decision_from_logits(self._student_logits(self._encode(X, order="F")))
 
     def teacher_proba(self, X) -> np.ndarray:
         """The teacher's own class probabilities (temperature 1) on ``X``."""
@@ -940,7 +942,7 @@ class DistilledTreeClassifier(_BaseDistiller):
 
     def apply(self, X) -> np.ndarray:
         """Index of the leaf (node id) each row falls in."""
-        return self.student_.apply(self._encode(X))
+        return self.student_.apply(self._encode(X, order="F"))
 
 
 class DistilledBoostingClassifier(_BaseDistiller):

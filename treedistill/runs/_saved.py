@@ -163,7 +163,9 @@ def predict_frame(bundle, frame: pd.DataFrame, *, flag: dict | None = None):
             warnings.filterwarnings("ignore", category=UnseenCategoryWarning)
             leaves = bundle.apply(frame)
         number = rule_numbers(bundle)
-        out["rule_id"] = np.array([number[int(v)] for v in leaves], dtype=np.int64)
+        lookup = np.zeros(max(number) + 1, dtype=np.int64)
+        lookup[list(number)] = list(number.values())
+        out["rule_id"] = lookup[np.asarray(leaves, dtype=np.intp)]
     if flag is not None:
         index = classes.index(flag["positive"])
         _add_flags(out, proba[:, index], {**flag, "positive_name": shown[index]})
