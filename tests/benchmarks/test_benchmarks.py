@@ -164,3 +164,29 @@ def test_report_cost_quick_writes_the_stage_table(tmp_path):
     assert data["quick"]["startup"]["help_ratio"] > 0
     text = (tmp_path / "report_cost.md").read_text()
     assert "| data | rows | read data |" in text and "evaluate share" in text
+
+
+def test_objective_quick_writes_every_method_and_the_targets(tmp_path):
+    _run("objective.py", tmp_path)
+    md = (tmp_path / "objective_quick.md").read_text()
+    data = json.loads((tmp_path / "objective_quick.json").read_text())
+    records = data["records"]
+    methods = {r["method"] for r in records}
+    assert methods == {"b", "c", "ranking", "agreement-greedy", "agreement", "auto"}
+    assert {r["split"] for r in records} == {"held-out", "synthetic"}
+    for r in records:
+        assert 0 <= r["agreement"] <= 1 and r["kl"] >= 0
+    # The cohort's rarer class is under 20%: auto is the ranking tree there.
+    auto = [r for r in records if r["method"] == "auto"]
+    ranking = {
+        (r["seed"], r["size"], r["split"]): r["agreement"]
+        for r in records
+        if r["method"] == "ranking"
+    }
+    assert all(r["rare"] for r in auto)
+    assert all(
+        r["agreement"] == ranking[(r["seed"], r["size"], r["split"])] for r in auto
+    )
+    assert set(data["fit_times"]) == {"ranking", "agreement"}
+    assert "## Targets" in md and "fit time within 3x" in md
+    assert "| agreement |" in md and "Both objectives on each binary set" in md

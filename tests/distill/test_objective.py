@@ -182,8 +182,8 @@ def _subtrees(left, right, node, budget):
 
 def test_pruning_finds_the_least_disagreeing_subtree_exactly():
     """The dynamic programme against every pruning of a small grown tree."""
-    from treedistill.distill._tao import _prune, _Search, _tree_parts
     from treedistill.distill._hist_tree import bin_features
+    from treedistill.distill._tao import _prune, _Search, _tree_parts
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(400, 3))
