@@ -26,6 +26,7 @@ from treedistill.data._schema import TabularSchema, as_frame
 from treedistill.data._screening import already_screened, screen_features
 from treedistill.distill._choices import OBJECTIVES, RARE_PREVALENCE, SEARCHES
 from treedistill.distill._rules import resolve_class_names
+from treedistill.distill._sample_size import record_augment_factor
 from treedistill.distill._students import BUILDERS, CRITERIA, SoftBoosting, SoftTree
 from treedistill.distill._summary import fitted_summary
 from treedistill.distill._tao import SearchedSoftTree
@@ -76,7 +77,10 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "augmentation": [StrOptions({*AUGMENTERS, "none"})],
-        "augment_factor": [Interval(Real, 0, 1000, closed="both")],
+        "augment_factor": [
+            Interval(Real, 0, 1000, closed="both"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "categorical_features": ["array-like", str, None],
@@ -232,7 +236,7 @@ class _BaseDistiller(ClassifierMixin, BaseEstimator):
         """The transfer set of ``frame``: its encoded rows, the softened labels
         the splits are chosen on, the teacher's own labels and the row weights."""
         teacher_in = self._teacher_input(frame)
-        n_aug = int(round(self.augment_factor * len(frame)))
+        n_aug = record_augment_factor(self, len(frame))
         if w is None:
             extra = augment(frame, self.schema_, self.augmentation, n_aug, rng)
             w_all = None
@@ -536,8 +540,11 @@ class DistilledTreeClassifier(_BaseDistiller):
         Weight of the true label in the target of real rows, in [0, 1].
     augmentation : {"munge", "jitter", "box", "none"}, default="munge"
         How augmented rows are drawn.
-    augment_factor : float, default=20.0
-        Augmented rows as a multiple of the real rows.
+    augment_factor : float or "auto", default="auto"
+        Augmented rows as a multiple of the real rows. ``"auto"``: 20 from 400
+        real rows up; below, as many as bring the transfer set to 20,000 rows,
+        at most 200 per real row (see ``augment_factor_``). A number is used as
+        given (``20.0`` keeps the former fixed default at any size).
     criterion : {"entropy", "gini"}, default="entropy"
         Soft cross-entropy or soft Gini.
     split_class_weight : "balanced", dict or None, default=None
@@ -650,6 +657,10 @@ class DistilledTreeClassifier(_BaseDistiller):
     n_transfer_ : int
         Rows in the transfer set (real + augmented).
     n_augmented_ : int
+    augment_factor_ : float
+        The factor the fit used (``augment_factor``, or what ``"auto"`` chose).
+    augment_rule_ : str
+        Why: ``"given"``, or the ``"auto"`` rule in words.
     search_ : str
         The search that built the tree: ``"greedy"``, ``"prune"``, ``"tao"`` or
         ``"tao-multistart"``.
@@ -708,7 +719,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         temperature=1.0,
         alpha=0.0,
         augmentation="munge",
-        augment_factor=20.0,
+        augment_factor="auto",
         criterion="entropy",
         max_depth=None,
         max_leaf_nodes=16,

@@ -61,7 +61,7 @@ _SHARED = ("temperature", "alpha", "augmentation", "augment_factor")
 _CAST = {
     "temperature": float,
     "alpha": float,
-    "augment_factor": float,
+    "augment_factor": lambda v: v if isinstance(v, str) else float(v),  # "auto"
     "n_estimators": int,
     "boost_depth": int,
 }

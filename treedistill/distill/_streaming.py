@@ -48,6 +48,7 @@ from treedistill.distill._thresholds import (
     snappable_nodes,
     split_bounds,
 )
+from treedistill.distill._sample_size import record_augment_factor
 from treedistill.distill._transfer import augment, munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 from treedistill.teachers._teachers import teacher_logits
@@ -511,7 +512,7 @@ def spill_transfer(model, frame, y, y_index, rng, *, directory=None) -> ChunkSpi
             q, qt = _label_chunk(model, part, y_index[start : start + size], shift)
             X = schema.encode(part, warn_unseen=False)
             spill.append(X=X, Q=q, Qt=qt)
-        n_aug = int(round(model.augment_factor * len(frame)))
+        n_aug = record_augment_factor(model, len(frame))
         draw = _augmenter(model.augmentation, frame, schema, n_aug > size)
         done = 0
         while done < n_aug:

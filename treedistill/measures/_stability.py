@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from treedistill.distill._hist_tree import bin_features
+from treedistill.distill._sample_size import augment_factor_of
 from treedistill.distill._transfer import augment, munge
 from treedistill.exceptions import ParameterError
 from treedistill.measures._fidelity import flag_weights
@@ -192,7 +193,7 @@ def _pool(model, X, y, rng: np.random.Generator, neighbours=None):
         labels = np.searchsorted(model.classes_, y)
     else:
         labels = np.full(len(frame), -1)
-    n_aug = int(round(model.augment_factor * len(frame)))
+    n_aug = int(round(augment_factor_of(model, len(frame)) * len(frame)))
     if model.augmentation == "munge" and neighbours is not None and n_aug > 0:
         extra = munge(frame, model.schema_, n_aug, rng, neighbours=neighbours)
     else:
@@ -450,7 +451,7 @@ def _bounded_rows(model, X, y, max_transfer_rows: int | None, seed: int):
     the model's augmented rows the pool has at most ``max_transfer_rows``."""
     if max_transfer_rows is None:
         return X, y
-    limit = max(2, int(max_transfer_rows / (1.0 + float(model.augment_factor))))
+    limit = max(2, int(max_transfer_rows / (1.0 + augment_factor_of(model))))
     if len(X) <= limit:
         return X, y
     rows = np.sort(np.random.default_rng([seed, 1]).choice(len(X), limit, False))

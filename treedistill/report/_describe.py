@@ -54,6 +54,8 @@ def model_info(name: str, model) -> dict:
         "params": params,
         "n_transfer": getattr(model, "n_transfer_", None),
         "n_augmented": getattr(model, "n_augmented_", None),
+        "augment_factor": getattr(model, "augment_factor_", None),
+        "augment_rule": getattr(model, "augment_rule_", None),
     }
     if is_tree(model):
         info["n_leaves"] = model.student_.get_n_leaves()

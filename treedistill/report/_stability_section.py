@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from treedistill.common._json import scalar
+from treedistill.distill._sample_size import augment_factor_of
 from treedistill.measures._stability import refit_stability
 from treedistill.report._format import pct
 from treedistill.report._inputs import Inputs
@@ -56,7 +57,7 @@ def stability_section(
         return {"status": "skipped", "reason": "there is no tree student"}
     model = inputs.models[name]
     rate = ops.flag_rate if ops.positive is not None else None
-    limit = int(MAX_REPORT_TRANSFER_ROWS / (1.0 + float(model.augment_factor)))
+    limit = int(MAX_REPORT_TRANSFER_ROWS / (1.0 + augment_factor_of(model)))
     shared = model.augmentation == "munge" and len(inputs.train.frame) <= limit
     out = refit_stability(
         model,

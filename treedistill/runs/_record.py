@@ -48,6 +48,9 @@ def student_record(model) -> dict:
     """Every parameter a student was fit with (its own defaults resolved)."""
     params = model.get_params(deep=False)
     params.pop("teacher", None)
+    if getattr(model, "augment_rule_", None) is not None:  # what "auto" chose
+        params["augment_factor_used"] = model.augment_factor_
+        params["augment_rule"] = model.augment_rule_
     return plain(params)
 
 

@@ -49,6 +49,7 @@ from treedistill.distill._streaming import (
 )
 from treedistill.distill._students import _node_totals
 from treedistill.distill._thresholds import merge_bounds, snappable_nodes, split_bounds
+from treedistill.distill._sample_size import choose_augment_factor
 from treedistill.distill._transfer import augment
 from treedistill.exceptions import DataError, ParameterError
 from treedistill.teachers._teachers import is_fitted, teacher_logits
@@ -179,7 +180,7 @@ def _transfer_part(frame: pd.DataFrame, model, target: str, shift, seed: int):
         raise DataError(
             f"{target!r} holds {bad!r}, which the teacher does not know", column=target
         )
-    n_aug = int(round(model.augment_factor * len(X))) if len(X) >= 2 else 0
+    n_aug = int(round(model.augment_factor_ * len(X))) if len(X) >= 2 else 0
     rng = np.random.default_rng(seed)
     extra = augment(X, model.schema_, model.augmentation, n_aug, rng)
     rows = pd.concat([X, extra], ignore_index=True) if len(extra) else X
@@ -303,6 +304,10 @@ def distill_tree(
         model.fit(head.drop(columns=[target]), y_head)
     finally:
         model.set_params(**kept)
+    # the head's fit drew no augmented rows; the partitions draw at this factor
+    model.augment_factor_, model.augment_rule_ = choose_augment_factor(
+        model.augment_factor, None
+    )
     shift = getattr(model, "_split_logit_shift", lambda _y: 0.0)(y_head)
     seed = 0 if model.random_state is None else int(model.random_state)
     mark("transfer")
