@@ -39,13 +39,16 @@ def test_a_dominant_column_is_a_stable_root():
     out = stability(model, X, y, n_refits=8)
     assert out["n_refits"] == 8 and out["n_train"] == 300
     assert out["n_augmented"] == 600 and out["n_test"] == 300
-    assert out["root"] == {
+    root = dict(out["root"])
+    low, high = root.pop("low"), root.pop("high")
+    assert root == {
         "column": "a",
         "n_same": 8,
         "share": 1.0,
         "stable": True,
         "threshold": 0.7,
     }
+    assert (low, high) == (pytest.approx(8 / (8 + 1.959964**2)), 1.0)  # Wilson
     first = out["columns"][0]
     assert first["column"] == "a" and first["root"] == 1.0 and first["main_root"]
     assert out["agreement"]["main"] == pytest.approx(
@@ -255,3 +258,54 @@ def test_refits_on_several_cores_are_the_refits_on_one(monkeypatch, options):
     several = stability(model, X, y, n_refits=6, random_state=3)
     assert one == several
     assert len(set(one["agreement"]["values"])) > 1  # the refits differ
+
+
+def _root_shares(out) -> dict:
+    return {c["column"]: c["root"] for c in out["columns"] if c["root"] > 0}
+
+
+def test_refits_stop_once_the_root_shares_settle():
+    X, y = _data()
+    model = _tree(X, y)
+    early = stability(model, X, y, n_refits=20)
+    full = stability(model, X, y, n_refits=20, stop_when_settled=False)
+    # a dominant column: the second batch of 5 leaves its share at 100%
+    assert (early["n_refits"], early["n_refits_max"], early["stopped_early"]) == (
+        10,
+        20,
+        True,
+    )
+    assert early["settle"] == {"batch": 5, "min_refits": 10, "max_change": 0.05}
+    assert (full["n_refits"], full["stopped_early"], full["settle"]) == (
+        20,
+        False,
+        None,
+    )
+    # the refits run are the full run's first ten, tree for tree
+    assert early["agreement"]["values"] == full["agreement"]["values"][:10]
+    assert early["n_leaves"]["values"] == full["n_leaves"]["values"][:10]
+    # within the stated sampling error of the full run's root share
+    assert early["root"]["low"] <= full["root"]["share"] <= early["root"]["high"]
+
+
+def test_unsettled_root_shares_run_more_refits_by_the_stated_rule():
+    X, y = _data(twin=True)
+    model = _tree(X, y, objective="ranking")
+    # the first k refits of every run are the same trees: their root shares
+    shares = {
+        k: _root_shares(
+            stability(model, X, n_refits=k, random_state=3, stop_when_settled=False)
+        )
+        for k in (5, 10, 15, 20)
+    }
+
+    def moved(a, b):
+        return max(abs(a.get(c, 0) - b.get(c, 0)) for c in set(a) | set(b))
+
+    expected = next(
+        (k for k in (10, 15) if moved(shares[k - 5], shares[k]) <= 0.05), 20
+    )
+    early = stability(model, X, n_refits=20, random_state=3)
+    assert early["n_refits"] == expected
+    assert _root_shares(early) == pytest.approx(shares[expected])
+    assert early["stopped_early"] == (expected < 20)

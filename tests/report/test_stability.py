@@ -50,19 +50,22 @@ def test_the_section_in_the_binary_report():
     report = binary_case()["report"]
     tree = binary_case()["models"]["tree"]
     st = report["stability"]
-    assert st["status"] == "ok" and st["model"] == "tree" and st["n_refits"] == 20
+    assert st["status"] == "ok" and st["model"] == "tree" and st["n_refits_max"] == 20
+    n = st["n_refits"]  # stopped once the root shares settled, by the stated rule
+    assert n in (10, 15, 20) and st["stopped_early"] == (n < 20)
     assert st["n_train"] == 450 and st["n_augmented"] == 2250 and st["n_test"] == 150
     root = tree.schema_.features[int(tree.student_.tree_.feature[0])].column
     assert st["root"]["column"] == root
     by_col = {c["column"]: c for c in st["columns"]}
     assert by_col[root]["main_root"] and by_col[root]["root"] == st["root"]["share"]
-    assert st["root"]["share"] == pytest.approx(st["root"]["n_same"] / 20, abs=1e-5)
+    assert st["root"]["share"] == pytest.approx(st["root"]["n_same"] / n, abs=1e-5)
+    assert st["root"]["low"] <= st["root"]["share"] <= st["root"]["high"]
     assert sum(c["root"] for c in st["columns"]) == pytest.approx(1.0)
     for c in st["columns"]:
         assert 0 <= c["root"] <= c["top"] <= c["anywhere"] <= 1
     # the main tree's value is the report's own held-out agreement
     assert st["agreement"]["main"] == pytest.approx(report["summary"]["agreement"])
-    assert len(st["agreement"]["values"]) == 20
+    assert len(st["agreement"]["values"]) == n
     a = st["agreement"]
     assert a["min"] <= a["p05"] <= a["median"] <= a["p95"] <= a["max"] <= 1
     assert st["flagged_threshold"]["main"] is not None
@@ -71,9 +74,18 @@ def test_the_section_in_the_binary_report():
     html, md = render_html(report), render_markdown(report)
     assert "Would another run give the same explanation?" in html
     assert (
-        f"Root split on <strong>{root}</strong> in {st['root']['n_same']} of 20" in html
+        f"Root split on <strong>{root}</strong> in {st['root']['n_same']} of {n}"
+        in html
     )
-    assert f"Root split on {root} in {st['root']['n_same']} of 20 refits" in md
+    assert f"Root split on {root} in {st['root']['n_same']} of {n} refits" in md
+    rule = (
+        "after at least 10, stop once a batch has moved no column's share of root "
+        "splits by more than 5 percentage points: "
+        f"{n} of at most 20 were run"
+    )
+    assert rule in " ".join(html.split()) and rule in md
+    interval = f"95% Wilson interval {round(100 * st['root']['low'])}%–"
+    assert interval in " ".join(html.split()) and interval in md
 
 
 def test_unstable_root_is_a_headline_warning():

@@ -14,7 +14,11 @@ own settings and a seed of its own, and is compared with the main tree:
 
 The pool is drawn, labelled, encoded and (for the histogram builder) binned once;
 every refit grows a tree on its resample of the pool's binned rows, so a refit
-costs one tree growth. With ``max_transfer_rows`` (a report's bound) a larger
+costs one tree growth. The refits run in batches of :data:`SETTLE_BATCH`; after
+at least :data:`SETTLE_MIN_REFITS` they stop early, once a batch has moved no
+column's share of root splits by more than :data:`SETTLE_POINTS` (the root
+frequencies have settled; ``stop_when_settled=False`` runs them all). Refit i is
+the same tree whether or not the run stops early. With ``max_transfer_rows`` (a report's bound) a larger
 pool is drawn from a seeded sample of the real rows instead (``n_train`` of
 ``n_train_total``): the spread is then that of trees fit on fewer rows, which
 overstates the instability of the tree fit on all of them.
@@ -33,13 +37,27 @@ from treedistill.distill._hist_tree import bin_features
 from treedistill.distill._sample_size import augment_factor_of
 from treedistill.distill._transfer import augment, munge
 from treedistill.exceptions import ParameterError
-from treedistill.measures._fidelity import flag_weights
+from treedistill.measures._fidelity import flag_weights, wilson
 from treedistill.teachers._teachers import teacher_logits
 
-__all__ = ["stability", "refit_stability", "ROOT_STABLE_SHARE", "TOP_DEPTH"]
+__all__ = [
+    "stability",
+    "refit_stability",
+    "ROOT_STABLE_SHARE",
+    "SETTLE_BATCH",
+    "SETTLE_MIN_REFITS",
+    "SETTLE_POINTS",
+    "TOP_DEPTH",
+]
 
 ROOT_STABLE_SHARE = 0.7  # below this share of refits the root split is unstable
 TOP_DEPTH = 2  # "the top levels": the root and its children
+#: Early stop of the refits: they run in batches of SETTLE_BATCH and, after at
+#: least SETTLE_MIN_REFITS, stop once a batch has changed no column's share of
+#: root splits by more than SETTLE_POINTS (5 percentage points).
+SETTLE_BATCH = 5
+SETTLE_MIN_REFITS = 10
+SETTLE_POINTS = 0.05
 
 
 # ---------------------------------------------------------------------------
@@ -56,6 +74,7 @@ def stability(
     threshold: float = 0.5,
     flag_rate: float | None = None,
     random_state: int | None = 0,
+    stop_when_settled: bool = True,
 ) -> dict:
     """Refit a distilled tree on bootstrap resamples and measure what changes.
 
@@ -70,7 +89,7 @@ def stability(
     X_test : array-like or DataFrame, default=None
         Held-out rows the refits are measured on; ``None``: ``X`` itself.
     n_refits : int, default=20
-        Bootstrap refits (at least 2).
+        Bootstrap refits at most (at least 2).
     positive_class : class label, default=None
         The flagged class of a binary problem; ``None``: the class the teacher
         gives least often on ``X``.
@@ -80,13 +99,23 @@ def stability(
         Each model flags its own top ``flag_rate`` share of rows; ``None``: the
         share of ``X`` the teacher puts in the positive class.
     random_state : int or None, default=0
+    stop_when_settled : bool, default=True
+        Stop early when the root-column frequencies have settled: the refits
+        run in batches of :data:`SETTLE_BATCH` and, after at least
+        :data:`SETTLE_MIN_REFITS`, stop once a batch has changed no column's
+        share of root splits by more than :data:`SETTLE_POINTS` (5 points).
+        The refits run are the first of the full run, the same trees.
 
     Returns
     -------
     dict
-        ``n_refits``; ``n_train`` and ``n_augmented`` (the resampled pool);
+        ``n_refits`` (the refits run), ``n_refits_max`` (asked for),
+        ``stopped_early`` and ``settle`` (the rule: ``batch``, ``min_refits``,
+        ``max_change``; ``None`` when every refit runs); ``n_train`` and ``n_augmented`` (the resampled pool);
         ``n_test``; ``root``: the main tree's root column, how many refits share
-        it and its share (``stable`` when at least :data:`ROOT_STABLE_SHARE`);
+        it and its share (``stable`` when at least :data:`ROOT_STABLE_SHARE`)
+        with its 95% Wilson interval (``low``, ``high``: the sampling error of
+        a share over that many refits);
         ``columns``: per column the share of refits that split on it at the root,
         in the top two levels and anywhere; ``agreement``, ``flagged_threshold``
         and ``flagged_flag_rate``: the main tree's value and the refits' spread
@@ -111,6 +140,7 @@ def stability(
         threshold=threshold,
         flag_rate=rate,
         random_state=random_state,
+        stop_when_settled=stop_when_settled,
     )
 
 
@@ -370,6 +400,7 @@ def refit_stability(
     random_state,
     max_transfer_rows: int | None = None,
     neighbours: np.ndarray | None = None,
+    stop_when_settled: bool = True,
 ) -> dict:
     """:func:`stability` on rows already checked: ``test_in`` is what the model's
     methods take, ``teacher_proba`` the teacher on those rows, ``positive`` the
@@ -378,7 +409,8 @@ def refit_stability(
     ``max_transfer_rows``: draw the pool from a seeded sample of the real rows
     when all of them would make a larger one (a model fit in chunks is then
     refit in memory on that sample). ``neighbours``: MUNGE's neighbours of the
-    rows of ``X`` (used when ``X`` is not sampled).
+    rows of ``X`` (used when ``X`` is not sampled). ``stop_when_settled``: see
+    :func:`stability`.
     """
     _check_model(model, bounded=max_transfer_rows is not None)
     n_refits = _check_n_refits(n_refits)
@@ -393,14 +425,24 @@ def refit_stability(
     main_proba = model._student_proba(test_enc)
     main = _measures(teacher_proba, main_proba, positive, threshold, flag_rate)
     main_class = np.argmax(main_proba, axis=1)
-    # The resamples are drawn in order from one generator, then the refits run
-    # side by side on the machine's cores (each is seeded: the same trees in
-    # any order; tree growth releases the GIL, so threads suffice).
-    draws = [_draw(pool, rng) for _ in seeds[1:]]
-    fitted = _in_parallel(
-        lambda seed, idx: _refit(model, pool, rng, int(seed), bins, idx),
-        list(zip(seeds[1:], draws, strict=True)),
-    )
+    # The resamples are drawn in order from one generator, then the refits of a
+    # batch run side by side on the machine's cores (each is seeded: the same
+    # trees in any order; tree growth releases the GIL, so threads suffice).
+    batch = SETTLE_BATCH if stop_when_settled else n_refits
+    fitted: list = []
+    before = None
+    while len(fitted) < n_refits:
+        todo = seeds[1 + len(fitted) : 1 + min(n_refits, len(fitted) + batch)]
+        draws = [_draw(pool, rng) for _ in todo]
+        fitted += _in_parallel(
+            lambda seed, idx: _refit(model, pool, rng, int(seed), bins, idx),
+            list(zip(todo, draws, strict=True)),
+        )
+        shares = _root_shares(fitted)
+        if len(fitted) >= SETTLE_MIN_REFITS and _settled(before, shares):
+            break
+        before = shares
+    stopped = len(fitted) < n_refits
     refits, per_refit, same = [], [], []
     for refit in fitted:
         proba = refit._student_proba(test_enc)
@@ -411,8 +453,21 @@ def refit_stability(
         refits.append(refit)
     root = _root(model)
     n_root = sum(_root(r) == root for r in refits) if root is not None else 0
+    n_run = len(refits)
+    interval = wilson(n_root, n_run)
     out = {
-        "n_refits": n_refits,
+        "n_refits": n_run,
+        "n_refits_max": n_refits,
+        "stopped_early": stopped,
+        "settle": (
+            {
+                "batch": SETTLE_BATCH,
+                "min_refits": SETTLE_MIN_REFITS,
+                "max_change": SETTLE_POINTS,
+            }
+            if stop_when_settled
+            else None
+        ),
         "n_train": pool[3],
         "n_train_total": int(n_total),
         "sampled": pool[3] < n_total,
@@ -421,9 +476,11 @@ def refit_stability(
         "root": {
             "column": root,
             "n_same": int(n_root),
-            "share": n_root / n_refits,
-            "stable": n_root / n_refits >= ROOT_STABLE_SHARE,
+            "share": n_root / n_run,
+            "stable": n_root / n_run >= ROOT_STABLE_SHARE,
             "threshold": ROOT_STABLE_SHARE,
+            "low": interval["low"],
+            "high": interval["high"],
         },
         "columns": _column_rows(model, refits),
         "same_prediction": spread(same),
@@ -432,6 +489,23 @@ def refit_stability(
     for key in ("agreement", "flagged_threshold", "flagged_flag_rate"):
         out[key] = spread([m.get(key) for m in per_refit], main.get(key))
     return out
+
+
+def _root_shares(refits: list) -> dict:
+    """Each root column's share of the refits (``None``: no split at all)."""
+    roots = [_root(r) for r in refits]
+    return {col: roots.count(col) / len(roots) for col in set(roots)}
+
+
+def _settled(before: dict | None, after: dict) -> bool:
+    """Whether the last batch moved no root column's share by more than
+    :data:`SETTLE_POINTS` (never after the first batch)."""
+    if before is None:
+        return False
+    return all(
+        abs(after.get(c, 0.0) - before.get(c, 0.0)) <= SETTLE_POINTS + 1e-12
+        for c in set(before) | set(after)
+    )
 
 
 def _in_parallel(fn, items: list) -> list:
