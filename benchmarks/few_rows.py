@@ -279,19 +279,27 @@ def summary(frame: pd.DataFrame, datasets, sizes, methods) -> tuple[list, list, 
     return headers, rows, gaps
 
 
-def flattening(gaps: dict, methods, sizes) -> list[str]:
-    """Where each setting's mean gap stops shrinking by more than half a point."""
+def flattening(frame: pd.DataFrame, datasets, methods, sizes) -> list[str]:
+    """Where each setting's gap to the all-rows tree stops shrinking: the first n
+    from which the next n gains < 0.5 point of agreement and < 0.01 of Spearman
+    (mean over the data sets measured at both n)."""
     lines = []
     for m in methods:
-        pts = [(n, gaps[(m, n)]) for n in sizes if (m, n) in gaps]
         flat = None
-        for (n0, g0), (_, g1) in zip(pts, pts[1:], strict=False):
-            if abs(g1[0] - g0[0]) < 0.005 and abs(g1[1] - g0[1]) < 0.01:
+        for n0, n1 in zip(sizes, sizes[1:], strict=False):
+            da, ds = [], []
+            for d in datasets:
+                g0 = _mean(frame, dataset=d, n=n0, method=m)
+                g1 = _mean(frame, dataset=d, n=n1, method=m)
+                if np.isfinite(g0["agreement"]) and np.isfinite(g1["agreement"]):
+                    da.append(g1["agreement"] - g0["agreement"])
+                    ds.append(g1["spearman"] - g0["spearman"])
+            if da and np.mean(da) < 0.005 and np.mean(ds) < 0.01:
                 flat = n0
                 break
         text = (
             f"flattens from n = {flat} (the next n gains < 0.5 point of agreement "
-            "and < 0.01 of Spearman)"
+            "and < 0.01 of Spearman, or loses, on the sets measured at both)"
             if flat
             else "still improving at the largest n measured"
         )
@@ -322,7 +330,16 @@ def targets(frame: pd.DataFrame, datasets, n: int = 200) -> tuple[list, list]:
         ds = got["spearman"] - ref["spearman"]
         ha = got["agreement"] - hard["agreement"]
         hs = got["spearman"] - hard["spearman"]
-        ok = da >= -0.01 and ds >= -0.02 and ha >= 0 and hs >= 0
+        missed = [
+            name
+            for name, ok in (
+                ("agreement", da >= -0.01),
+                ("Spearman", ds >= -0.02),
+                ("hard agr", ha >= 0),
+                ("hard Spearman", hs >= 0),
+            )
+            if not ok
+        ]
         rows.append(
             [
                 d,
@@ -330,7 +347,7 @@ def targets(frame: pd.DataFrame, datasets, n: int = 200) -> tuple[list, list]:
                 f"{ds:+.3f}",
                 f"{100 * ha:+.2f}",
                 f"{hs:+.3f}",
-                "met" if ok else "missed",
+                "met" if not missed else "missed: " + ", ".join(missed),
             ]
         )
     return headers, rows
@@ -348,6 +365,11 @@ def parse_args(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
     p.add_argument("--datasets", nargs="*", default=None, choices=DATASETS)
     p.add_argument("--out", default="reports/benchmarks", help="output folder")
+    p.add_argument(
+        "--from-json",
+        default=None,
+        help="re-render the tables from a few_rows.json this script wrote",
+    )
     return p.parse_args(argv)
 
 
@@ -355,6 +377,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
     out = Path(args.out)
+    if args.from_json:
+        import json
+
+        return render(out, json.loads(Path(args.from_json).read_text()))
     datasets = list(args.datasets or (QUICK["datasets"] if args.quick else DATASETS))
     sizes = QUICK["sizes"] if args.quick else SIZES
     configs = {k: CONFIGS[k] for k in QUICK["configs"]} if args.quick else dict(CONFIGS)
@@ -379,13 +405,31 @@ def main(argv=None) -> int:
         records.extend(res.pop("records"))
         cells.append(res)
         print(f"  done {res['dataset']:<14} {res['seconds']:6.1f} s", flush=True)
-    elapsed = time.perf_counter() - t_start
+    meta = {
+        "command": command_line(),
+        "versions": versions(),
+        "datasets": datasets,
+        "sizes": list(sizes),
+        "draws": draws,
+        "configs": configs,
+        "skipped": skipped,
+        "notes": notes,
+        "cells": cells,
+        "wall_seconds": time.perf_counter() - t_start,
+    }
+    return render(out, {**meta, "records": records})
+
+
+def render(out: Path, saved: dict) -> int:
+    """Print and write the tables of a run (``saved``: what few_rows.json holds)."""
+    records, datasets, draws = saved["records"], saved["datasets"], saved["draws"]
+    sizes, notes, elapsed = tuple(saved["sizes"]), saved["notes"], saved["wall_seconds"]
     frame = pd.DataFrame(records)
-    methods = list(configs)
+    methods = [m for m in CONFIGS if m in saved["configs"]]
     gh, gr = gap_table(frame, datasets, sizes, methods)
     sh, sr, gaps = summary(frame, datasets, sizes, methods)
     th, tr = targets(frame, datasets)
-    flat = flattening(gaps, methods, sizes)
+    flat = flattening(frame, datasets, methods, sizes)
     print(text_table(sh, sr))
     print(text_table(th, tr))
     print("\n".join(flat))
@@ -393,12 +437,14 @@ def main(argv=None) -> int:
     lines = [
         "# Few-row benchmark: a trained model distilled from a small local sample",
         "",
-        f"Command: `{command_line()}`  ",
+        f"Command: `{saved['command']}`  ",
         f"Data sets: {', '.join(datasets)}; n = {list(sizes)} real rows, "
         f"{draws} draw(s) each  ",
         f"Wall time: {elapsed:.0f} s  ",
         "Versions: "
-        + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"),
+        + ", ".join(
+            f"{k} {v}" for k, v in sorted(saved["versions"].items()) if k != "platform"
+        ),
         "",
         *[f"**{n}**\n" for n in notes],
         "Each data set is split 75/25 (stratified, seed 0). The teacher (xgboost, "
@@ -433,7 +479,21 @@ def main(argv=None) -> int:
         "",
         *flat,
         "",
+        "## The default this chose",
+        "",
+        '`augment_factor="auto"` (the tree\'s default; `default` above): MUNGE '
+        "with 20 augmented rows per real row from 400 real rows up, as before (no "
+        "factor beat 20 at n = 500); below, as many as bring the transfer set to "
+        "20,000 rows, at most 200 per real row (n = 50: 200, n = 100: 199, "
+        "n = 200: 99). MUNGE stays the augmentation: jitter and box rank risk "
+        "worse at every n, and no augmentation is worst. A number given "
+        "(`augment_factor=20`, `--augment-factor 20`) is used as given.",
+        "",
         "## Targets at n = 200 (the default)",
+        "",
+        "Targets: the default within 1 point of agreement and 0.02 of Spearman of "
+        "the all-rows tree, and at least the hard-label baseline on both; a "
+        "verdict names the targets missed.",
         "",
         markdown_table(th, tr),
         "",
@@ -443,22 +503,7 @@ def main(argv=None) -> int:
         "",
     ]
     write_text(out / "few_rows.md", "\n".join(lines))
-    write_json(
-        out / "few_rows.json",
-        {
-            "command": command_line(),
-            "versions": versions(),
-            "datasets": datasets,
-            "sizes": list(sizes),
-            "draws": draws,
-            "configs": configs,
-            "skipped": skipped,
-            "notes": notes,
-            "cells": cells,
-            "wall_seconds": elapsed,
-            "records": records,
-        },
-    )
+    write_json(out / "few_rows.json", saved)
     print(f"\nwrote {out / 'few_rows.md'} and {out / 'few_rows.json'}")
     return 0
 

@@ -54,3 +54,22 @@ def test_quick_few_rows_benchmark_writes_its_tables(tmp_path):
     assert "Where the curve flattens" in md
     assert "| rare_cohort | 50 | none |" in md
     assert "| rare_cohort | 100 | munge x20 |" in md
+
+    # the tables re-rendered from the JSON file are the same
+    again = tmp_path / "again"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/few_rows.py",
+            "--from-json",
+            str(tmp_path / "few_rows.json"),
+            "--out",
+            str(again),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (again / "few_rows.md").read_text(encoding="utf-8") == md
