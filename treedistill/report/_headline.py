@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from treedistill.report._audit import MIN_N
 from treedistill.report._fidelity_section import rate_ci
-from treedistill.report._lead import focus_misses, leads_with_flags, rare_classes
+from treedistill.report._lead import (
+    focus_misses,
+    leads_with_flags,
+    rare_classes,
+    resolution,
+)
 from treedistill.report._operating import OperatingPoints
 
 __all__ = ["chosen_point", "summary_section"]
@@ -63,6 +68,7 @@ def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -
     out.update(_rare_outcome_lead(by_key[name]["measures"], ops))
     out["worst_rule_focus"] = _worst_focus_rule(leaves)
     out["worst_subgroup_focus"] = _worst_focus_subgroup(subgroups, name)
+    out["resolution"] = resolution(out)
     return out
 
 

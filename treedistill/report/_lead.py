@@ -27,8 +27,43 @@ __all__ = [
     "leads_with_flags",
     "rare_classes",
     "rare_share",
+    "resolution",
     "student_leads",
 ]
+
+
+#: A held-out measure whose 95% interval is wider than this (20 points of a
+#: share, 0.2 of a correlation) is not resolved by the rows it was counted on:
+#: the headline then says so and gives the interval, not the bare estimate.
+RESOLVED_WIDTH = 0.2
+
+
+def _width(low, high) -> float | None:
+    if low is None or high is None:
+        return None
+    return float(high) - float(low)
+
+
+def resolution(out: dict) -> dict:
+    """Which of the headline's held-out measures are too wide to read alone
+    (``unresolved``: ``agreement``, ``flagged_agreement``, ``spearman``,
+    ``flag_auc``)."""
+    widths = {"agreement": _width(*(out.get("agreement_ci") or (None, None)))}
+    point = out.get("operating_point") or {}
+    flagged = point.get("flagged_agreement") or {}
+    if flagged.get("value") is not None:
+        widths["flagged_agreement"] = _width(flagged.get("low"), flagged.get("high"))
+    for key in ("spearman", "flag_auc"):
+        est = (out.get("ranking") or {}).get(key) or {}
+        if est.get("value") is not None:
+            widths[key] = _width(est.get("low"), est.get("high"))
+    return {
+        "max_width": RESOLVED_WIDTH,
+        "widths": widths,
+        "unresolved": [
+            k for k, w in widths.items() if w is not None and w > RESOLVED_WIDTH
+        ],
+    }
 
 
 def rare_share(k: int) -> float:
@@ -295,6 +330,10 @@ def lead_lines(report: dict, name: str, who: str) -> list[str]:
     )
     if lo is not None and hi is not None:
         agreement += f" (95% CI {100 * lo:.1f}%-{100 * hi:.1f}%)"
+    unresolved = resolution(entry)["unresolved"]
+    wider = f"wider than {100 * RESOLVED_WIDTH:g} points"
+    if "agreement" in unresolved:
+        agreement += f", not resolved by these rows ({wider})"
     lines = []
     point = entry.get("operating_point")
     if entry["lead"] == "flagged" and point:
@@ -312,10 +351,16 @@ def lead_lines(report: dict, name: str, who: str) -> list[str]:
             )
         rank = entry.get("ranking") or {}
         sp, auc = rank.get("spearman") or {}, rank.get("flag_auc") or {}
+        if "flagged_agreement" in unresolved:
+            first += f", not resolved by these rows ({wider})"
         if sp.get("value") is not None:
             first += f"; risk ranking Spearman {sp['value']:.2f}"
+            if "spearman" in unresolved:
+                first += f" (not resolved, 95% CI {sp['low']:.2f}-{sp['high']:.2f})"
         if auc.get("value") is not None:
             first += f", flag AUC {auc['value']:.2f}"
+            if "flag_auc" in unresolved:
+                first += f" (not resolved, 95% CI {auc['low']:.2f}-{auc['high']:.2f})"
         lines.append(first)
         if entry["degenerate"]:
             lines.append(f"  overall {agreement}: not a measure of fidelity here")

@@ -8,6 +8,7 @@ weakest class; then baselines, synthetic rows and accuracy.
 
 from __future__ import annotations
 
+from treedistill.distill._sample_size import SMALL_SAMPLE_ROWS
 from treedistill.report._format import estimate_text, num, pct, rows
 
 __all__ = ["headline_sentences"]
@@ -25,6 +26,16 @@ def _who(s: dict) -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _unresolved(s: dict, measure: str) -> bool:
+    """Whether the headline's ``measure`` has an interval too wide to read alone."""
+    return measure in ((s.get("resolution") or {}).get("unresolved") or ())
+
+
+def _wider(s: dict, points: bool = True) -> str:
+    width = (s.get("resolution") or {}).get("max_width", 0.2)
+    return f"wider than {100 * width:g} points" if points else f"wider than {width:g}"
 
 
 def _degenerate(s: dict, ops: dict) -> list[str]:
@@ -74,16 +85,32 @@ def _flagged(s: dict, ops: dict) -> list[str]:
         f"{n_flags} held-out rows the teacher flags (95% CI {pct(flagged['low'])}–"
         f"{pct(flagged['high'])}; it flags {point['student_flagged']} rows in all)."
     ]
+    if _unresolved(s, "flagged_agreement"):
+        out[0] = out[0][:-1] + (
+            f": {n_flags} flagged rows are too few to resolve that share, its "
+            f"interval is {_wider(s)}."
+        )
     rank = s.get("ranking") or {}
     sp, auc = rank.get("spearman"), rank.get("flag_auc")
     if sp and sp.get("value") is not None:
         text = (
-            f"Its risk ranking follows the teacher's with Spearman ρ {_plain_est(sp)}"
+            "Its risk ranking follows the teacher's with Spearman ρ "
+            f"{_rank_text(s, 'spearman', sp)}"
         )
         if auc and auc.get("value") is not None:
-            text += f" and flag AUC {_plain_est(auc)}"
+            text += f" and flag AUC {_rank_text(s, 'flag_auc', auc)}"
         out.append(text + ".")
     return out
+
+
+def _rank_text(s: dict, key: str, est: dict) -> str:
+    """A ranking measure with its interval; one too wide is said to be so."""
+    if not _unresolved(s, key):
+        return _plain_est(est)
+    return (
+        f"{num(est['value'], 2)} (95% CI {num(est['low'], 2)}–{num(est['high'], 2)}: "
+        f"not resolved by these rows, {_wider(s, points=False)})"
+    )
 
 
 def _plain_est(est: dict) -> str:
@@ -107,6 +134,8 @@ def _agreement(s: dict) -> str:
         f"{_capital(_who(s))} agrees with the teacher on {pct(s['agreement'])} "
         f"(95% CI {pct(lo)}–{pct(hi)}) of {s['n']} held-out rows"
     )
+    if _unresolved(s, "agreement"):
+        first += f", too few to resolve it (the interval is {_wider(s)})"
     worst, perfect = [], []
     big = f" with at least {s['min_n']} held-out rows" if s.get("min_n") else ""
     for key, everywhere in (
@@ -167,6 +196,13 @@ def _baselines(s: dict, data: dict) -> list[str]:
             f"On {data['n_synthetic']} fresh synthetic rows the student agrees on "
             f"{pct(s['synthetic_agreement'])}{extra}."
         )
+        if _few_rows(s, data):
+            out.append(
+                "Synthetic rows are plentiful, so that figure is precise, but they "
+                "are drawn from the training rows: they measure the tree against the "
+                "teacher on rows like this sample and cannot tell how the teacher or "
+                "the tree fare on real patients."
+            )
     if s.get("accuracy") is not None:
         text = (
             f"Accuracy against the truth: student {pct(s['accuracy'])}, "
@@ -180,6 +216,14 @@ def _baselines(s: dict, data: dict) -> list[str]:
             )
         out.append(text + ".")
     return out
+
+
+def _few_rows(s: dict, data: dict) -> bool:
+    """A small sample: fewer training rows than the augmentation rule calls small,
+    or a headline measure the held-out rows do not resolve."""
+    n_train = data.get("n_train")
+    small = n_train is not None and n_train < SMALL_SAMPLE_ROWS
+    return small or bool((s.get("resolution") or {}).get("unresolved"))
 
 
 def _names(data: dict) -> list:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from treedistill.common._json import scalar
-from treedistill.distill._sample_size import augment_factor_of
+from treedistill.distill._sample_size import SMALL_SAMPLE_ROWS, augment_factor_of
 from treedistill.measures._stability import refit_stability
 from treedistill.report._format import pct
 from treedistill.report._inputs import Inputs
@@ -78,7 +78,26 @@ def stability_section(
         "model": name,
         **out,
         "max_transfer_rows": MAX_REPORT_TRANSFER_ROWS,
+        "few_rows": _few_rows_note(out),
     }
+
+
+def _few_rows_note(out: dict) -> str | None:
+    """What the refits measure when the training rows are few (``None`` otherwise)."""
+    n = out.get("n_train")
+    if n is None or n >= SMALL_SAMPLE_ROWS or out.get("sampled"):
+        return None
+    text = (
+        f"With only {n:,} training rows, the refits show how much the tree depends "
+        "on which of these rows it is given"
+    )
+    if out.get("n_augmented"):
+        text += (
+            f". The {out['n_augmented']:,} augmented rows, most of the transfer set, "
+            "are drawn around these same rows in every refit, so another sample of "
+            f"{n:,} patients could change the tree more than the refits do"
+        )
+    return text + "."
 
 
 def _shares(importance) -> np.ndarray | None:
