@@ -152,3 +152,19 @@ def test_the_stability_refits_of_few_rows_say_what_they_measure(small_run):
     html = (out / "report.html").read_text()
     assert st["few_rows"] in md
     assert "With only 112 training rows, the refits show" in html
+
+
+def test_a_wide_class_recall_is_said_to_be_unresolved():
+    s = _summary(0.85, 0.95, n=400)
+    recall = {"value": 0.875, "low": 0.64, "high": 0.965, "n": 16}
+    s["worst_class"] = {"class_index": 1, "teacher_n": 16, "student_n": 18,
+                        "recall": recall, "precision": recall}  # fmt: skip
+    data = {"n_train": 1200, "n_synthetic": 5000, "classes": [0, 1]}
+    text = " ".join(headline_sentences(s, data, OPS)[0])
+    assert (
+        "the student puts 87.5% (95% CI 64.0%–96.5%, n = 16), too few rows to "
+        "resolve it to 20 points there too."
+    ) in text
+    s["worst_class"]["recall"] = {"value": 0.9, "low": 0.85, "high": 0.94, "n": 300}
+    text = " ".join(headline_sentences(s, data, OPS)[0])
+    assert "the student puts 90.0% (95% CI 85.0%–94.0%, n = 300) there too." in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from treedistill.distill._sample_size import SMALL_SAMPLE_ROWS
 from treedistill.report._format import estimate_text, num, pct, rows
+from treedistill.report._lead import RESOLVED_WIDTH
 
 __all__ = ["headline_sentences"]
 
@@ -103,6 +104,16 @@ def _flagged(s: dict, ops: dict) -> list[str]:
     return out
 
 
+def _share_text(est: dict) -> str:
+    """A share with its interval; one wider than :data:`RESOLVED_WIDTH` is said
+    to be unresolved by its rows."""
+    text = estimate_text(est)
+    low, high = (est or {}).get("low"), (est or {}).get("high")
+    if low is not None and high is not None and high - low > RESOLVED_WIDTH:
+        text += f", too few rows to resolve it to {100 * RESOLVED_WIDTH:g} points"
+    return text
+
+
 def _rank_text(s: dict, key: str, est: dict) -> str:
     """A ranking measure with its interval; one too wide is said to be so."""
     if not _unresolved(s, key):
@@ -171,7 +182,7 @@ def _worst_class(s: dict, classes: list) -> list[str]:
         return []  # said by the rare-class sentences
     return [
         f"Weakest class: of the {w['teacher_n']} held-out rows the teacher puts in "
-        f"{name}, the student puts {estimate_text(w['recall'])} there too."
+        f"{name}, the student puts {_share_text(w['recall'])} there too."
     ]
 
 
@@ -260,8 +271,8 @@ def _rare_classes(s: dict, data: dict) -> list[str]:
             continue
         out.append(
             f"Rare class {name}: of the {c['teacher_n']} held-out rows the teacher "
-            f"puts there, the student puts {estimate_text(c['recall'])} there too; "
-            f"of its {c['student_n']}, {estimate_text(c['precision'])} are the "
+            f"puts there, the student puts {_share_text(c['recall'])} there too; "
+            f"of its {c['student_n']}, {_share_text(c['precision'])} are the "
             "teacher's."
         )
     return out
@@ -320,4 +331,20 @@ def headline_sentences(summary: dict, data: dict, ops: dict) -> tuple[list[str],
     out += _worst_class(summary, _names(data))
     if summary["lead"] != "flagged":
         out += _flagged(summary, ops)
-    return out + _baselines(summary, data), n_alert
+    return out + _baselines(summary, data) + _objective(summary), n_alert
+
+
+#: What a tree built for each objective does, in the headline's words.
+_BUILT_FOR = {
+    "agreement": "to predict the teacher's class as often as possible",
+    "ranking": "to rank risk and flag patients as the teacher does",
+}
+
+
+def _objective(s: dict) -> list[str]:
+    """Which objective built the tree, and why (a tree student only)."""
+    objective = s.get("objective")
+    if objective not in _BUILT_FOR:
+        return []
+    why = s.get("objective_reason") or ""
+    return [f"The tree was built {_BUILT_FOR[objective]} ({why})."]
