@@ -16,8 +16,10 @@ transfer rows:
 - ``agreement-greedy``: ``objective="agreement", search="greedy"`` (splits on the
   teacher's class, greedy);
 - ``agreement``: ``objective="agreement"`` with its default search ``"prune"``
-  (grown to 4x the budget, cut back exactly to the subtree of least disagreement,
-  refined by TAO on the disagreement);
+  (grown to 4x the budget, cut back exactly to the subtree of least
+  disagreement);
+- ``agreement-tao``: ``objective="agreement", search="tao"``: the pruned tree
+  then refined by TAO on the disagreement;
 - ``auto``: the default, ``ranking`` on a rare binary outcome (rarer class under
   20% of the training rows), ``agreement`` otherwise (read off the two rows
   above; not refit).
@@ -61,7 +63,7 @@ from _common import (  # noqa: E402
 from tree_search import DATASETS, _categories, load, scores  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-METHODS = ("b", "c", "ranking", "agreement-greedy", "agreement")
+METHODS = ("b", "c", "ranking", "agreement-greedy", "agreement", "agreement-tao")
 MEASURES = ("agreement", "kl", "flagged", "spearman")
 RARE = 0.2
 GROW_FACTOR = 4
@@ -102,8 +104,9 @@ def _fit_method(method, E, q_true, k, size, seed):
     elif method == "agreement-greedy":
         tree = SoftTree(**common).fit(E, hard)
     else:
+        sweeps = 10 if method == "agreement-tao" else 0
         tree = SearchedSoftTree(
-            loss="error", grow_leaves=GROW_FACTOR * size, **common
+            loss="error", grow_leaves=GROW_FACTOR * size, max_sweeps=sweeps, **common
         ).fit(E, hard)
     tree.refit_leaves(E, q_true)
     return tree.predict_proba

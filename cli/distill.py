@@ -231,7 +231,8 @@ Example:
     show_default=True,
     help="How the tree is searched for: 'greedy' (best-first growth), 'prune' "
     "(grow to 4x the leaf budget, cut back exactly to the subtree of the budget "
-    "with the least loss, refine by TAO), 'tao' (greedy, then TAO), or 'auto' "
+    "with the least loss), 'tao' (that tree for agreement, the greedy one for "
+    "ranking, refined by TAO: a little more agreement, slower reports), or 'auto' "
     "(prune for the agreement objective, greedy for ranking).",
 )
 @click.option(

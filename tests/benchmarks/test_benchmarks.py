@@ -172,7 +172,15 @@ def test_objective_quick_writes_every_method_and_the_targets(tmp_path):
     data = json.loads((tmp_path / "objective_quick.json").read_text())
     records = data["records"]
     methods = {r["method"] for r in records}
-    assert methods == {"b", "c", "ranking", "agreement-greedy", "agreement", "auto"}
+    assert methods == {
+        "b",
+        "c",
+        "ranking",
+        "agreement-greedy",
+        "agreement",
+        "agreement-tao",
+        "auto",
+    }
     assert {r["split"] for r in records} == {"held-out", "synthetic"}
     for r in records:
         assert 0 <= r["agreement"] <= 1 and r["kl"] >= 0

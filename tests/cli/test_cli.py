@@ -453,13 +453,18 @@ def test_config_file_applies_and_command_line_overrides_it(
         (0.25, 0.0), (0.25, 0.3), (1.0, 0.0), (1.0, 0.3),
         (2.0, 0.0), (2.0, 0.3), (4.0, 0.0), (4.0, 0.3),
     ]  # fmt: skip
+    # The cohort's rarer class is under 20% of the rows: the tree is built for
+    # ranking, and the sweep chooses by the same objective (flags and ranking
+    # among the settings within one validation row of the best agreement).
     best = max(r["agreement"] for r in table)
+    n_val = table[0]["n_validation"]
     chosen = [r for r in table if r["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["agreement"] == best
+    assert sweep["objective"] == "risk"
+    assert len(chosen) == 1 and chosen[0]["agreement"] >= best - 1.5 / n_val
     assert sweep["chosen"] == {
         "temperature": chosen[0]["temperature"], "alpha": chosen[0]["alpha"],
     }  # fmt: skip
-    assert "agreement" in sweep["reason"]
+    assert "of the highest agreement" in sweep["reason"]
     assert sweep["n_fit"] + sweep["n_validation"] == 300  # training rows only
     assert config["resolved"]["tree"]["temperature"] == sweep["chosen"]["temperature"]
     assert summary["students"]["tree"]["temperature"] == sweep["chosen"]["temperature"]

@@ -105,7 +105,8 @@ def test_a_balanced_problem_keeps_agreement_first():
     X, y = load_breast_cancer(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
     teacher = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    tree = cases.tree(teacher.fit(X_tr, y_tr)).fit(X_tr, y_tr)
+    # Built for ranking: its soft-label root flips between refits.
+    tree = cases.tree(teacher.fit(X_tr, y_tr), objective="ranking").fit(X_tr, y_tr)
     report = evaluate({"tree": tree}, X_te, y_te, X_tr, y_tr, **SMALL)
     s = report["summary"]
     assert report["operating_points"]["positive_class"] == 0  # 37% of the rows
@@ -126,7 +127,8 @@ def test_a_balanced_problem_keeps_agreement_first():
 
 def test_more_classes_name_the_weakest_class():
     X_tr, X_te, y_tr, y_te, teacher = cases.cohort(n_classes=3)
-    tree = cases.tree(teacher).fit(X_tr, y_tr)
+    # The ranking tree misses one class often enough to be named.
+    tree = cases.tree(teacher, objective="ranking").fit(X_tr, y_tr)
     report = evaluate({"tree": tree}, X_te, y_te, X_tr, y_tr, **SMALL)
     s = report["summary"]
     row = next(r for r in report["fidelity"]["held_out"] if r["key"] == "tree")

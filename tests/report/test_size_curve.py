@@ -129,6 +129,41 @@ def test_one_growth_curve_equals_refitting_at_every_budget(
     assert nested["objective"] == refitted["objective"]
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_pruned_curve_from_one_growth_equals_refitting_at_every_budget(
+    monkeypatch, n_classes
+):
+    """The pruning search's tree of each budget, read off one growth to four
+    times the largest budget, is the tree the search builds at that budget."""
+    from tests._report_cases import cohort, tree
+
+    X_tr, X_te, y_tr, y_te, fitted = cohort(n_classes=n_classes)
+    model = tree(fitted, objective="agreement").fit(X_tr, y_tr)
+    assert model.search_ == "prune"
+    data = (X_tr, X_te, y_tr, y_te)
+    pruned = _curve(monkeypatch, {"tree": model}, data, refit=False)
+    refitted = _curve(monkeypatch, {"tree": model}, data, refit=True)
+    assert pruned["method"] == "one growth, pruned"
+    assert refitted["method"] == "refit"
+    for a, b in zip(pruned["points"], refitted["points"], strict=True):
+        assert a["student_leaves"] == b["student_leaves"], a["budget"]
+        assert a["student_leaves"] <= a["budget"]
+        for key in ("student_held_out", "student_synthetic", "surrogate_held_out"):
+            assert a[key] == b[key], (a["budget"], key)
+        assert a["student_held_out_kl"] == pytest.approx(b["student_held_out_kl"])
+    if n_classes == 2:
+        return  # on the binary cohort the pruned trees are the greedy ones
+    # Pruning pays somewhere: a budget's tree is not the first splits of the
+    # growth (that tree is what a greedy search would build).
+    greedy = tree(fitted, objective="agreement", search="greedy").fit(X_tr, y_tr)
+    curve_greedy = _curve(monkeypatch, {"tree": greedy}, data, refit=False)
+    assert curve_greedy["method"] == "one growth"
+    assert any(
+        a["student_synthetic"] != g["student_synthetic"]
+        for a, g in zip(pruned["points"], curve_greedy["points"], strict=True)
+    )
+
+
 def test_a_refined_search_refits_at_every_budget(monkeypatch):
     from tests._report_cases import cohort, tree
 

@@ -544,7 +544,7 @@ class DistilledTreeClassifier(_BaseDistiller):
         Augmented rows as a multiple of the real rows. ``"auto"``: 20 from 400
         real rows up; below, as many as bring the transfer set to 20,000 rows,
         at most 200 per real row (see ``augment_factor_``). A number is used as
-        given (``20.0`` keeps the former fixed default at any size).
+        given.
     criterion : {"entropy", "gini"}, default="entropy"
         Soft cross-entropy or soft Gini.
     split_class_weight : "balanced", dict or None, default=None
@@ -579,12 +579,15 @@ class DistilledTreeClassifier(_BaseDistiller):
         against the loss of the whole tree (the objective's: soft loss for
         ranking, the number of disagreements with the teacher's class for
         agreement), deepest nodes first, until no move lowers it (same leaves or
-        fewer; the loss on the transfer set is never above the greedy tree's).
+        fewer; the loss on the transfer set is never above the greedy tree's);
+        for the agreement objective (``n_starts=1``) it refines the pruned tree
+        of ``"prune"``: +0.1 points of agreement over it on fresh rows, for
+        refits of the size curve (``reports/benchmarks/objective.md``).
         ``"prune"`` grows the tree best-first to ``GROW_FACTOR`` (4) times
         ``max_leaf_nodes``, cuts it back exactly (dynamic programming over the
         grown tree) to the subtree of at most ``max_leaf_nodes`` leaves with the
-        least loss on the transfer set, then refines it by TAO; the greedy tree of
-        the budget is one of those subtrees, so the loss is never above it.
+        least loss on the transfer set; the greedy tree of the budget is one of
+        those subtrees, so the loss is never above it.
         ``"auto"``: ``"prune"`` for the agreement objective, ``"greedy"`` for
         ranking, and ``"greedy"`` with ``monotone_constraints`` or
         ``chunk_size``. See ``benchmarks/tree_search.py`` and
@@ -657,10 +660,6 @@ class DistilledTreeClassifier(_BaseDistiller):
     n_transfer_ : int
         Rows in the transfer set (real + augmented).
     n_augmented_ : int
-    augment_factor_ : float
-        The factor the fit used (``augment_factor``, or what ``"auto"`` chose).
-    augment_rule_ : str
-        Why: ``"given"``, or the ``"auto"`` rule in words.
     search_ : str
         The search that built the tree: ``"greedy"``, ``"prune"``, ``"tao"`` or
         ``"tao-multistart"``.
@@ -853,6 +852,11 @@ class DistilledTreeClassifier(_BaseDistiller):
                     parameter="search",
                 )
             return SearchedSoftTree(
+                loss=loss, grow_leaves=GROW_FACTOR * int(budget), max_sweeps=0, **common
+            )
+        if search == "tao" and loss == "error" and self.n_starts == 1 and budget:
+            # TAO refines the tree the agreement objective's own search builds.
+            return SearchedSoftTree(
                 loss=loss, grow_leaves=GROW_FACTOR * int(budget), **common
             )
         if search == "tao":
@@ -929,6 +933,14 @@ class DistilledTreeClassifier(_BaseDistiller):
 
     def _finish_student(self, X_enc, q_true, sample_weight=None) -> None:
         self.search_ = str(getattr(self.student_, "search_", "greedy"))
+        # The weighted sums of the split labels at every node, as grown: what a
+        # pruning of this tree weighs (the size curve reads the pruned trees of
+        # every budget off one growth with them).
+        tree = self.student_.tree_
+        self._split_sums = (
+            np.asarray(self.student_.value_, dtype=np.float64)
+            * (np.asarray(tree.weighted_n_node_samples, dtype=np.float64)[:, None])
+        )
         # Leaves estimate the teacher's own distribution (temperature 1): the
         # temperature shapes which splits are chosen, not what a leaf reports.
         if self.exact_rules:

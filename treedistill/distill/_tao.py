@@ -1,4 +1,10 @@
-"""Non-greedy search for the soft-label tree: TAO refinement and multi-start.
+"""Non-greedy search for the soft-label tree: pruning, TAO refinement, multi-start.
+
+Pruning (``search="prune"``) grows the tree best-first past the leaf budget and
+cuts it back to its subtree of the budget with the least loss, exactly, by a
+dynamic programme over the grown tree (:func:`least_loss_subtree`). The loss is
+the objective's: the number of rows whose teacher class the tree misses
+(``"error"``) for the agreement objective, the soft loss for ranking.
 
 Greedy growth chooses every split once, looking one level ahead. Tree Alternating
 Optimization (Carreira-Perpiñán & Tavallali, NeurIPS 2018) keeps the structure of a
@@ -40,7 +46,7 @@ import numpy as np
 from treedistill.distill._hist_tree import TreeArrays, bin_features, descend
 from treedistill.distill._students import SoftTree
 
-__all__ = ["SearchedSoftTree", "refine_tree", "soft_loss"]
+__all__ = ["SearchedSoftTree", "least_loss_subtree", "refine_tree", "soft_loss"]
 
 _CRITERIA = ("gini", "entropy")
 _LEAF = -1
@@ -291,13 +297,16 @@ class _Search:
         for v in range(m):
             by_leaf[v] = order[bounds[v] : bounds[v + 1]]
         rows = [None] * m
+        inside = np.zeros(m, dtype=bool)
         for node in reversed(self._preorder()):
             if self.left[node] == _LEAF:
                 rows[node] = by_leaf[node]
             else:
-                rows[node] = np.sort(
-                    np.concatenate([rows[self.left[node]], rows[self.right[node]]])
-                )
+                # In row order, as a sort of the children's rows would give,
+                # in one pass over the rows instead of a sort.
+                inside[:] = False
+                inside[self.subtree_leaves(node)] = True
+                rows[node] = np.flatnonzero(inside[self.leaf])
         return rows
 
     def sweep(self) -> int:
@@ -369,30 +378,58 @@ def _tree_parts(tree, features: np.ndarray | None = None):
     )
 
 
-def _prune(search: _Search, n_leaves: int) -> None:
-    """Cut the search's tree back to its subtree (same root) of at most
-    ``n_leaves`` leaves with the least loss on its rows, every leaf at the mean
-    of its rows' targets; ties go to the lower soft Gini, then to fewer leaves.
+def least_loss_subtree(
+    left, right, sums, n_leaves: int, criterion: str, splittable=None
+) -> np.ndarray:
+    """The subtree (same root) of at most ``n_leaves`` leaves with the least loss,
+    every leaf at the mean of its rows' targets; ties go to the lower Gini
+    impurity of the targets, then to fewer leaves.
 
     Exact, by dynamic programming over the tree: the least loss of a node's
-    subtree with ``j`` leaves is the node as a leaf (``j = 1``) or the best
-    share of ``j`` between its children. A tree grown best-first to a larger
-    budget holds the tree grown to ``n_leaves`` as a subtree, so the pruned tree's
-    loss is never above that tree's.
+    subtree with ``j`` leaves is the node as a leaf (``j = 1``) or the best share
+    of ``j`` between its children.
+
+    Parameters
+    ----------
+    left, right : ndarray of int
+        Child node ids (-1 at leaves).
+    sums : ndarray of shape (n_nodes, n_classes)
+        Weighted sums of the targets of the rows reaching each node.
+    n_leaves : int
+    criterion : {"error", "gini", "entropy"}
+        The loss (see :func:`soft_loss`).
+    splittable : array of node ids, optional
+        The nodes that may stay split (default: every split node).
+
+    Returns
+    -------
+    ndarray of bool
+        For every node, whether it is split in the chosen subtree.
     """
-    rows = search.node_rows()
-    m, L = search.left.size, int(n_leaves)
-    inf = np.inf
-    primary = np.full((m, L + 1), inf)
-    secondary = np.full((m, L + 1), inf)
+    left, right = np.asarray(left), np.asarray(right)
+    m, L = left.size, int(n_leaves)
+    may_split = left != _LEAF
+    if splittable is not None:
+        allowed = np.zeros(m, dtype=bool)
+        allowed[np.asarray(splittable, dtype=np.intp)] = True
+        may_split &= allowed
+    # Sums rounded: the same counts whether summed over rows or read off a tree.
+    S = np.round(np.maximum(np.asarray(sums, dtype=np.float64), 0.0), 6)
+    primary = np.full((m, L + 1), np.inf)
+    secondary = np.full((m, L + 1), np.inf)
     split_at = np.zeros((m, L + 1), dtype=np.intp)
-    for node in reversed(search._preorder()):
-        S = search.Qw[rows[node]].sum(axis=0)
-        primary[node, 1] = float(_impurity_sum(S, search.criterion))
-        secondary[node, 1] = float(_impurity_sum(S, "gini"))
-        lc, rc = search.left[node], search.right[node]
-        if lc == _LEAF:
+    order, stack = [], [0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if may_split[node]:
+            stack += [right[node], left[node]]
+    for node in reversed(order):
+        primary[node, 1] = float(_impurity_sum(S[node], criterion))
+        secondary[node, 1] = float(_impurity_sum(S[node], "gini"))
+        if not may_split[node]:
             continue
+        lc, rc = left[node], right[node]
         for j in range(2, L + 1):
             a = primary[lc, 1:j] + primary[rc, j - 1 : 0 : -1]
             b = secondary[lc, 1:j] + secondary[rc, j - 1 : 0 : -1]
@@ -407,23 +444,46 @@ def _prune(search: _Search, n_leaves: int) -> None:
     tie = np.flatnonzero(primary[0, 1:] <= lo + _TOL * (abs(lo) + 1.0))
     b = secondary[0, 1:][tie]
     best = int(tie[np.flatnonzero(b <= b.min() + _TOL * (abs(b.min()) + 1.0))[0]]) + 1
+    split = np.zeros(m, dtype=bool)
+    stack = [(0, best)]
+    while stack:
+        node, j = stack.pop()
+        if j == 1:
+            continue
+        split[node] = True
+        jl = int(split_at[node, j])
+        stack += [(left[node], jl), (right[node], j - jl)]
+    return split
+
+
+def _prune(search: _Search, n_leaves: int) -> None:
+    """Cut the search's tree back to its subtree of at most ``n_leaves`` leaves
+    with the least loss on its rows (:func:`least_loss_subtree`). A tree grown
+    best-first to a larger budget holds the tree grown to ``n_leaves`` as a
+    subtree, so the pruned tree's loss is never above that tree's."""
+    rows = search.node_rows()
+    sums = np.zeros((search.left.size, search.Q.shape[1]))
+    for node in search._preorder():
+        sums[node] = search.Qw[rows[node]].sum(axis=0)
+    split = least_loss_subtree(
+        search.left, search.right, sums, n_leaves, search.criterion
+    )
     keep_left, keep_right, feature, threshold, missing = [], [], [], [], []
 
-    def build(node, j):
+    def build(node):
         i = len(feature)
         feature.append(-2), threshold.append(-2.0), missing.append(False)
         keep_left.append(_LEAF), keep_right.append(_LEAF)
-        if j == 1:
+        if not split[node]:
             return i
-        jl = int(split_at[node, j])
         feature[i] = int(search.feature[node])
         threshold[i] = float(search.threshold[node])
         missing[i] = bool(search.missing_left[node])
-        keep_left[i] = build(search.left[node], jl)
-        keep_right[i] = build(search.right[node], j - jl)
+        keep_left[i] = build(search.left[node])
+        keep_right[i] = build(search.right[node])
         return i
 
-    build(0, best)
+    build(0)
     search.load(keep_left, keep_right, feature, threshold, missing)
     search.leaf = search.route(np.arange(len(search.X)), 0)
 
@@ -472,12 +532,21 @@ def refine_tree(
     max_bins : int, default=255
         Bins per column of the candidate thresholds.
     random_state : int or None
+    loss : {"gini", "entropy", "error"}, optional
+        The loss minimised (default: ``student``'s criterion). ``"error"``: the
+        number of rows whose target's argmax the tree's argmax misses (``Q`` then
+        holds one-hot labels, such as the teacher's class).
+    n_leaves : int, optional
+        Cut the grown tree back first to its subtree of at most ``n_leaves``
+        leaves of least loss (:func:`least_loss_subtree`); ``max_sweeps=0``
+        then keeps the pruned tree as it is.
 
     Returns
     -------
     dict
-        ``loss_greedy`` and ``loss`` (the soft loss of ``student``'s tree before
-        and after, summed over rows), ``start`` (index of the start kept) and
+        ``loss_greedy`` and ``loss`` (the loss of ``student``'s tree before
+        and after, summed over rows), ``loss_pruned`` (after the cut, or None),
+        ``start`` (index of the start kept) and
         ``sweeps`` (passes made on each refined start: the greedy tree, then the
         ``REFINED_STARTS`` other starts of lowest loss).
     """
@@ -610,6 +679,11 @@ class SearchedSoftTree(SoftTree):
     n_starts : int, default=1
         Greedy starts (see :func:`refine_tree`).
     max_sweeps : int, default=10
+    loss : str or None, default=None
+        The loss refined (see :func:`refine_tree`; default the criterion).
+    grow_leaves : int or None, default=None
+        Grow the greedy tree to this many leaves, then cut it back to
+        ``max_leaf_nodes`` (``search="prune"``; see :func:`refine_tree`).
 
     Attributes
     ----------
@@ -677,8 +751,10 @@ class SearchedSoftTree(SoftTree):
             loss=self.loss,
             n_leaves=None if self.grow_leaves is None else budget,
         )
-        if self.grow_leaves is not None:
+        if int(self.n_starts) > 1:
+            self.search_ = "tao-multistart"
+        elif self.grow_leaves is not None and int(self.max_sweeps) == 0:
             self.search_ = "prune"
         else:
-            self.search_ = "tao" if int(self.n_starts) <= 1 else "tao-multistart"
+            self.search_ = "tao"
         return self

@@ -60,6 +60,8 @@ def model_info(name: str, model) -> dict:
     if is_tree(model):
         info["n_leaves"] = model.student_.get_n_leaves()
         info["depth"] = model.student_.get_depth()
+        info["objective"] = getattr(model, "objective_", None)
+        info["objective_reason"] = getattr(model, "objective_reason_", None)
     else:
         info["n_trees"] = model.student_.n_trees()
         info["n_leaves"] = boosted_leaves(model)

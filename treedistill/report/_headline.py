@@ -54,6 +54,8 @@ def summary_section(name, info, agree, fid: dict, audit: dict, subgroups, ops) -
             syn["hard_surrogate"]["agreement"] if "hard_surrogate" in syn else None
         ),
         "min_n": MIN_N,
+        "objective": info.get("objective"),
+        "objective_reason": info.get("objective_reason"),
     }
     worst = _worst_rule(leaves, n_key="n_test", rate_key="agreement")
     if worst is not None:

@@ -10,9 +10,16 @@ tree grown to the largest budget, and its leaves hold the values the larger tree
 holds at those nodes (every node of a tree keeps the mean distribution of the rows
 reaching it). So the curve fits each tree once, at the largest budget, and cuts it
 back (:func:`nested_leaves`); ``tests/report/test_size_curve.py`` checks that this
-equals refitting at every budget. A search that refines the grown tree
-(``search="tao"`` or ``"prune"``), monotone constraints or a chunked fit do not nest: those refit
-at each budget (``"method": "refit"`` in the result, ``"one growth"`` otherwise).
+equals refitting at every budget.
+
+Pruned trees (``search="prune"``) are read off one growth too: the tree of budget
+``b`` keeps, of the first ``GROW_FACTOR * b - 1`` splits of one best-first growth
+to ``GROW_FACTOR`` times the largest budget, the subtree of least loss
+(:func:`pruned_leaves`, the same dynamic programme on the same node sums as the
+search), so the curve grows once and prunes per budget (``"method": "one growth,
+pruned"``). TAO (``search="tao"``), monotone constraints or a chunked fit do not
+nest: those refit at each budget, the budgets in parallel threads (``"method":
+"refit"``).
 
 The refits label the same transfer set (same rows, same seed) at every budget, so
 the teacher is asked once per row: :class:`LogitTable` keeps its logits, and
@@ -21,6 +28,8 @@ the teacher is asked once per row: :class:`LogitTable` keeps its logits, and
 
 from __future__ import annotations
 
+import contextvars
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +37,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import get_tags
 
-from treedistill.distill._estimators import DistilledTreeClassifier, _numeric_columns
+from treedistill.distill._estimators import (
+    GROW_FACTOR,
+    DistilledTreeClassifier,
+    _numeric_columns,
+)
+from treedistill.distill._tao import least_loss_subtree
 from treedistill.measures._metrics import kl_divergence
 from treedistill.report._fidelity_section import tree_baseline
 from treedistill.report._inputs import Inputs
@@ -222,11 +236,43 @@ def nested_leaves(tree, budget: int) -> tuple[np.ndarray, int]:
     """For every node of ``tree``, its leaf in the tree cut back to ``budget``
     leaves (its first ``budget - 1`` splits), and that tree's number of leaves."""
     n_nodes = int(tree.node_count)
-    left = np.asarray(tree.children_left)[:n_nodes]
-    right = np.asarray(tree.children_right)[:n_nodes]
     kept = expansion_order(tree)[: max(int(budget) - 1, 0)]
     split = np.zeros(n_nodes, dtype=bool)
     split[kept] = True
+    return leaves_of(tree, split), len(kept) + 1
+
+
+def pruned_leaves(tree, sums, budget: int, loss: str) -> tuple[np.ndarray, int]:
+    """For every node of ``tree`` (grown best-first), its leaf in the tree that
+    ``search="prune"`` builds at ``budget`` leaves, and that tree's leaves.
+
+    That search grows ``GROW_FACTOR * budget`` leaves (the first splits of this
+    growth) and keeps their subtree of least loss; ``sums`` are the split labels'
+    weighted sums at each node (``_split_sums`` of the fitted distiller).
+    """
+    order = expansion_order(tree)[: max(GROW_FACTOR * int(budget) - 1, 0)]
+    n_nodes = int(tree.node_count)
+    if order.size + 1 <= int(budget):  # grown no larger than the budget: kept
+        split = np.zeros(n_nodes, dtype=bool)
+        split[order] = True
+        return leaves_of(tree, split), int(split.sum()) + 1
+    split = least_loss_subtree(
+        np.asarray(tree.children_left)[:n_nodes],
+        np.asarray(tree.children_right)[:n_nodes],
+        np.asarray(sums)[:n_nodes],
+        int(budget),
+        loss,
+        splittable=order,
+    )
+    return leaves_of(tree, split), int(split.sum()) + 1
+
+
+def leaves_of(tree, split: np.ndarray) -> np.ndarray:
+    """For every node of ``tree``, its leaf in the subtree whose split nodes are
+    ``split`` (a mask over the nodes; the root's subtree)."""
+    n_nodes = int(tree.node_count)
+    left = np.asarray(tree.children_left)[:n_nodes]
+    right = np.asarray(tree.children_right)[:n_nodes]
     leaf = np.arange(n_nodes)
     # Parents are numbered before their children: one pass from the root down.
     for node in range(n_nodes):
@@ -234,7 +280,35 @@ def nested_leaves(tree, budget: int) -> tuple[np.ndarray, int]:
             target = leaf[node] if not split[node] else None
             for child in (left[node], right[node]):
                 leaf[child] = target if target is not None else child
-    return leaf, len(kept) + 1
+    return leaf
+
+
+def _in_parallel(fn, items: list) -> list:
+    """``[fn(item) for item in items]`` on up to one thread per core, each in a
+    copy of the caller's context (so a run's settings, such as its screening
+    having been done, hold in the threads too)."""
+    n_jobs = min(len(items), os.cpu_count() or 1)
+    if n_jobs <= 1:
+        return [fn(item) for item in items]
+    from joblib import Parallel, delayed
+
+    contexts = [contextvars.copy_context() for _ in items]
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(ctx.run)(fn, item) for ctx, item in zip(contexts, items, strict=True)
+    )
+
+
+def _prunes(model, params: dict) -> bool:
+    """Whether ``model``'s tree was built by ``search="prune"`` with settings
+    under which every budget's pruned tree is read off one growth (thresholds
+    snapped to the data's values, so the grown and the pruned trees compare rows
+    alike)."""
+    return (
+        getattr(model, "search_", None) == "prune"
+        and bool(params.get("exact_rules", True))
+        and params.get("chunk_size") is None
+        and not params.get("monotone_constraints")
+    )
 
 
 def _nests(params: dict, search: str | None = None) -> bool:
@@ -266,9 +340,11 @@ def _refit_sized(student, est, proba, inputs: Inputs) -> _Sized:
     )
 
 
-def _cut_sized(student, est, cols, k, budget, inputs: Inputs) -> _Sized:
-    """The largest student and surrogate cut back to ``budget`` leaves."""
-    s_leaf, s_leaves = nested_leaves(student.student_.tree_, budget)
+def _cut_sized(student, est, cols, k, budget, inputs: Inputs, cut=None) -> _Sized:
+    """The largest student and surrogate cut back to ``budget`` leaves
+    (``cut(tree, budget)``: how the student is cut; default its first splits)."""
+    cut = nested_leaves if cut is None else cut
+    s_leaf, s_leaves = cut(student.student_.tree_, budget)
     b_leaf, b_leaves = nested_leaves(est.tree_, budget)
     s_value = student.student_.value_
     b_value = est.tree_.value[:, 0, :]
@@ -411,6 +487,37 @@ def size_curve(
 
     points = []
     nests = False
+    if config.grid and not refit and _prunes(model, params):
+        # The pruned tree of every budget is read off one greedy growth to
+        # GROW_FACTOR times the largest budget (see pruned_leaves).
+        top = max(config.grid)
+        grown = DistilledTreeClassifier(
+            **{
+                **params,
+                "max_leaf_nodes": GROW_FACTOR * int(top),
+                "max_depth": None,
+                "search": "greedy",
+            }
+        ).fit(X_fit, y_fit)
+        est, _ = tree_baseline(
+            encoded, teacher_class, k, top, config.criterion, config.seed
+        )
+        cols = est.classes_.astype(int)
+        loss = "error" if grown.objective_ == "agreement" else grown.criterion
+
+        def cut(tree, budget):
+            return pruned_leaves(tree, grown._split_sums, budget, loss)
+
+        for budget in config.grid:
+            sized = _cut_sized(grown, est, cols, k, budget, inputs, cut=cut)
+            points.append(_point(budget, sized, inputs, config.ops))
+        return {
+            "points": points,
+            "chosen": chosen,
+            "objective": _suggestion(points, config),
+            "n_train_rows": n_rows,
+            "method": "one growth, pruned",
+        }
     if config.grid:
         largest = fit(max(config.grid))
         nests = _nests(params, largest[0].search_) and not refit
@@ -420,10 +527,12 @@ def size_curve(
         for budget in config.grid:
             sized = _cut_sized(student, est, cols, k, budget, inputs)
             points.append(_point(budget, sized, inputs, config.ops))
-    else:
+    elif config.grid:
+        others = [b for b in config.grid if b != max(config.grid)]
+        fits = dict(zip(others, _in_parallel(fit, others), strict=True))
+        fits[max(config.grid)] = largest
         for budget in config.grid:
-            fitted = largest if budget == max(config.grid) else fit(budget)
-            sized = _refit_sized(*fitted, inputs)
+            sized = _refit_sized(*fits[budget], inputs)
             points.append(_point(budget, sized, inputs, config.ops))
     return {
         "points": points,

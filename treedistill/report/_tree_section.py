@@ -18,20 +18,20 @@ SEARCH_TEXT = {
     "tao-multistart": "the best of several greedy starts, each refined by TAO "
     "(lowest soft loss on the transfer set)",
     "prune": "grown best-first to four times the leaf budget, cut back exactly to "
-    "the subtree of that budget with the lowest soft loss on the transfer set, "
-    "then refined by TAO",
+    "the subtree of that budget with the lowest soft loss on the transfer set",
 }
 #: The same for the agreement objective (splits chosen on the teacher's class).
 AGREEMENT_SEARCH_TEXT = {
     "greedy": "grown greedily (best-first split search on the teacher's class)",
-    "tao": "grown greedily on the teacher's class, then refined by TAO (each split "
-    "re-optimised for the whole tree's disagreement with the teacher)",
+    "tao": "grown best-first on the teacher's class to four times the leaf budget, "
+    "cut back exactly to the subtree of that budget that disagrees least with the "
+    "teacher on the transfer set, then refined by TAO (each split re-optimised for "
+    "the whole tree's disagreement with the teacher)",
     "tao-multistart": "the best of several greedy starts on the teacher's class, "
     "each refined by TAO (fewest disagreements on the transfer set)",
     "prune": "grown best-first on the teacher's class to four times the leaf "
     "budget, cut back exactly to the subtree of that budget that disagrees least "
-    "with the teacher on the transfer set, then refined by TAO (each split "
-    "re-optimised for the whole tree's disagreement)",
+    "with the teacher on the transfer set",
 }
 #: What each objective builds the tree for, in the report's words.
 OBJECTIVE_TEXT = {
