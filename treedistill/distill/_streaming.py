@@ -40,6 +40,7 @@ from treedistill.distill._hist_tree import (
     _NodeTable,
     descend,
 )
+from treedistill.distill._sample_size import record_augment_factor
 from treedistill.distill._spill import ChunkSpill
 from treedistill.distill._students import SoftTree, _node_totals
 from treedistill.distill._thresholds import (
@@ -48,7 +49,6 @@ from treedistill.distill._thresholds import (
     snappable_nodes,
     split_bounds,
 )
-from treedistill.distill._sample_size import record_augment_factor
 from treedistill.distill._transfer import augment, munge, munge_neighbours
 from treedistill.exceptions import ParameterError
 from treedistill.teachers._teachers import teacher_logits

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from treedistill.distill._sample_size import choose_augment_factor
 from treedistill.distill._streaming import (
     _combine,
     check_streamable,
@@ -49,7 +50,6 @@ from treedistill.distill._streaming import (
 )
 from treedistill.distill._students import _node_totals
 from treedistill.distill._thresholds import merge_bounds, snappable_nodes, split_bounds
-from treedistill.distill._sample_size import choose_augment_factor
 from treedistill.distill._transfer import augment
 from treedistill.exceptions import DataError, ParameterError
 from treedistill.teachers._teachers import is_fitted, teacher_logits
