@@ -155,13 +155,17 @@ def test_prune_is_never_worse_than_greedy_on_the_transfer_rows():
     labels = ((X[:, 0] > 0) ^ (X[:, 1] * X[:, 2] > 0.3)).astype(int)
     labels[rng.random(3000) < 0.1] ^= 1
     hard = np.eye(2)[labels]
-    for budget in (3, 5, 8):
+    for budget, sweeps in itertools.product((3, 5, 8), (0, 10)):
         greedy = SoftTree(criterion="entropy", max_leaf_nodes=budget).fit(X, hard)
         pruned = SearchedSoftTree(
-            criterion="entropy", max_leaf_nodes=budget, loss="error", grow_leaves=32
+            criterion="entropy",
+            max_leaf_nodes=budget,
+            loss="error",
+            grow_leaves=32,
+            max_sweeps=sweeps,
         ).fit(X, hard)
         assert pruned.get_n_leaves() <= budget
-        assert pruned.search_ == "prune"
+        assert pruned.search_ == ("prune" if sweeps == 0 else "tao")
         assert _errors(pruned, X, hard) <= _errors(greedy, X, hard)
         info = pruned.search_info_
         assert info["loss"] <= info["loss_pruned"] + 1e-9

@@ -555,9 +555,12 @@ def refine_tree(
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
     criterion = student.criterion if loss is None else loss
     msl = max(int(student.min_samples_leaf), 1)
-    binned, cuts, n_bins = bin_features(X, max_bins, random_state=random_state)
-    flat = binned.astype(np.intp) + (np.arange(X.shape[1]) * n_bins)[:, None]
-    del binned
+    if int(max_sweeps) > 0 or int(n_starts) > 1:
+        binned, cuts, n_bins = bin_features(X, max_bins, random_state=random_state)
+        flat = binned.astype(np.intp) + (np.arange(X.shape[1]) * n_bins)[:, None]
+        del binned
+    else:  # a cut alone searches no split: no bins needed
+        flat, cuts, n_bins = None, None, 0
 
     def new_search():
         return _Search(X, Q, w, flat, cuts, n_bins, criterion, msl)
@@ -723,8 +726,11 @@ class SearchedSoftTree(SoftTree):
         self.loss = loss
         self.grow_leaves = grow_leaves
 
-    def fit(self, X: np.ndarray, Q: np.ndarray, sample_weight=None) -> SearchedSoftTree:
-        """Grow the greedy tree on ``(X, Q)``, then refine it.
+    def fit(
+        self, X: np.ndarray, Q: np.ndarray, sample_weight=None, *, bins=None
+    ) -> SearchedSoftTree:
+        """Grow the greedy tree on ``(X, Q)``, then refine it (``bins``: the
+        histogram builder's binning of ``X``, as in :meth:`SoftTree.fit`).
 
         Returns
         -------
@@ -734,11 +740,11 @@ class SearchedSoftTree(SoftTree):
         if self.grow_leaves is not None and budget is not None:
             self.max_leaf_nodes = max(int(self.grow_leaves), int(budget))
             try:
-                super().fit(X, Q, sample_weight=sample_weight)
+                super().fit(X, Q, sample_weight=sample_weight, bins=bins)
             finally:
                 self.max_leaf_nodes = budget
         else:
-            super().fit(X, Q, sample_weight=sample_weight)
+            super().fit(X, Q, sample_weight=sample_weight, bins=bins)
         self.search_info_ = refine_tree(
             self,
             X,

@@ -248,7 +248,11 @@ def _pool_bins(model, pool, seed: int):
     trees (``None`` otherwise: each refit then searches as the main fit did)."""
     student = model.student_
     search = getattr(model, "search_", model.search)
-    if getattr(student, "builder_", None) != "hist" or search != "greedy":
+    # A pruned tree is grown greedily too (then cut: no split searched after).
+    if getattr(student, "builder_", None) != "hist" or search not in (
+        "greedy",
+        "prune",
+    ):
         return None
     return bin_features(pool[0], student.max_bins, random_state=seed)
 
