@@ -9,8 +9,9 @@
   once, so the teacher sees a few large batches instead of thousands of small ones,
   and each distinct coalition row once (on clinical data with yes/no columns about
   a quarter of them are distinct).
-- Tree student: exact TreeSHAP (``shap.TreeExplainer``) on the student's own tree
-  structure with its leaf distributions ``value_``.
+- Tree student: exact TreeSHAP on the student's own tree structure with its leaf
+  distributions ``value_`` (:func:`tree_shap`, the path-dependent algorithm of
+  ``shap.TreeExplainer`` in numpy, vectorised over rows; no shap import).
 - Boosted student: exact TreeSHAP on its xgboost model (in margin units).
 
 Values on the student's one-hot columns are summed back to their original column
@@ -21,12 +22,18 @@ over the classes.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["permutation_shap", "teacher_importance", "student_importance"]
+__all__ = [
+    "permutation_shap",
+    "teacher_importance",
+    "student_importance",
+    "tree_shap",
+]
 
 _MAX_BATCH = 50_000
 
@@ -267,26 +274,110 @@ def _tree_shap_model(student) -> dict:
     }
 
 
+def tree_shap(tree: dict, X: np.ndarray) -> np.ndarray:
+    """Exact path-dependent TreeSHAP values of one tree (``shap.TreeExplainer``'s
+    ``tree_path_dependent`` algorithm), vectorised over the rows.
+
+    ``tree`` holds the arrays of :func:`_tree_shap_model`. A row goes to
+    ``children_default`` where its value is missing, left where it is ``<=`` the
+    threshold. For every leaf, the path's distinct columns each have a zero
+    fraction (the share of the training weight that follows the path at that
+    column's splits) and a one fraction (whether the row follows it); a
+    column's value is the Shapley value of the product game they define, the
+    leaf's value times ``(one - zero)`` times the Shapley-weighted elementary
+    symmetric sums of the other columns' factors ``zero + one * t``.
+
+    Returns
+    -------
+    ndarray of shape (n, d, K)
+        Each row's values sum to its leaf value minus the cover-weighted mean
+        leaf value (local accuracy).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    left, right = tree["children_left"], tree["children_right"]
+    default, features = tree["children_default"], tree["features"]
+    thresholds = tree["thresholds"]
+    values = np.asarray(tree["values"], dtype=np.float64)
+    values = values.reshape(len(values), -1)
+    cover = np.asarray(tree["node_sample_weight"], dtype=np.float64)
+    phi = np.zeros((n, d, values.shape[1]))
+    # paths[node]: the (column, zero fraction, row follows) steps to it
+    stack = [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        if left[node] < 0:
+            _leaf_shap(phi, path, values[node])
+            continue
+        col = int(features[node])
+        x = X[:, col]
+        go_left = np.where(
+            np.isnan(x), default[node] == left[node], x <= thresholds[node]
+        )
+        for child, follows in ((left[node], go_left), (right[node], ~go_left)):
+            step = (col, cover[child] / cover[node], follows)
+            stack.append((child, path + [step]))
+    return phi
+
+
+def _leaf_shap(phi: np.ndarray, path: list, value: np.ndarray) -> None:
+    """Add one leaf's contribution to ``phi`` (n, d, K)."""
+    if not path:
+        return
+    cols: list[int] = []
+    zero: dict[int, float] = {}
+    one: dict[int, np.ndarray] = {}
+    for col, z, follows in path:  # a column split on twice: fractions multiply
+        if col in zero:
+            zero[col] *= z
+            one[col] = one[col] & follows
+        else:
+            cols.append(col)
+            zero[col], one[col] = z, follows
+    m = len(cols)
+    z = np.array([zero[c] for c in cols])  # (m,)
+    o = np.array([one[c] for c in cols], dtype=np.float64)  # (m, n)
+    n = o.shape[1]
+    # poly[i, s]: coefficient of t**s in prod over j != i of (z_j + o_j t)
+    poly = np.zeros((m, m, n))
+    poly[:, 0] = 1.0
+    eye = np.eye(m, dtype=bool)
+    for j in range(m):
+        zj = np.where(eye[j], 1.0, z[j])[:, None, None]  # i == j: factor 1
+        oj = np.where(eye[j][:, None], 0.0, o[j][None, :])[:, None, :]
+        shifted = np.zeros_like(poly)
+        shifted[:, 1:] = poly[:, :-1]
+        poly = poly * zj + shifted * oj
+    s = np.arange(m)
+    weight = np.array(
+        [math.factorial(k) * math.factorial(m - 1 - k) for k in s], dtype=np.float64
+    ) / math.factorial(m)
+    w = np.einsum("isn,s->in", poly, weight)  # (m, n)
+    contrib = w * (o - z[:, None])  # (m, n)
+    for i, col in enumerate(cols):
+        phi[:, col, :] += contrib[i][:, None] * value[None, :]
+
+
 def student_importance(model, X_enc: np.ndarray) -> dict:
     """Exact TreeSHAP importance of a tree or boosted student, per raw column."""
-    with warnings.catch_warnings():
-        # shap's plotting colours use matplotlib calls that are pending removal.
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        import shap
-
     student = model.student_
     k = len(model.classes_)
     if hasattr(student, "tree_"):
-        explainer = shap.TreeExplainer({"trees": [_tree_shap_model(student)]})
+        values = tree_shap(_tree_shap_model(student), X_enc)
         unit = "probability"
         method = "exact TreeSHAP on the tree's leaf distributions"
     else:
+        with warnings.catch_warnings():
+            # shap's plotting colours use matplotlib calls pending removal.
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            import shap
+
         explainer = shap.TreeExplainer(student.estimator_)
         unit = "margin (log-odds)"
         method = "exact TreeSHAP on the boosted trees (margin units)"
-    values = np.asarray(explainer.shap_values(X_enc, check_additivity=False))
-    if values.ndim == 3 and values.shape[0] == k and values.shape[1] == len(X_enc):
-        values = np.moveaxis(values, 0, -1)  # older list-of-classes layout
+        values = np.asarray(explainer.shap_values(X_enc, check_additivity=False))
+        if values.ndim == 3 and values.shape[0] == k and values.shape[1] == len(X_enc):
+            values = np.moveaxis(values, 0, -1)  # older list-of-classes layout
     grouped = _group(values, model.schema_)
     return {
         "importance": _reduce(grouped, k).tolist(),
