@@ -518,10 +518,14 @@ def _in_parallel(fn, items: list) -> list:
     if n_jobs <= 1:
         return [fn(*item) for item in items]
     from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
 
-    return Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(fn)(*item) for item in items
-    )
+    # One BLAS / OpenMP thread per refit: the refits already fill the cores,
+    # and native pools of their own on top of them only wait on each other.
+    with threadpool_limits(limits=1):
+        return Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(fn)(*item) for item in items
+        )
 
 
 def _bounded_rows(model, X, y, max_transfer_rows: int | None, seed: int):

@@ -8,10 +8,13 @@ its own module; this one checks the arguments and puts the sections together.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from treedistill.common._json import SIGNIFICANT_DIGITS, plain
 from treedistill.distill._options import (
@@ -179,18 +182,30 @@ def evaluate(
         inputs.train.y_idx,
         names=_class_names(inputs.primary, inputs.classes)["class_names"],
     )
-    report = _sections(
-        inputs,
-        seeds,
-        ops,
-        grid=grid,
-        subgroup_columns=subgroup_columns,
-        include_values=include_values,
-        shap_rows=shap_rows,
-    )
-    report["stability"] = stability_section(
-        inputs, ops, n_refits=n_refits, seed=seeds.stability
-    )
+    # The stability refits need nothing the other sections compute: they run
+    # on a second thread beside them (each section draws from its own seed, so
+    # the numbers are those of running them one after the other), with one
+    # BLAS / OpenMP thread each so the two do not wait on each other's native
+    # thread pools.
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1) as side:
+        stability = side.submit(
+            contextvars.copy_context().run,
+            stability_section,
+            inputs,
+            ops,
+            n_refits=n_refits,
+            seed=seeds.stability,
+        )
+        report = _sections(
+            inputs,
+            seeds,
+            ops,
+            grid=grid,
+            subgroup_columns=subgroup_columns,
+            include_values=include_values,
+            shap_rows=shap_rows,
+        )
+        report["stability"] = stability.result()
     report["shap"]["reasons"] = reasons_check(report["shap"], inputs.primary_name)
     for name in skipped:
         if isinstance(report.get(name), dict):
