@@ -302,3 +302,11 @@ def test_large_transfer_sets_are_refit_on_a_stated_sample(monkeypatch):
     )["stability"]
     assert full["sampled"] is False
     assert full["n_train"] == full["n_train_total"] == len(X_tr)
+
+
+def test_the_section_is_the_same_beside_the_other_sections():
+    # The refits run on a second thread beside the size curve and SHAP, with one
+    # native thread each: they give the numbers they give alone.
+    case = binary_case()
+    alone = evaluate({"tree": case["models"]["tree"]}, *rows(case), **QUICK)
+    assert alone["stability"] == case["report"]["stability"]
