@@ -142,9 +142,9 @@ def test_curve_refits_predict_from_rows_cleaned_once(fitted, monkeypatch):
     calls = []
     real = DistilledTreeClassifier._check_X
 
-    def spy(self, X, *, reset):
+    def spy(self, X, *, reset, **kw):
         calls.append(reset)
-        return real(self, X, reset=reset)
+        return real(self, X, reset=reset, **kw)
 
     monkeypatch.setattr(DistilledTreeClassifier, "_check_X", spy)
     fast = evaluate({"tree": model}, X_te, y_te, X_tr, y_tr, **kw)["size_curve"]

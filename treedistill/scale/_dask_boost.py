@@ -37,6 +37,7 @@ from numbers import Integral
 import numpy as np
 
 from treedistill.distill._estimators import DistilledBoostingClassifier, _seed
+from treedistill.distill._sample_size import choose_augment_factor
 from treedistill.distill._students import SoftBoosting, soft_softmax_objective
 from treedistill.exceptions import DataError, ParameterError
 from treedistill.scale._dask import SAMPLE_ROWS, _client, _transfer_part, check_inputs
@@ -118,6 +119,10 @@ def _set_up(model, head, target: str) -> None:
         model.set_params(
             augment_factor=saved["augment_factor"], n_estimators=saved["n_estimators"]
         )
+    # the head's fit drew no augmented rows; the partitions draw at this factor
+    model.augment_factor_, model.augment_rule_ = choose_augment_factor(
+        model.augment_factor, None
+    )
 
 
 def _xgb_params(student: SoftBoosting, k: int) -> dict:
