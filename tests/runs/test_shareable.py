@@ -422,3 +422,26 @@ def test_a_flag_rate_that_is_a_small_prevalence_is_suppressed(report):
     points = [op for g in doc["fairness"]["groups"] for op in g["operating_points"]]
     assert all(op["value"] == RATE_MARKER for op in points if op["kind"] == "flag_rate")
     assert str(5 / n_train)[:6] not in render_shareable_markdown(doc)
+
+
+def test_a_fully_faithful_least_rule_is_said_as_such(report):
+    """The least faithful rule (of those with enough rows) at 100% reads as full
+    agreement, as the full report says it, not as a 'least faithful' rule."""
+    from treedistill.runs._shareable import _sentences
+
+    perfect = json.loads(json.dumps(report))
+    worst = perfect["summary"]["worst_rule"]
+    worst.update(agreement=1.0, n=max(int(worst["n"]), 50))
+    said = _sentences(shareable_report(perfect, K), K)
+    min_n = perfect["summary"]["min_n"]
+    assert (
+        f"The tree agrees with the teacher fully in every rule with at least {min_n} held-out rows."
+        in said
+    )
+    assert not any(t.startswith("The least faithful rule is") for t in said)
+    worst.update(agreement=0.9)
+    said = _sentences(shareable_report(perfect, K), K)
+    assert any(
+        t.startswith(f"The least faithful rule is rule {worst['rule']}: 90.0%")
+        for t in said
+    )

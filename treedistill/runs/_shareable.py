@@ -993,6 +993,12 @@ def _sentences(doc: Mapping, k: int) -> list[str]:
                 f"The least faithful rule holds fewer than {k} held-out rows "
                 "(suppressed)."
             )
+        elif worst["agreement"] == 1.0:
+            big = summary.get("min_n")
+            every = (
+                f"every rule with at least {big} held-out rows" if big else "every rule"
+            )
+            out.append(f"The tree agrees with the teacher fully in {every}.")
         else:
             out.append(
                 f"The least faithful rule is rule {worst['rule']}: "
