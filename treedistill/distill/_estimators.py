@@ -785,8 +785,8 @@ class DistilledTreeClassifier(_BaseDistiller):
         if self.split_class_weight is not None:
             self.objective_ = "ranking"
             self.objective_reason_ = (
-                "auto: split_class_weight is set, which weights the softened "
-                "labels of the ranking objective"
+                "auto: split_class_weight is set (it weights the ranking "
+                "objective's softened labels)"
             )
         elif k == 2 and share.min() < RARE_PREVALENCE:
             rarer = int(np.argmin(share))
@@ -794,8 +794,7 @@ class DistilledTreeClassifier(_BaseDistiller):
             self.objective_reason_ = (
                 f"auto: the rarer class ({self.class_names_[rarer]}) is "
                 f"{100 * share[rarer]:.1f}% of the training rows, under "
-                f"{100 * RARE_PREVALENCE:g}%: a rare outcome, so the tree is built "
-                "to rank risk and flag patients as the teacher does"
+                f"{100 * RARE_PREVALENCE:g}%: a rare outcome"
             )
         else:
             what = (
@@ -806,10 +805,7 @@ class DistilledTreeClassifier(_BaseDistiller):
                 f"{100 * RARE_PREVALENCE:g}%"
             )
             self.objective_ = "agreement"
-            self.objective_reason_ = (
-                f"auto: {what}, so the tree is built to predict the teacher's "
-                "class as often as possible"
-            )
+            self.objective_reason_ = f"auto: {what}"
 
     def _resolved_search(self) -> str:
         """The search ``search="auto"`` stands for: ``"prune"`` for the
