@@ -85,9 +85,17 @@ def test_fairness_section_bands_a_numeric_column_and_counts_by_hand():
         frame, ["sex", "age"], TRUTH, TEACHER, TREE, POINT,
         model="tree", min_n=1, bands={"age": [55]},
     )  # fmt: skip
-    # 13 distinct ages are needed for bands; 7 ages are levels
-    assert [g["label"] for g in section["groups"]][:2] == ["sex = f", "sex = m"]
-    assert section["banded"] == []
+    # Given edges band the column whatever its number of values ...
+    assert [g["label"] for g in section["groups"]] == [
+        "sex = f", "sex = m", "age <= 55", "age > 55",
+    ]  # fmt: skip
+    assert section["banded"] == ["age"] and section["bands"] == {"age": [55.0]}
+    # ... without them, 13 distinct ages are needed for bands: 7 ages are levels
+    plain = fairness_section(
+        frame, ["age"], TRUTH, TEACHER, TREE, POINT, model="tree", min_n=1
+    )
+    assert plain["banded"] == [] and plain["bands"] == {}
+    assert len(plain["groups"]) == 7
     ages = pd.DataFrame({"age": range(20, 34)})  # 14 distinct values: bands
     t = np.arange(14) % 3 == 0
     risk = np.linspace(0.05, 0.95, 14)
@@ -142,12 +150,20 @@ def test_report_section_equals_subgroup_performance_on_the_held_out_rows():
     assert op["teacher"]["ppv"]["value"] == pytest.approx(ppv, rel=1e-5)
     cal = student[women].mean() - truth[women].mean()
     assert op["tree"]["calibration_in_the_large"] == pytest.approx(cal, abs=1e-5)
-    # every group equals subgroup_performance on the same rows
-    labels = group_labels(X_te, "age", None)[0].to_numpy()
+    # Age is cut where the per-subgroup table cuts it: the training rows' quartiles.
+    edges = [float(e) for e in np.quantile(case["X_tr"]["age"], [0.25, 0.5, 0.75])]
+    assert fz["bands"] == {"age": edges}
+    labels = group_labels(X_te, "age", edges)[0].to_numpy()
     assert {g["label"] for g in fz["groups"] if g["column"] == "age"} == {
         str(v) for v in labels
     }
     assert sum(g["n"] for g in fz["groups"] if g["column"] == "age") == len(X_te)
+    # the same groups, with the same rows, as the per-subgroup agreement table
+    rows = report["subgroups"]["rows"]
+    table = {r["level"]: r["n"] for r in rows if r["column"] == "age"}
+    fair = [g["n"] for g in fz["groups"] if g["column"] == "age"]
+    assert list(table.values()) == fair  # in the same order, band by band
+    assert len(table) == len(fair) == len(edges) + 1
 
 
 def test_report_section_renders_in_both_formats_and_is_absent_without_subgroups():

@@ -180,3 +180,29 @@ def test_card_command_shareable_and_subgroups(run):
 def test_the_target_is_not_listed_as_a_prepared_column(run):
     lines = _item(model_card(run), "preparation")["lines"]
     assert not any(line.startswith("risk:") for line in lines)
+
+
+def test_card_bands_a_column_where_the_report_did(run, tmp_path):
+    """With no --bands, the card cuts a column at the edges the report's
+    fairness section recorded (the per-subgroup table's), not at its own."""
+    data = run.parent / "cohort.csv"
+    out = tmp_path / "run"
+    result = invoke(
+        "distill", data, "--target", "risk", "--teacher", run.parent / "t.pt",
+        "--out", out, "--augment-factor", "1", "--skip", "shap,stability",
+        "--subgroup", "age", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fairness = json.loads((out / "report.json").read_text())["fairness"]
+    assert list(fairness["bands"]) == ["age"]
+    card = model_card(out, subgroup=["age"])
+    groups = _item(card, "subgroup_performance")["values"]["groups"]
+    assert [(g["label"], g["n"]) for g in groups] == [
+        (g["label"], g["n"]) for g in fairness["groups"]
+    ]
+    # bands given to the card win
+    card = model_card(out, subgroup=["age"], bands={"age": [60]})
+    labels = [
+        g["label"] for g in _item(card, "subgroup_performance")["values"]["groups"]
+    ]
+    assert labels == ["age <= 60", "age > 60"]

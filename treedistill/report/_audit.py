@@ -145,17 +145,32 @@ def _categorical_levels(col, test: pd.Series, missing: np.ndarray):
     ]
 
 
-def _numeric_levels(col, test: pd.Series, train: pd.Series):
+def band_edges(col, test: pd.Series, train: pd.Series) -> list[float] | None:
+    """Where the per-subgroup table cuts a numeric column in bands: at the
+    quartiles of the training rows, when the column has more than
+    :data:`MAX_SUBGROUP_VALUES` distinct values (``None``: its values are its
+    groups). The report's fairness section bands at the same edges."""
+    if col.is_categorical or col.is_boolean:
+        return None
     v = pd.to_numeric(test).to_numpy(dtype=np.float64, na_value=np.nan)
     ref = pd.to_numeric(train).to_numpy(dtype=np.float64, na_value=np.nan)
     ref = ref[~np.isnan(ref)]
     distinct = np.unique(np.concatenate([ref, v[~np.isnan(v)]]))
-    if distinct.size <= MAX_SUBGROUP_VALUES or col.is_boolean:
+    if distinct.size <= MAX_SUBGROUP_VALUES:
+        return None
+    if not ref.size:
+        return []
+    return [float(e) for e in np.unique(np.quantile(ref, [0.25, 0.5, 0.75]))]
+
+
+def _numeric_levels(col, test: pd.Series, train: pd.Series):
+    v = pd.to_numeric(test).to_numpy(dtype=np.float64, na_value=np.nan)
+    edges = band_edges(col, test, train)
+    if edges is None:
         return [
             (format_value(float(x)), level_condition(col.name, col, float(x)), v == x)
             for x in np.unique(v[~np.isnan(v)])
         ]
-    edges = np.unique(np.quantile(ref, [0.25, 0.5, 0.75])) if ref.size else []
     out = []
     for lo, hi in zip([-np.inf, *edges], [*edges, np.inf], strict=True):
         mask = (v > lo) & (v <= hi)

@@ -25,6 +25,7 @@ from treedistill.distill._options import (
 )
 from treedistill.report._audit import (
     MIN_N,
+    band_edges,
     disagreements_section,
     rules_section,
     subgroups_section,
@@ -379,8 +380,15 @@ def _fairness(inputs: Inputs, report: dict, columns, ops: OperatingPoints) -> di
     ]  # fmt: skip
     pos = ops.positive
     proba = _on_rows(inputs.models[name], inputs, inputs.test, "predict_proba")
+    # Bands where the per-subgroup table cuts (the training rows' quartiles).
+    test, train = inputs.test.frame, inputs.train.frame
+    bands = {}
+    for column in columns:
+        edges = band_edges(inputs.schema.column(column), test[column], train[column])
+        if edges:
+            bands[column] = edges
     return fairness_section(
-        inputs.test.frame,
+        test,
         columns,
         inputs.test.y_idx == pos,
         inputs.test.teacher_proba[:, pos],
@@ -388,6 +396,7 @@ def _fairness(inputs: Inputs, report: dict, columns, ops: OperatingPoints) -> di
         points,
         model=name,
         min_n=MIN_N,
+        bands=bands,
     )
 
 

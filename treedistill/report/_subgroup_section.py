@@ -29,18 +29,23 @@ __all__ = [
 # A numeric column with more distinct values than this is cut in bands.
 BAND_ABOVE = 12
 BANDING = (
-    f"a numeric column with more than {BAND_ABOVE} distinct values is cut in bands "
-    "at the given edges, else at the quartiles of the held-out rows"
+    "a numeric column is cut in bands at the given edges (in the report: where the "
+    "per-subgroup table cuts it, at the training rows' quartiles when it has more "
+    f"than 10 distinct values); without edges, one with more than {BAND_ABOVE} "
+    "distinct values at the quartiles of the held-out rows"
 )
 
 
 def group_labels(frame: pd.DataFrame, column: str, bands) -> tuple[pd.Series, str]:
     """Each row's group of ``column`` and ``"bands"`` or ``"levels"``: a numeric
-    column with more than :data:`BAND_ABOVE` distinct values in bands at the edges
-    ``bands`` (default: its quartiles on ``frame``), else its values; a missing
-    value is ``"(missing)"``."""
+    column in bands at the edges ``bands`` when they are given, else, when it has
+    more than :data:`BAND_ABOVE` distinct values, at its quartiles on ``frame``;
+    otherwise its values. A missing value is ``"(missing)"``."""
     values = frame[column]
-    if pd.api.types.is_numeric_dtype(values) and values.nunique() > BAND_ABOVE:
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+        values
+    )
+    if numeric and (bands or values.nunique() > BAND_ABOVE):
         edges = (
             list(bands)
             if bands
@@ -261,6 +266,11 @@ def fairness_section(
         "min_n": int(min_n),
         "banding": BANDING,
         "banded": sorted(banded),
+        "bands": {
+            c: [float(e) for e in (bands or {})[c]]
+            for c in sorted(banded)
+            if (bands or {}).get(c)
+        },
         "groups": table,
         "gaps": gap_sentences(table),
     }

@@ -474,7 +474,9 @@ def _subgroup_item(
                 f"subgroup column {column!r} is not a column of the data",
                 parameter="subgroup",
             )
-        labels, how = _groups(rows, column, (bands or {}).get(column))
+        # The edges the report's fairness section used, unless others are given.
+        recorded = ((report.get("fairness") or {}).get("bands") or {}).get(column)
+        labels, how = _groups(rows, column, (bands or {}).get(column) or recorded)
         groups[column] = labels.to_numpy()
         if how == "bands":
             banded[column] = sorted(
