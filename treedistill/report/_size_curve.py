@@ -476,6 +476,8 @@ def size_curve(
         inputs, CURVE_ROWS, config.seed
     )
 
+    fit_rows = (X_fit, y_fit, encoded, teacher_class)
+
     def fit(budget):
         student = DistilledTreeClassifier(
             **{**params, "max_leaf_nodes": int(budget), "max_depth": None}
@@ -485,59 +487,70 @@ def size_curve(
         )
         return student, est, proba
 
+    if not config.grid:
+        points, method = [], "refit"
+    elif not refit and _prunes(model, params):
+        points, method = _pruned_points(model, params, fit_rows, inputs, config)
+    else:
+        points, method = _grown_points(params, fit, inputs, config, refit)
+    return {
+        "points": points,
+        "chosen": chosen,
+        "objective": _suggestion(points, config),
+        "n_train_rows": n_rows,
+        "method": method,
+    }
+
+
+def _grown_points(params, fit, inputs: Inputs, config, refit: bool) -> tuple:
+    """The points of trees grown to each budget: cut back from one growth where
+    the search nests, else refit at every budget (in parallel)."""
+    k = len(inputs.classes)
+    largest = fit(max(config.grid))
+    nests = _nests(params, largest[0].search_) and not refit
     points = []
-    nests = False
-    if config.grid and not refit and _prunes(model, params):
-        # The pruned tree of every budget is read off one greedy growth to
-        # GROW_FACTOR times the largest budget (see pruned_leaves).
-        top = max(config.grid)
-        grown = DistilledTreeClassifier(
-            **{
-                **params,
-                "max_leaf_nodes": GROW_FACTOR * int(top),
-                "max_depth": None,
-                "search": "greedy",
-            }
-        ).fit(X_fit, y_fit)
-        est, _ = tree_baseline(
-            encoded, teacher_class, k, top, config.criterion, config.seed
-        )
-        cols = est.classes_.astype(int)
-        loss = "error" if grown.objective_ == "agreement" else grown.criterion
-
-        def cut(tree, budget):
-            return pruned_leaves(tree, grown._split_sums, budget, loss)
-
-        for budget in config.grid:
-            sized = _cut_sized(grown, est, cols, k, budget, inputs, cut=cut)
-            points.append(_point(budget, sized, inputs, config.ops))
-        return {
-            "points": points,
-            "chosen": chosen,
-            "objective": _suggestion(points, config),
-            "n_train_rows": n_rows,
-            "method": "one growth, pruned",
-        }
-    if config.grid:
-        largest = fit(max(config.grid))
-        nests = _nests(params, largest[0].search_) and not refit
     if nests:
         student, est, _ = largest
         cols = est.classes_.astype(int)
         for budget in config.grid:
             sized = _cut_sized(student, est, cols, k, budget, inputs)
             points.append(_point(budget, sized, inputs, config.ops))
-    elif config.grid:
-        others = [b for b in config.grid if b != max(config.grid)]
-        fits = dict(zip(others, _in_parallel(fit, others), strict=True))
-        fits[max(config.grid)] = largest
-        for budget in config.grid:
-            sized = _refit_sized(*fits[budget], inputs)
-            points.append(_point(budget, sized, inputs, config.ops))
-    return {
-        "points": points,
-        "chosen": chosen,
-        "objective": _suggestion(points, config),
-        "n_train_rows": n_rows,
-        "method": "one growth" if nests else "refit",
-    }
+        return points, "one growth"
+    others = [b for b in config.grid if b != max(config.grid)]
+    fits = dict(zip(others, _in_parallel(fit, others), strict=True))
+    fits[max(config.grid)] = largest
+    for budget in config.grid:
+        sized = _refit_sized(*fits[budget], inputs)
+        points.append(_point(budget, sized, inputs, config.ops))
+    return points, "refit"
+
+
+def _pruned_points(model, params, fit_rows, inputs: Inputs, config) -> tuple:
+    """The points of the pruned tree of every budget, read off one greedy growth
+    to ``GROW_FACTOR`` times the largest budget (see :func:`pruned_leaves`)."""
+    X_fit, y_fit, encoded, teacher_class = fit_rows
+    k = len(inputs.classes)
+    top = max(config.grid)
+    grown = DistilledTreeClassifier(
+        **{
+            **params,
+            "max_leaf_nodes": GROW_FACTOR * int(top),
+            "max_depth": None,
+            "search": "greedy",
+        }
+    ).fit(X_fit, y_fit)
+    est, _ = tree_baseline(
+        encoded, teacher_class, k, top, config.criterion, config.seed
+    )
+    cols = est.classes_.astype(int)
+    loss = "error" if grown.objective_ == "agreement" else grown.criterion
+
+    def cut(tree, budget):
+        return pruned_leaves(tree, grown._split_sums, budget, loss)
+
+    points = [
+        _point(budget, _cut_sized(grown, est, cols, k, budget, inputs, cut=cut),
+               inputs, config.ops)
+        for budget in config.grid
+    ]  # fmt: skip
+    return points, "one growth, pruned"
