@@ -26,6 +26,7 @@ overstates the instability of the tree fit on all of them.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import os
 from collections.abc import Sequence
@@ -438,7 +439,7 @@ def refit_stability(
     while len(fitted) < n_refits:
         todo = seeds[1 + len(fitted) : 1 + min(n_refits, len(fitted) + batch)]
         draws = [_draw(pool, rng) for _ in todo]
-        fitted += _in_parallel(
+        fitted += in_threads(
             lambda seed, idx: _refit(model, pool, rng, int(seed), bins, idx),
             list(zip(todo, draws, strict=True)),
         )
@@ -512,20 +513,29 @@ def _settled(before: dict | None, after: dict) -> bool:
     )
 
 
-def _in_parallel(fn, items: list) -> list:
-    """``[fn(*item) for item in items]``, on up to one thread per core."""
+def in_threads(fn, items: list, *, one_native_thread: bool = True) -> list:
+    """``[fn(*item) for item in items]``, on up to one thread per core, each call
+    in a copy of the caller's context (so a run's settings, such as its data
+    having been screened, hold in the threads too).
+
+    ``one_native_thread``: one BLAS / OpenMP thread per call. The calls already
+    fill the cores, and native pools of their own on top of them only wait on
+    each other.
+    """
     n_jobs = min(len(items), os.cpu_count() or 1)
     if n_jobs <= 1:
         return [fn(*item) for item in items]
     from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
 
-    # One BLAS / OpenMP thread per refit: the refits already fill the cores,
-    # and native pools of their own on top of them only wait on each other.
+    contexts = [contextvars.copy_context() for _ in items]
+    calls = (
+        delayed(ctx.run)(fn, *item) for ctx, item in zip(contexts, items, strict=True)
+    )
+    if not one_native_thread:
+        return Parallel(n_jobs=n_jobs, prefer="threads")(calls)
     with threadpool_limits(limits=1):
-        return Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(fn)(*item) for item in items
-        )
+        return Parallel(n_jobs=n_jobs, prefer="threads")(calls)
 
 
 def _bounded_rows(model, X, y, max_transfer_rows: int | None, seed: int):

@@ -60,7 +60,7 @@ from treedistill.report._stability_section import (
     stability_section,
     warning_sentences,
 )
-from treedistill.report._subgroup_section import fairness_section
+from treedistill.report._subgroup_section import cut_points, fairness_section
 from treedistill.report._tree_section import tree_section
 
 __all__ = ["evaluate", "SCHEMA_VERSION", "SKIPPABLE"]
@@ -373,11 +373,6 @@ def _fairness(inputs: Inputs, report: dict, columns, ops: OperatingPoints) -> di
                 "note": "Measured for two classes only."}  # fmt: skip
     name = inputs.primary_name
     row = next(r for r in report["fidelity"]["held_out"] if r["key"] == name)
-    points = [
-        {"kind": op["kind"], "value": op["value"],
-         "teacher_cut": op["teacher_cut"], "tree_cut": op["student_cut"]}
-        for op in row["measures"]["operating_points"]
-    ]  # fmt: skip
     pos = ops.positive
     proba = _on_rows(inputs.models[name], inputs, inputs.test, "predict_proba")
     # Bands where the per-subgroup table cuts (the training rows' quartiles).
@@ -393,7 +388,7 @@ def _fairness(inputs: Inputs, report: dict, columns, ops: OperatingPoints) -> di
         inputs.test.y_idx == pos,
         inputs.test.teacher_proba[:, pos],
         proba[:, pos],
-        points,
+        cut_points(row),
         model=name,
         min_n=MIN_N,
         bands=bands,

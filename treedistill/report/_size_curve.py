@@ -28,8 +28,6 @@ the teacher is asked once per row: :class:`LogitTable` keeps its logits, and
 
 from __future__ import annotations
 
-import contextvars
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +42,7 @@ from treedistill.distill._estimators import (
 )
 from treedistill.distill._tao import least_loss_subtree
 from treedistill.measures._metrics import kl_divergence
+from treedistill.measures._stability import in_threads
 from treedistill.report._fidelity_section import tree_baseline
 from treedistill.report._inputs import Inputs
 from treedistill.report._operating import OperatingPoints, curve_measures
@@ -283,21 +282,6 @@ def leaves_of(tree, split: np.ndarray) -> np.ndarray:
     return leaf
 
 
-def _in_parallel(fn, items: list) -> list:
-    """``[fn(item) for item in items]`` on up to one thread per core, each in a
-    copy of the caller's context (so a run's settings, such as its screening
-    having been done, hold in the threads too)."""
-    n_jobs = min(len(items), os.cpu_count() or 1)
-    if n_jobs <= 1:
-        return [fn(item) for item in items]
-    from joblib import Parallel, delayed
-
-    contexts = [contextvars.copy_context() for _ in items]
-    return Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(ctx.run)(fn, item) for ctx, item in zip(contexts, items, strict=True)
-    )
-
-
 def _prunes(model, params: dict) -> bool:
     """Whether ``model``'s tree was built by ``search="prune"`` with settings
     under which every budget's pruned tree is read off one growth (thresholds
@@ -517,7 +501,9 @@ def _grown_points(params, fit, inputs: Inputs, config, refit: bool) -> tuple:
             points.append(_point(budget, sized, inputs, config.ops))
         return points, "one growth"
     others = [b for b in config.grid if b != max(config.grid)]
-    fits = dict(zip(others, _in_parallel(fit, others), strict=True))
+    # Native pools as in a single fit: the points equal refitting one by one.
+    fitted = in_threads(fit, [(b,) for b in others], one_native_thread=False)
+    fits = dict(zip(others, fitted, strict=True))
     fits[max(config.grid)] = largest
     for budget in config.grid:
         sized = _refit_sized(*fits[budget], inputs)

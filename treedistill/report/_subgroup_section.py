@@ -22,6 +22,7 @@ __all__ = [
     "BANDING",
     "band_start",
     "gap_sentences",
+    "cut_points",
     "group_labels",
     "subgroup_performance",
 ]
@@ -34,6 +35,16 @@ BANDING = (
     f"than 10 distinct values); without edges, one with more than {BAND_ABOVE} "
     "distinct values at the quartiles of the held-out rows"
 )
+
+
+def cut_points(row: Mapping) -> list[dict]:
+    """The operating points of a model's row of the report's held-out fidelity
+    table, as :func:`fairness_section` takes them."""
+    return [
+        {"kind": op["kind"], "value": op["value"],
+         "teacher_cut": op["teacher_cut"], "tree_cut": op["student_cut"]}
+        for op in row["measures"]["operating_points"]
+    ]  # fmt: skip
 
 
 def group_labels(frame: pd.DataFrame, column: str, bands) -> tuple[pd.Series, str]:

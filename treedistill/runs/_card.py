@@ -444,14 +444,12 @@ def _subgroup_item(
     rows (the run's data file, teacher and tree); with ``s``, the shareable form
     (every count and rate under its minimum suppressed)."""
     from treedistill.report._format import pct as p
-    from treedistill.report._subgroup_section import gap_sentences, subgroup_performance
-    from treedistill.runs._compare import (
-        _band_start,
-        _groups,
-        _held_out,
-        _load,
-        _proba,
+    from treedistill.report._subgroup_section import (
+        cut_points,
+        fairness_section,
+        gap_sentences,
     )
+    from treedistill.runs._compare import _held_out, _load, _proba
 
     ops = report["operating_points"]
     if ops.get("positive_class") is None or len(report["data"]["classes"]) != 2:
@@ -467,32 +465,22 @@ def _subgroup_item(
     pos = int(ops["positive_index"])
     target = report["run"]["data"]["target"]
     truth = rows[target].astype(str).to_numpy() == str(ops["positive_class"])
-    groups, banded = {}, {}
     for column in columns:
         if column not in frame.columns:
             raise ParameterError(
                 f"subgroup column {column!r} is not a column of the data",
                 parameter="subgroup",
             )
-        # The edges the report's fairness section used, unless others are given.
-        recorded = ((report.get("fairness") or {}).get("bands") or {}).get(column)
-        labels, how = _groups(rows, column, (bands or {}).get(column) or recorded)
-        groups[column] = labels.to_numpy()
-        if how == "bands":
-            banded[column] = sorted(
-                {str(v) for v in groups[column]} - {"(missing)"}, key=_band_start
-            )
+    # The edges the report's fairness section used, unless others are given.
+    recorded = (report.get("fairness") or {}).get("bands") or {}
+    edges = {c: (bands or {}).get(c) or recorded.get(c) for c in columns}
     model = report["summary"]["model"]
     row = next(r for r in report["fidelity"]["held_out"] if r["key"] == model)
-    points = [
-        {"kind": op["kind"], "value": op["value"],
-         "teacher_cut": op["teacher_cut"], "tree_cut": op["student_cut"]}
-        for op in row["measures"]["operating_points"]
-    ]  # fmt: skip
     min_n = int(report["summary"].get("min_n") or 10)
-    table = subgroup_performance(
-        groups, truth, teacher[:, pos], tree[:, pos], points, min_n=min_n, order=banded
-    )
+    table = fairness_section(
+        rows, columns, truth, teacher[:, pos], tree[:, pos], cut_points(row),
+        model=model, min_n=min_n, bands=edges,
+    )["groups"]  # fmt: skip
     lines = [
         "Per group of held-out rows: outcome rate; at each operating point the "
         "teacher's and the tree's flag rate, sensitivity, specificity and PPV "

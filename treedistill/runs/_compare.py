@@ -30,7 +30,7 @@ from treedistill.report._render import _environment
 from treedistill.report._subgroup_section import band_start as _band_start
 from treedistill.report._subgroup_section import group_labels as _groups
 from treedistill.runs._outdir import Staging, check_out_dir
-from treedistill.runs._saved import load_run_student, read_report
+from treedistill.runs._saved import load_run_student, read_report, run_json
 from treedistill.runs._verify import recorded_input
 
 __all__ = ["COMPARE_VERSION", "compare_runs", "render_compare", "write_compare"]
@@ -63,21 +63,7 @@ class _Run:
 
 
 def _config(run: Path) -> dict:
-    path = run / "config.json"
-    if not path.is_file():
-        raise SavedRunError(
-            f"{_q(run)} has no config.json: is it a treedistill run directory?",
-            path=run,
-        )
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SavedRunError(
-            f"{_q(path)} is not valid JSON ({exc})", path=path
-        ) from None
-    if not isinstance(doc, dict):
-        raise SavedRunError(f"{_q(path)} does not hold a config object", path=path)
-    return doc
+    return run_json(run, "config.json", "config")
 
 
 def _data_path(run: Path, config: dict) -> Path:

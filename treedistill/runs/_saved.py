@@ -318,13 +318,13 @@ def read_report(run_dir: str | os.PathLike) -> dict:
     return _report_doc(run_dir)
 
 
-def _report_doc(run_dir: Path) -> dict:
-    from treedistill.report import SCHEMA_VERSION
-
-    source = run_dir / "report.json"
+def run_json(run_dir: Path, name: str, what: str) -> dict:
+    """The JSON object in the run's file ``name`` (``what`` it should hold, for
+    the messages); :class:`SavedRunError` names the file at fault."""
+    source = run_dir / name
     if not source.is_file():
         raise SavedRunError(
-            f"{_q(run_dir)} has no report.json: is it a treedistill run directory?",
+            f"{_q(run_dir)} has no {name}: is it a treedistill run directory?",
             path=run_dir,
         )
     try:
@@ -334,7 +334,15 @@ def _report_doc(run_dir: Path) -> dict:
             f"{_q(source)} is not valid JSON ({exc})", path=source
         ) from None
     if not isinstance(doc, dict):
-        raise SavedRunError(f"{_q(source)} does not hold a report object", path=source)
+        raise SavedRunError(f"{_q(source)} does not hold a {what} object", path=source)
+    return doc
+
+
+def _report_doc(run_dir: Path) -> dict:
+    from treedistill.report import SCHEMA_VERSION
+
+    source = run_dir / "report.json"
+    doc = run_json(run_dir, "report.json", "report")
     version = doc.get("schema_version")
     if version != SCHEMA_VERSION:
         raise SavedRunError(
